@@ -1,0 +1,55 @@
+"""The two ways a protocol conversation can go wrong.
+
+``LocalProtocolError`` means *this* side broke the rules: the caller asked for something the
+protocol does not allow in the current state (send before open, a newline inside an endpoint
+name, a request on a closed connection). It is raised at once, from the call that did it.
+
+``RemoteProtocolError`` means the *peer* broke the rules: it sent bytes that cannot be decoded.
+It is never raised out of ``receive_data``; it travels inside the terminal event that a connection
+returns after every event it could decode before the bad bytes. ``close_code`` is the WebSocket
+close code the connection sent (or would send) because of it, where one applies.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError"]
+
+
+class ProtocolError(Exception):
+    """Base class of every protocol error brokerwire reports. Not raised itself."""
+
+    def __init__(self, message: str) -> None:
+        if type(self) is ProtocolError:
+            raise TypeError("ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError")
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class LocalProtocolError(ProtocolError):
+    """The caller used a connection in a way the protocol does not allow."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something that breaks the protocol.
+
+    ``close_code`` is the WebSocket close code that answers it (1002 protocol error, 1007 bad
+    payload data, 1009 message too big, ...), or ``None`` on transports that have no close codes.
+    """
+
+    def __init__(self, message: str, close_code: int | None = None) -> None:
+        super().__init__(message)
+        self.close_code = close_code
+
+    def __repr__(self) -> str:
+        return f"RemoteProtocolError({self.message!r}, close_code={self.close_code!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RemoteProtocolError):
+            return NotImplemented
+        return (self.message, self.close_code) == (other.message, other.close_code)
+
+    def __hash__(self) -> int:
+        return hash((self.message, self.close_code))

@@ -1,0 +1,123 @@
+"""A message transport over a plain (or TLS) TCP byte stream, sans-IO.
+
+It follows the same contract as ``WebSocketConnection`` so that a protocol connection can run
+over either. TCP has no handshake, no close frames and no timers of its own: the connection is
+OPEN from the start, ``close()`` ends it at once (the adapter then closes the socket), and a
+``Closed`` event (``code`` is ``None``) reports the end of the peer's stream or bad bytes in it.
+"""
+
+from __future__ import annotations
+
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..transport import BinaryMessage, Closed, TransportState
+from .framers import Framing, JsonStreamFramer, LengthPrefixFramer, detect_framing, make_framer
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "TcpConnection"]
+
+DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
+_new_event = tuple.__new__
+
+TcpEvent = BinaryMessage | Closed
+
+
+class TcpConnection:
+    """Messages over a TCP stream, cut by a framer.
+
+    ``framing`` is what this side sends. ``receive_framing`` is what the peer is expected to
+    send; left as ``None`` it is recognised from the first byte the peer sends.
+    """
+
+    def __init__(
+        self,
+        framing: Framing = Framing.LENGTH_PREFIX,
+        *,
+        receive_framing: Framing | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        if max_message_size < 1:
+            raise ValueError("max_message_size must be at least 1 byte")
+        self.framing = framing
+        self._max_message_size = max_message_size
+        self._send_framer = make_framer(framing, max_message_size)
+        self._receive_framer: LengthPrefixFramer | JsonStreamFramer | None = (
+            make_framer(receive_framing, max_message_size) if receive_framing is not None else None
+        )
+        self._state = TransportState.OPEN
+        self._out: list[bytes] = []
+
+    def __repr__(self) -> str:
+        received = self.receive_framing.value if self.receive_framing else "not yet known"
+        return f"<TcpConnection sends {self.framing.value}, receives {received}, {self._state.value}>"
+
+    @property
+    def state(self) -> TransportState:
+        return self._state
+
+    @property
+    def receive_framing(self) -> Framing | None:
+        """The peer's framing, once configured or recognised."""
+        if self._receive_framer is None:
+            return None
+        if isinstance(self._receive_framer, LengthPrefixFramer):
+            return Framing.LENGTH_PREFIX
+        return Framing.JSON_STREAM
+
+    def receive_data(self, data: bytes, now: float) -> list[TcpEvent]:
+        """Feed bytes from the peer (``b""`` when it closed); returns the messages they complete."""
+        if self._state is TransportState.CLOSED:
+            return []
+        if not data:
+            return self._receive_eof()
+        framer = self._receive_framer
+        if framer is None:
+            framer = self._receive_framer = make_framer(detect_framing(data[0]), self._max_message_size)
+        messages: list[bytes] = []
+        try:
+            framer.feed(data, messages)
+        except RemoteProtocolError as exc:
+            events: list[TcpEvent] = [_new_event(BinaryMessage, (m,)) for m in messages]
+            events.append(self._close_with(Closed(None, exc.message, exc)))
+            return events
+        return [_new_event(BinaryMessage, (m,)) for m in messages]
+
+    def _receive_eof(self) -> list[TcpEvent]:
+        buffered = self._receive_framer.buffered if self._receive_framer is not None else 0
+        if buffered:
+            message = f"the stream ended inside a message ({buffered} bytes of it had arrived)"
+            return [self._close_with(Closed(None, message, RemoteProtocolError(message)))]
+        return [self._close_with(Closed(None, "the peer closed the connection"))]
+
+    def _close_with(self, closed: Closed) -> Closed:
+        self._state = TransportState.CLOSED
+        self._receive_framer = None
+        return closed
+
+    def data_to_send(self) -> bytes:
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
+    def next_deadline(self) -> float | None:
+        return None
+
+    def handle_timer(self, now: float) -> list[TcpEvent]:
+        return []
+
+    def send_message(self, data: str | bytes) -> None:
+        """Queue one message (``str`` is sent as UTF-8)."""
+        if self._state is not TransportState.OPEN:
+            raise LocalProtocolError(f"cannot send a message: the connection is {self._state.value}")
+        payload = data.encode() if isinstance(data, str) else bytes(data)
+        self._out.append(self._send_framer.frame(payload))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """End the connection; TCP has no closing handshake, so the socket can close at once.
+
+        ``code`` and ``reason`` are accepted so callers can treat every transport alike; TCP has
+        nowhere to send them.
+        """
+        if self._state is TransportState.CLOSED:
+            raise LocalProtocolError("cannot close: the connection is already closed")
+        self._state = TransportState.CLOSED

@@ -1,0 +1,97 @@
+"""What the protocol connections need from a transport, and the events every transport shares.
+
+Two transports carry broker messages: WebSocket (``brokerwire.core.websocket``) and a raw TCP
+byte stream cut into messages by a framer (``brokerwire.core.tcp``). Both follow the connection
+contract of the design: ``receive_data(data, now)`` returns events, ``data_to_send()`` drains
+the output buffer, ``next_deadline()`` / ``handle_timer(now)`` run the timers, ``state`` tells
+where the connection is. A protocol connection that only needs "messages in, messages out"
+(cTrader's JSON runs over either) is written against ``MessageTransport``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple, Protocol
+
+from ._event import event
+from .errors import RemoteProtocolError
+
+__all__ = [
+    "BinaryMessage",
+    "Closed",
+    "MessageTransport",
+    "TextMessage",
+    "TransportEvent",
+    "TransportState",
+]
+
+
+class TransportState(enum.Enum):
+    """Where a transport connection is in its life.
+
+    CONNECTING: the opening handshake has not finished (WebSocket only).
+    OPEN: messages flow both ways.
+    CLOSING: this side started the closing handshake and waits for the peer's answer.
+    CLOSED: nothing more is sent or received; the socket should be closed.
+    """
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@event
+class TextMessage(NamedTuple):
+    """A complete text message (fragments reassembled, UTF-8 validated)."""
+
+    data: str
+
+
+@event
+class BinaryMessage(NamedTuple):
+    """A complete binary message, or one message cut from a TCP stream by a framer."""
+
+    data: bytes
+
+
+@event
+class Closed(NamedTuple):
+    """The connection is over; this is always the last event a transport returns.
+
+    ``code`` and ``reason`` come from the peer's close frame when it sent one; otherwise they
+    describe why this side ended the connection (1006 when the stream simply ended). On
+    transports without close codes ``code`` is ``None``. ``error`` is set when the peer broke
+    the protocol; it says what was wrong.
+    """
+
+    code: int | None
+    reason: str = ""
+    error: RemoteProtocolError | None = None
+
+    @property
+    def clean(self) -> bool:
+        """True when both sides completed an orderly close and nobody broke the protocol."""
+        return self.error is None and self.code not in (1006, None)
+
+
+TransportEvent = TextMessage | BinaryMessage | Closed
+
+
+class MessageTransport(Protocol):
+    """The part of a transport that a message-oriented protocol connection uses."""
+
+    @property
+    def state(self) -> TransportState: ...
+
+    def receive_data(self, data: bytes, now: float) -> list[object]: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def handle_timer(self, now: float) -> list[object]: ...
+
+    def send_message(self, data: str | bytes) -> None: ...
+
+    def close(self, code: int = 1000, reason: str = "") -> None: ...

@@ -1,0 +1,533 @@
+"""A sans-IO WebSocket connection (RFC 6455), client or server role.
+
+The opening handshake runs on h11 (see ``handshake.py``). Frames are decoded here, in one loop
+that parses every complete frame of a ``receive_data`` call with an integer cursor and trims the
+buffer once at the end; wsproto's frame layer is the reference this decoder is tested against
+(``tests/core/websocket/test_differential.py``), and it is several times faster because it makes
+a handful of Python calls per frame instead of dozens.
+
+What the connection does on its own, so that callers never have to:
+
+* answers pings with pongs and echoes the peer's close frame;
+* reassembles fragmented messages and validates UTF-8 in text messages (close 1007);
+* refuses a message larger than ``max_message_size`` as soon as a frame header announces it,
+  before any of its payload is buffered (close 1009);
+* sends keepalive pings every ``ping_interval`` seconds and gives up when no pong comes within
+  ``ping_timeout`` (close 1011), and stops waiting for the peer's close frame after
+  ``close_timeout`` seconds.
+
+Bad bytes from the peer never raise: ``receive_data`` returns every event decoded before them,
+then a ``Closed`` event whose ``error`` is a ``RemoteProtocolError`` saying what was wrong; the
+answering close frame is queued and the state is ``CLOSED``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import os
+import struct
+from collections.abc import Callable, Sequence
+
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from .events import Ping, Pong, WebSocketEvent
+from .frames import (
+    CLOSE_NO_STATUS,
+    MAX_CONTROL_PAYLOAD,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    CloseCode,
+    InvalidClosePayload,
+    check_close_code_to_send,
+    encode_close_payload,
+    encode_frame,
+    apply_mask,
+    parse_close_payload,
+)
+from .handshake import BadUpgradeRequest, ClientHandshake, ConnectionRejected, ServerHandshake
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "Role", "WebSocketConnection"]
+
+DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
+_MAX_SKIPPED_HEAD = 64 * 1024
+
+_unpack_u64 = struct.Struct("!Q").unpack_from
+_new_event = tuple.__new__
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class Role(enum.Enum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class _PeerError(Exception):
+    """Raised inside the decoder; turned into a ``Closed`` event before ``receive_data`` returns."""
+
+    def __init__(self, close_code: int, message: str) -> None:
+        super().__init__(message)
+        self.close_code = close_code
+        self.message = message
+
+
+class WebSocketConnection:
+    """One WebSocket conversation, bytes in and bytes out, with no I/O of its own.
+
+    Client role: give ``host`` (and ``target``, ``subprotocols``, ``extra_headers`` such as
+    Origin or Authorization); the upgrade request is queued at once, so the first
+    ``data_to_send()`` returns it. Server role: ``receive_data`` returns a ``ConnectionRequest``,
+    answered with ``accept()`` or ``reject()``.
+
+    ``already_open=True`` starts past the handshake, for streams captured after it; an HTTP head
+    at the start (a response head in the client role, a request head in the server role) is
+    skipped.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        host: str | None = None,
+        target: str = "/",
+        subprotocols: Sequence[str] = (),
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        ping_interval: float | None = None,
+        ping_timeout: float = 20.0,
+        close_timeout: float = 10.0,
+        already_open: bool = False,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        if max_message_size < 1:
+            raise ValueError("max_message_size must be at least 1 byte")
+        if ping_interval is not None and ping_interval <= 0:
+            raise ValueError("ping_interval must be positive, or None to send no keepalive pings")
+        self.role = role
+        self._client = role is Role.CLIENT
+        self._max_message_size = max_message_size
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._close_timeout = close_timeout
+        self._random_bytes = random_bytes
+
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+        self._now = 0.0
+        # A fragmented message in progress: its opcode (0 when none), parts and size so far.
+        self._frag_opcode = 0
+        self._frag_parts: list[bytes] = []
+        self._frag_text: list[str] = []
+        self._frag_size = 0
+        self._frag_decoder: codecs.IncrementalDecoder | None = None
+        # Timers, as absolute times on the caller's clock.
+        self._next_ping_at: float | None = None
+        self._pong_deadline: float | None = None
+        self._ping_payload: bytes | None = None
+        self._close_deadline: float | None = None
+
+        self._client_handshake: ClientHandshake | None = None
+        self._server_handshake: ServerHandshake | None = None
+        self._skip_head = False
+        self._request_delivered = False
+        if already_open:
+            self._state = TransportState.OPEN
+            self._skip_head = True
+        elif self._client:
+            if not host:
+                raise ValueError("the client role needs the server's host name")
+            nonce = codecs.encode(random_bytes(16), "base64").strip()
+            self._client_handshake = ClientHandshake(host, target, nonce, subprotocols, extra_headers)
+            self._out.append(self._client_handshake.request_bytes)
+            self._state = TransportState.CONNECTING
+        else:
+            self._server_handshake = ServerHandshake()
+            self._state = TransportState.CONNECTING
+
+    def __repr__(self) -> str:
+        return f"<WebSocketConnection {self.role.value} {self._state.value}>"
+
+    # -- the connection contract ---------------------------------------------------------------
+
+    @property
+    def state(self) -> TransportState:
+        return self._state
+
+    def receive_data(self, data: bytes, now: float) -> list[WebSocketEvent]:
+        """Feed bytes from the peer (``b""`` when the peer closed); returns what they meant."""
+        self._now = now
+        if self._state is TransportState.CLOSED:
+            return []
+        events: list[WebSocketEvent] = []
+        if self._state is TransportState.CONNECTING:
+            data = self._receive_handshake(data, events)
+            if self._state is not TransportState.OPEN or not data:
+                return events
+        elif not data:
+            self._receive_eof(events)
+            return events
+        self._buffer += data
+        if self._skip_head and not self._skip_http_head(events):
+            return events
+        self._decode_frames(events)
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the peer since the last call (``b""`` when nothing is)."""
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` must next run, on the clock ``now`` comes from; None if never."""
+        if self._state is TransportState.CLOSING:
+            return self._close_deadline
+        if self._state is not TransportState.OPEN:
+            return None
+        if self._pong_deadline is not None:
+            return self._pong_deadline
+        return self._next_ping_at
+
+    def handle_timer(self, now: float) -> list[WebSocketEvent]:
+        """Run whatever timers are due at ``now``: keepalive pings, pong and close deadlines."""
+        self._now = now
+        events: list[WebSocketEvent] = []
+        if self._state is TransportState.CLOSING:
+            if self._close_deadline is not None and now >= self._close_deadline:
+                self._finish(events, Closed(
+                    CloseCode.ABNORMAL,
+                    f"the peer did not answer the close frame within {self._close_timeout:g} s",
+                ))
+        elif self._state is TransportState.OPEN:
+            if self._pong_deadline is not None:
+                if now >= self._pong_deadline:
+                    reason = f"keepalive ping timed out: no pong within {self._ping_timeout:g} s"
+                    self._queue_close(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+                    self._finish(events, Closed(CloseCode.INTERNAL_ERROR, reason))
+            elif self._next_ping_at is not None and now >= self._next_ping_at:
+                self._ping_payload = self._random_bytes(4)
+                self._out.append(self._frame(OP_PING, self._ping_payload))
+                self._pong_deadline = now + self._ping_timeout
+                assert self._ping_interval is not None
+                self._next_ping_at = now + self._ping_interval
+        return events
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def send_text(self, data: str | bytes) -> None:
+        """Queue a text message. ``bytes`` must already be UTF-8 text (as orjson produces)."""
+        self._require_open("send a message")
+        self._out.append(self._frame(OP_TEXT, data.encode() if isinstance(data, str) else data))
+
+    send_message = send_text
+
+    def send_binary(self, data: bytes) -> None:
+        """Queue a binary message."""
+        self._require_open("send a message")
+        self._out.append(self._frame(OP_BINARY, bytes(data)))
+
+    def ping(self, payload: bytes = b"") -> None:
+        """Queue a ping; its pong arrives as a ``Pong`` event."""
+        self._require_open("send a ping")
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise LocalProtocolError(f"a ping payload may hold at most 125 bytes, not {len(payload)}")
+        self._out.append(self._frame(OP_PING, bytes(payload)))
+
+    def close(self, code: int = CloseCode.NORMAL, reason: str = "", *, now: float | None = None) -> None:
+        """Start the closing handshake (or, before the handshake finished, simply give up).
+
+        The peer's answering close frame arrives as a ``Closed`` event. Without one within
+        ``close_timeout`` seconds (counted from ``now``, or from the last time the connection was
+        given), ``handle_timer`` ends the connection with code 1006.
+        """
+        if now is not None:
+            self._now = now
+        if self._state is TransportState.CONNECTING:
+            self._state = TransportState.CLOSED
+            self._client_handshake = self._server_handshake = None
+            return
+        if self._state is not TransportState.OPEN:
+            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
+        problem = check_close_code_to_send(code)
+        if problem is not None:
+            raise LocalProtocolError(problem)
+        self._queue_close(code, reason)
+        self._state = TransportState.CLOSING
+        self._close_deadline = self._now + self._close_timeout
+        self._next_ping_at = self._pong_deadline = None
+
+    def accept(
+        self,
+        subprotocol: str | None = None,
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
+    ) -> list[WebSocketEvent]:
+        """Server role: accept the ``ConnectionRequest``; the connection becomes OPEN.
+
+        Returns the events of any frames the client sent before this answer (RFC 6455 asks
+        clients to wait, so this is nearly always empty).
+        """
+        handshake = self._pending_server_handshake("accept")
+        response, early_bytes = handshake.accept(subprotocol, extra_headers)
+        self._out.append(response)
+        self._server_handshake = None
+        self._open()
+        events: list[WebSocketEvent] = []
+        if early_bytes:
+            self._buffer += early_bytes
+            self._decode_frames(events)
+        return events
+
+    def reject(
+        self,
+        status_code: int = 403,
+        body: bytes = b"",
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
+    ) -> None:
+        """Server role: refuse the ``ConnectionRequest`` with an HTTP response; the connection closes."""
+        handshake = self._pending_server_handshake("reject")
+        self._out.append(handshake.reject(status_code, body, extra_headers))
+        self._server_handshake = None
+        self._state = TransportState.CLOSED
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _pending_server_handshake(self, verb: str) -> ServerHandshake:
+        if self._server_handshake is None or not self._request_delivered:
+            raise LocalProtocolError(f"{verb}() answers a ConnectionRequest, and none is waiting")
+        return self._server_handshake
+
+    def _require_open(self, action: str) -> None:
+        if self._state is not TransportState.OPEN:
+            raise LocalProtocolError(f"cannot {action}: the connection is {self._state.value}")
+
+    def _frame(self, opcode: int, payload: bytes) -> bytes:
+        mask_key = self._random_bytes(4) if self._client else None
+        return encode_frame(opcode, payload, mask_key=mask_key)
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
+
+    def _open(self) -> None:
+        self._state = TransportState.OPEN
+        if self._ping_interval is not None:
+            self._next_ping_at = self._now + self._ping_interval
+
+    def _finish(self, events: list[WebSocketEvent], closed: Closed) -> None:
+        self._state = TransportState.CLOSED
+        self._buffer.clear()
+        self._frag_parts.clear()
+        self._frag_text.clear()
+        self._next_ping_at = self._pong_deadline = self._close_deadline = None
+        events.append(closed)
+
+    def _fail(self, events: list[WebSocketEvent], close_code: int, message: str) -> None:
+        """The peer broke the protocol: answer with ``close_code`` and end the connection."""
+        if self._state is TransportState.OPEN:
+            self._queue_close(close_code, message)
+        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+
+    def _receive_handshake(self, data: bytes, events: list[WebSocketEvent]) -> bytes:
+        """Advance the opening handshake; returns the frame bytes that followed it, if any."""
+        if self._client_handshake is not None:
+            try:
+                result, trailing = self._client_handshake.receive_data(data)
+            except RemoteProtocolError as exc:
+                self._finish(events, Closed(CloseCode.ABNORMAL, exc.message, exc))
+                return b""
+            if result is None:
+                return b""
+            events.append(result)
+            self._client_handshake = None
+            if isinstance(result, ConnectionRejected):
+                reason = f"the server refused the WebSocket upgrade with HTTP {result.status_code}"
+                self._finish(events, Closed(CloseCode.ABNORMAL, reason))
+                return b""
+            self._open()
+            return trailing
+        assert self._server_handshake is not None
+        try:
+            request = self._server_handshake.receive_data(data)
+        except BadUpgradeRequest as exc:
+            self._out.append(self._server_handshake.reject(exc.status_code, exc.message.encode(), exc.headers))
+            self._server_handshake = None
+            self._finish(events, Closed(CloseCode.ABNORMAL, exc.message, exc))
+            return b""
+        if request is not None and not self._request_delivered:
+            self._request_delivered = True
+            events.append(request)
+        return b""
+
+    def _skip_http_head(self, events: list[WebSocketEvent]) -> bool:
+        """For captured streams: drop an HTTP head at the start. False while undecided."""
+        prefix = b"HTTP/" if self._client else b"GET "
+        buffer = self._buffer
+        if len(buffer) < len(prefix) and prefix.startswith(buffer):
+            return False
+        if buffer.startswith(prefix):
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > _MAX_SKIPPED_HEAD:
+                    self._fail(events, CloseCode.PROTOCOL_ERROR,
+                               f"the stream starts with an HTTP head longer than {_MAX_SKIPPED_HEAD} bytes")
+                return False
+            del buffer[: end + 4]
+        self._skip_head = False
+        return True
+
+    def _receive_eof(self, events: list[WebSocketEvent]) -> None:
+        if self._buffer or self._frag_opcode:
+            if self._buffer:
+                what = f"inside a frame ({len(self._buffer)} bytes of it had arrived)"
+            else:
+                what = f"inside a fragmented message ({self._frag_size} bytes of it had arrived)"
+            message = f"the stream ended {what}"
+            self._finish(events, Closed(CloseCode.ABNORMAL, message,
+                                        RemoteProtocolError(message, CloseCode.ABNORMAL)))
+        elif self._state is TransportState.CLOSING:
+            self._finish(events, Closed(CloseCode.ABNORMAL,
+                                        "the peer closed the connection without answering the close frame"))
+        else:
+            self._finish(events, Closed(CloseCode.ABNORMAL,
+                                        "the peer closed the connection without a closing handshake"))
+
+    def _receive_close(self, events: list[WebSocketEvent], code: int, reason: str) -> None:
+        if self._state is TransportState.OPEN:
+            # Echo the peer's code, as RFC 6455 §5.5.1 asks (an empty close when it gave none).
+            self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
+        self._finish(events, Closed(code, reason))
+
+    def _decode_frames(self, events: list[WebSocketEvent]) -> None:
+        """Decode every complete frame in the buffer; on bad bytes, fail the connection."""
+        buffer = self._buffer
+        size = len(buffer)
+        pos = 0
+        client = self._client
+        append = events.append
+        try:
+            while size - pos >= 2:
+                first = buffer[pos]
+                second = buffer[pos + 1]
+                opcode = first & 0x0F
+                fin = first & 0x80
+                length = second & 0x7F
+                if opcode > OP_BINARY and opcode not in (OP_CLOSE, OP_PING, OP_PONG):
+                    raise _PeerError(1002, f"frame with reserved opcode {opcode:#x}")
+                if opcode >= OP_CLOSE:
+                    if not fin:
+                        raise _PeerError(1002, "fragmented control frame (control frames must be whole)")
+                    if length > MAX_CONTROL_PAYLOAD:
+                        raise _PeerError(1002, f"control frame with a payload over 125 bytes ({length})")
+                header = 2
+                if length == 126:
+                    if size - pos < 4:
+                        break
+                    length = (buffer[pos + 2] << 8) | buffer[pos + 3]
+                    if length < 126:
+                        raise _PeerError(1002, f"payload length {length} sent in 2 bytes instead of 1")
+                    header = 4
+                elif length == 127:
+                    if size - pos < 10:
+                        break
+                    (length,) = _unpack_u64(buffer, pos + 2)
+                    if length >> 63:
+                        raise _PeerError(1002, "64-bit payload length with the most significant bit set")
+                    if length < 65536:
+                        raise _PeerError(1002, f"payload length {length} sent in 8 bytes instead of 2")
+                    header = 10
+                if first & 0x70:
+                    raise _PeerError(1002, "frame with a reserved bit set (no extension was agreed)")
+                masked = second & 0x80
+                if masked:
+                    if client:
+                        raise _PeerError(1002, "the server sent a masked frame")
+                    header += 4
+                elif not client:
+                    raise _PeerError(1002, "the client sent an unmasked frame")
+                if opcode < OP_CLOSE:
+                    self._check_data_frame(opcode, length)
+                start = pos + header
+                end = start + length
+                if end > size:
+                    break
+                payload = bytes(buffer[start:end])
+                if masked:
+                    payload = apply_mask(payload, bytes(buffer[start - 4 : start]))
+                pos = end
+                if opcode == OP_TEXT and fin:
+                    try:
+                        append(_new_event(TextMessage, (payload.decode(),)))
+                    except UnicodeDecodeError as exc:
+                        raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
+                elif opcode == OP_BINARY and fin:
+                    append(_new_event(BinaryMessage, (payload,)))
+                elif opcode < OP_CLOSE:
+                    self._receive_fragment(append, opcode, payload, fin)
+                elif opcode == OP_PING:
+                    if self._state is TransportState.OPEN:
+                        self._out.append(self._frame(OP_PONG, payload))
+                    append(Ping(payload))
+                elif opcode == OP_PONG:
+                    if self._ping_payload is not None and payload == self._ping_payload:
+                        self._ping_payload = self._pong_deadline = None
+                    append(Pong(payload))
+                else:
+                    try:
+                        code, reason = parse_close_payload(payload)
+                    except InvalidClosePayload as exc:
+                        raise _PeerError(exc.close_code, str(exc)) from None
+                    self._receive_close(events, code, reason)
+                    return
+        except _PeerError as exc:
+            self._fail(events, exc.close_code, exc.message)
+            return
+        if pos:
+            del buffer[:pos]
+
+    def _check_data_frame(self, opcode: int, length: int) -> None:
+        """Check fragment order and the size limit from the header, before buffering the payload."""
+        if opcode == OP_CONTINUATION:
+            if not self._frag_opcode:
+                raise _PeerError(1002, "continuation frame with no fragmented message in progress")
+            total = self._frag_size + length
+        else:
+            if self._frag_opcode:
+                raise _PeerError(1002, "new data frame while a fragmented message is in progress")
+            total = length
+        if total > self._max_message_size:
+            raise _PeerError(
+                CloseCode.MESSAGE_TOO_BIG,
+                f"message of {total} bytes or more exceeds the limit of {self._max_message_size} bytes",
+            )
+
+    def _receive_fragment(
+        self, append: Callable[[WebSocketEvent], None], opcode: int, payload: bytes, fin: int
+    ) -> None:
+        if opcode != OP_CONTINUATION:
+            self._frag_opcode = opcode
+            self._frag_size = 0
+            self._frag_decoder = _Utf8Decoder() if opcode == OP_TEXT else None
+        self._frag_size += len(payload)
+        decoder = self._frag_decoder
+        if decoder is not None:
+            # Validate each fragment as it comes, so bad UTF-8 fails at once (as wsproto does).
+            try:
+                self._frag_text.append(decoder.decode(payload, bool(fin)))
+            except UnicodeDecodeError as exc:
+                raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
+        else:
+            self._frag_parts.append(payload)
+        if fin:
+            if decoder is not None:
+                append(_new_event(TextMessage, ("".join(self._frag_text),)))
+                self._frag_text.clear()
+            else:
+                append(_new_event(BinaryMessage, (b"".join(self._frag_parts),)))
+                self._frag_parts.clear()
+            self._frag_opcode = 0
+            self._frag_decoder = None

@@ -1,0 +1,47 @@
+"""Every event a ``WebSocketConnection`` returns."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .._event import event
+from ..transport import BinaryMessage, Closed, TextMessage
+from .handshake import ConnectionAccepted, ConnectionRejected, ConnectionRequest
+
+__all__ = [
+    "BinaryMessage",
+    "Closed",
+    "ConnectionAccepted",
+    "ConnectionRejected",
+    "ConnectionRequest",
+    "Ping",
+    "Pong",
+    "TextMessage",
+    "WebSocketEvent",
+]
+
+
+@event
+class Ping(NamedTuple):
+    """The peer sent a ping; the connection has already queued the pong."""
+
+    payload: bytes
+
+
+@event
+class Pong(NamedTuple):
+    """The peer answered a ping (ours, or an unsolicited pong)."""
+
+    payload: bytes
+
+
+WebSocketEvent = (
+    ConnectionRequest
+    | ConnectionAccepted
+    | ConnectionRejected
+    | TextMessage
+    | BinaryMessage
+    | Ping
+    | Pong
+    | Closed
+)
