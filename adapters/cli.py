@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brokerwire",
         description=(
-            "Speak the Tradovate WebSocket API and the cTrader Open API (JSON) from the command line."
+            "Speak the Tradovate WebSocket API and the cTrader Open API (JSON) "
+            "from the command line."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")

@@ -19,7 +19,7 @@ _tuple_hash = tuple.__hash__
 
 
 def _eq(self: tuple[Any, ...], other: object) -> bool:
-    return type(self) is type(other) and _tuple_eq(self, other)  # type: ignore[arg-type]
+    return type(self) is type(other) and _tuple_eq(self, other)
 
 
 def _ne(self: tuple[Any, ...], other: object) -> bool:

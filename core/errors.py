@@ -20,7 +20,9 @@ class ProtocolError(Exception):
 
     def __init__(self, message: str) -> None:
         if type(self) is ProtocolError:
-            raise TypeError("ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError")
+            raise TypeError(
+                "ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError"
+            )
         super().__init__(message)
 
     @property

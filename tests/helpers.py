@@ -75,7 +75,9 @@ def byte_by_byte(data: bytes) -> list[bytes]:
     return [data[i : i + 1] for i in range(len(data))]
 
 
-def feed(receive: Callable[[bytes, float], list[Any]], chunks: Sequence[bytes], now: float = 0.0) -> list[Any]:
+def feed(
+    receive: Callable[[bytes, float], list[Any]], chunks: Sequence[bytes], now: float = 0.0
+) -> list[Any]:
     """Feed chunks one call at a time and collect every event."""
     events: list[Any] = []
     for chunk in chunks:
@@ -98,7 +100,9 @@ def connected_pair(
     client_kwargs: dict[str, Any] | None = None, server_kwargs: dict[str, Any] | None = None
 ) -> tuple[WebSocketConnection, WebSocketConnection]:
     """A client and a server that have completed a real opening handshake with each other."""
-    client = WebSocketConnection(Role.CLIENT, host="broker.test", target="/v1/websocket", **(client_kwargs or {}))
+    client = WebSocketConnection(
+        Role.CLIENT, host="broker.test", target="/v1/websocket", **(client_kwargs or {})
+    )
     server = WebSocketConnection(Role.SERVER, **(server_kwargs or {}))
     request_events = server.receive_data(client.data_to_send(), 0.0)
     assert [type(e).__name__ for e in request_events] == ["ConnectionRequest"]

@@ -47,7 +47,9 @@ class TcpConnection:
 
     def __repr__(self) -> str:
         received = self.receive_framing.value if self.receive_framing else "not yet known"
-        return f"<TcpConnection sends {self.framing.value}, receives {received}, {self._state.value}>"
+        return (
+            f"<TcpConnection sends {self.framing.value}, receives {received}, {self._state.value}>"
+        )
 
     @property
     def state(self) -> TransportState:
@@ -70,7 +72,9 @@ class TcpConnection:
             return self._receive_eof()
         framer = self._receive_framer
         if framer is None:
-            framer = self._receive_framer = make_framer(detect_framing(data[0]), self._max_message_size)
+            framer = self._receive_framer = make_framer(
+                detect_framing(data[0]), self._max_message_size
+            )
         messages: list[bytes] = []
         try:
             framer.feed(data, messages)
@@ -108,7 +112,9 @@ class TcpConnection:
     def send_message(self, data: str | bytes) -> None:
         """Queue one message (``str`` is sent as UTF-8)."""
         if self._state is not TransportState.OPEN:
-            raise LocalProtocolError(f"cannot send a message: the connection is {self._state.value}")
+            raise LocalProtocolError(
+                f"cannot send a message: the connection is {self._state.value}"
+            )
         payload = data.encode() if isinstance(data, str) else bytes(data)
         self._out.append(self._send_framer.frame(payload))
 

@@ -107,7 +107,9 @@ class LengthPrefixFramer:
 
     def frame(self, message: bytes) -> bytes:
         if len(message) > _MAX_PREFIXED:
-            raise LocalProtocolError(f"a message of {len(message)} bytes does not fit a 4-byte length prefix")
+            raise LocalProtocolError(
+                f"a message of {len(message)} bytes does not fit a 4-byte length prefix"
+            )
         return _pack_prefix(len(message)) + message
 
 
@@ -190,13 +192,13 @@ class JsonStreamFramer:
             if keep_from:
                 del buffer[:keep_from]
                 pos -= keep_from
-                if start >= 0:
-                    start = 0
+                start = min(0, start)
             self._scan, self._start, self._depth, self._in_string = pos, start, depth, in_string
 
     def _too_big(self, size: int) -> RemoteProtocolError:
         return RemoteProtocolError(
-            f"a JSON message of {size} bytes or more exceeds the limit of {self.max_message_size} bytes"
+            f"a JSON message of {size} bytes or more exceeds the limit of "
+            f"{self.max_message_size} bytes"
         )
 
     def frame(self, message: bytes) -> bytes:

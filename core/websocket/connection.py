@@ -33,7 +33,6 @@ from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from .events import Ping, Pong, WebSocketEvent
 from .frames import (
-    CLOSE_NO_STATUS,
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
     OP_CLOSE,
@@ -43,10 +42,10 @@ from .frames import (
     OP_TEXT,
     CloseCode,
     InvalidClosePayload,
+    apply_mask,
     check_close_code_to_send,
     encode_close_payload,
     encode_frame,
-    apply_mask,
     parse_close_payload,
 )
 from .handshake import BadUpgradeRequest, ClientHandshake, ConnectionRejected, ServerHandshake
@@ -134,14 +133,19 @@ class WebSocketConnection:
         self._server_handshake: ServerHandshake | None = None
         self._skip_head = False
         self._request_delivered = False
+        self._keepalive_unstarted = False
         if already_open:
+            # The keepalive clock starts at the first ``now`` the connection is given.
             self._state = TransportState.OPEN
             self._skip_head = True
+            self._keepalive_unstarted = ping_interval is not None
         elif self._client:
             if not host:
                 raise ValueError("the client role needs the server's host name")
             nonce = codecs.encode(random_bytes(16), "base64").strip()
-            self._client_handshake = ClientHandshake(host, target, nonce, subprotocols, extra_headers)
+            self._client_handshake = ClientHandshake(
+                host, target, nonce, subprotocols, extra_headers
+            )
             self._out.append(self._client_handshake.request_bytes)
             self._state = TransportState.CONNECTING
         else:
@@ -162,10 +166,14 @@ class WebSocketConnection:
         self._now = now
         if self._state is TransportState.CLOSED:
             return []
+        if self._keepalive_unstarted:
+            self._keepalive_unstarted = False
+            self._open()
         events: list[WebSocketEvent] = []
         if self._state is TransportState.CONNECTING:
             data = self._receive_handshake(data, events)
-            if self._state is not TransportState.OPEN or not data:
+            # ``self.state``, not ``self._state``: the handshake has just changed it.
+            if self.state is not TransportState.OPEN or not data:
                 return events
         elif not data:
             self._receive_eof(events)
@@ -200,10 +208,13 @@ class WebSocketConnection:
         events: list[WebSocketEvent] = []
         if self._state is TransportState.CLOSING:
             if self._close_deadline is not None and now >= self._close_deadline:
-                self._finish(events, Closed(
-                    CloseCode.ABNORMAL,
-                    f"the peer did not answer the close frame within {self._close_timeout:g} s",
-                ))
+                self._finish(
+                    events,
+                    Closed(
+                        CloseCode.ABNORMAL,
+                        f"the peer did not answer the close frame within {self._close_timeout:g} s",
+                    ),
+                )
         elif self._state is TransportState.OPEN:
             if self._pong_deadline is not None:
                 if now >= self._pong_deadline:
@@ -236,10 +247,14 @@ class WebSocketConnection:
         """Queue a ping; its pong arrives as a ``Pong`` event."""
         self._require_open("send a ping")
         if len(payload) > MAX_CONTROL_PAYLOAD:
-            raise LocalProtocolError(f"a ping payload may hold at most 125 bytes, not {len(payload)}")
+            raise LocalProtocolError(
+                f"a ping payload may hold at most 125 bytes, not {len(payload)}"
+            )
         self._out.append(self._frame(OP_PING, bytes(payload)))
 
-    def close(self, code: int = CloseCode.NORMAL, reason: str = "", *, now: float | None = None) -> None:
+    def close(
+        self, code: int = CloseCode.NORMAL, reason: str = "", *, now: float | None = None
+    ) -> None:
         """Start the closing handshake (or, before the handshake finished, simply give up).
 
         The peer's answering close frame arrives as a ``Closed`` event. Without one within
@@ -289,7 +304,7 @@ class WebSocketConnection:
         body: bytes = b"",
         extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
     ) -> None:
-        """Server role: refuse the ``ConnectionRequest`` with an HTTP response; the connection closes."""
+        """Server role: refuse the ``ConnectionRequest`` with an HTTP response, and close."""
         handshake = self._pending_server_handshake("reject")
         self._out.append(handshake.reject(status_code, body, extra_headers))
         self._server_handshake = None
@@ -354,7 +369,9 @@ class WebSocketConnection:
         try:
             request = self._server_handshake.receive_data(data)
         except BadUpgradeRequest as exc:
-            self._out.append(self._server_handshake.reject(exc.status_code, exc.message.encode(), exc.headers))
+            self._out.append(
+                self._server_handshake.reject(exc.status_code, exc.message.encode(), exc.headers)
+            )
             self._server_handshake = None
             self._finish(events, Closed(CloseCode.ABNORMAL, exc.message, exc))
             return b""
@@ -373,8 +390,11 @@ class WebSocketConnection:
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
                 if len(buffer) > _MAX_SKIPPED_HEAD:
-                    self._fail(events, CloseCode.PROTOCOL_ERROR,
-                               f"the stream starts with an HTTP head longer than {_MAX_SKIPPED_HEAD} bytes")
+                    self._fail(
+                        events,
+                        CloseCode.PROTOCOL_ERROR,
+                        f"the stream starts with an HTTP head over {_MAX_SKIPPED_HEAD} bytes long",
+                    )
                 return False
             del buffer[: end + 4]
         self._skip_head = False
@@ -387,14 +407,27 @@ class WebSocketConnection:
             else:
                 what = f"inside a fragmented message ({self._frag_size} bytes of it had arrived)"
             message = f"the stream ended {what}"
-            self._finish(events, Closed(CloseCode.ABNORMAL, message,
-                                        RemoteProtocolError(message, CloseCode.ABNORMAL)))
+            self._finish(
+                events,
+                Closed(
+                    CloseCode.ABNORMAL, message, RemoteProtocolError(message, CloseCode.ABNORMAL)
+                ),
+            )
         elif self._state is TransportState.CLOSING:
-            self._finish(events, Closed(CloseCode.ABNORMAL,
-                                        "the peer closed the connection without answering the close frame"))
+            self._finish(
+                events,
+                Closed(
+                    CloseCode.ABNORMAL,
+                    "the peer closed the connection without answering the close frame",
+                ),
+            )
         else:
-            self._finish(events, Closed(CloseCode.ABNORMAL,
-                                        "the peer closed the connection without a closing handshake"))
+            self._finish(
+                events,
+                Closed(
+                    CloseCode.ABNORMAL, "the peer closed the connection without a closing handshake"
+                ),
+            )
 
     def _receive_close(self, events: list[WebSocketEvent], code: int, reason: str) -> None:
         if self._state is TransportState.OPEN:
@@ -420,28 +453,40 @@ class WebSocketConnection:
                     raise _PeerError(1002, f"frame with reserved opcode {opcode:#x}")
                 if opcode >= OP_CLOSE:
                     if not fin:
-                        raise _PeerError(1002, "fragmented control frame (control frames must be whole)")
+                        raise _PeerError(
+                            1002, "fragmented control frame (control frames must be whole)"
+                        )
                     if length > MAX_CONTROL_PAYLOAD:
-                        raise _PeerError(1002, f"control frame with a payload over 125 bytes ({length})")
+                        raise _PeerError(
+                            1002, f"control frame with a payload over 125 bytes ({length})"
+                        )
                 header = 2
                 if length == 126:
                     if size - pos < 4:
                         break
                     length = (buffer[pos + 2] << 8) | buffer[pos + 3]
                     if length < 126:
-                        raise _PeerError(1002, f"payload length {length} sent in 2 bytes instead of 1")
+                        raise _PeerError(
+                            1002, f"payload length {length} sent in 2 bytes instead of 1"
+                        )
                     header = 4
                 elif length == 127:
                     if size - pos < 10:
                         break
                     (length,) = _unpack_u64(buffer, pos + 2)
                     if length >> 63:
-                        raise _PeerError(1002, "64-bit payload length with the most significant bit set")
+                        raise _PeerError(
+                            1002, "64-bit payload length with the most significant bit set"
+                        )
                     if length < 65536:
-                        raise _PeerError(1002, f"payload length {length} sent in 8 bytes instead of 2")
+                        raise _PeerError(
+                            1002, f"payload length {length} sent in 8 bytes instead of 2"
+                        )
                     header = 10
                 if first & 0x70:
-                    raise _PeerError(1002, "frame with a reserved bit set (no extension was agreed)")
+                    raise _PeerError(
+                        1002, "frame with a reserved bit set (no extension was agreed)"
+                    )
                 masked = second & 0x80
                 if masked:
                     if client:
@@ -463,7 +508,9 @@ class WebSocketConnection:
                     try:
                         append(_new_event(TextMessage, (payload.decode(),)))
                     except UnicodeDecodeError as exc:
-                        raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
+                        raise _PeerError(
+                            1007, f"text message is not valid UTF-8 ({exc.reason})"
+                        ) from None
                 elif opcode == OP_BINARY and fin:
                     append(_new_event(BinaryMessage, (payload,)))
                 elif opcode < OP_CLOSE:
@@ -502,7 +549,8 @@ class WebSocketConnection:
         if total > self._max_message_size:
             raise _PeerError(
                 CloseCode.MESSAGE_TOO_BIG,
-                f"message of {total} bytes or more exceeds the limit of {self._max_message_size} bytes",
+                f"message of {total} bytes or more exceeds the limit of "
+                f"{self._max_message_size} bytes",
             )
 
     def _receive_fragment(

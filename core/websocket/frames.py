@@ -57,7 +57,9 @@ class CloseCode:
 
 # Codes a peer may put in a close frame: the registered ones below 3000 that are not reserved
 # for local use (1005, 1006, 1015), and the whole 3000-4999 range for libraries and apps.
-_REGISTERED_SENDABLE = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
+_REGISTERED_SENDABLE = frozenset(
+    {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+)
 
 _pack_short = struct.Struct("!H").pack
 _pack_long = struct.Struct("!Q").pack
@@ -91,7 +93,9 @@ def apply_mask(data: bytes, key: bytes) -> bytes:
     )
 
 
-def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, mask_key: bytes | None = None) -> bytes:
+def encode_frame(
+    opcode: int, payload: bytes, *, fin: bool = True, mask_key: bytes | None = None
+) -> bytes:
     """Serialise one frame. ``mask_key`` is required from clients and forbidden to servers."""
     length = len(payload)
     first = (0x80 if fin else 0) | opcode
@@ -138,5 +142,7 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
     try:
         reason = payload[2:].decode()
     except UnicodeDecodeError as exc:
-        raise InvalidClosePayload(f"close frame reason is not valid UTF-8 ({exc.reason})", 1007) from exc
+        raise InvalidClosePayload(
+            f"close frame reason is not valid UTF-8 ({exc.reason})", 1007
+        ) from exc
     return code, reason

@@ -46,7 +46,10 @@ _UPGRADE_REQUIRED: list[Header] = [
 
 def redact_headers(headers: Sequence[Header]) -> list[tuple[bytes, bytes]]:
     """The headers with the values of credential-bearing ones replaced, for reprs and logs."""
-    return [(name, b"<redacted>" if name.lower() in _SECRET_HEADERS else value) for name, value in headers]
+    return [
+        (name, b"<redacted>" if name.lower() in _SECRET_HEADERS else value)
+        for name, value in headers
+    ]
 
 
 def _header_tokens(headers: Sequence[Header], name: bytes) -> list[str]:
@@ -68,7 +71,9 @@ def _to_header(name: str | bytes, value: str | bytes) -> Header:
     raw_name = name.encode("ascii") if isinstance(name, str) else name
     raw_value = value.encode("latin-1") if isinstance(value, str) else value
     if any(c in raw_name + raw_value for c in b"\r\n\0") or b":" in raw_name or not raw_name:
-        raise LocalProtocolError(f"invalid header {raw_name!r}: names and values may not hold CR, LF or NUL")
+        raise LocalProtocolError(
+            f"invalid header {raw_name!r}: names and values may not hold CR, LF or NUL"
+        )
     return raw_name, raw_value
 
 
@@ -120,7 +125,9 @@ class ConnectionRejected(NamedTuple):
 class BadUpgradeRequest(RemoteProtocolError):
     """A client's upgrade request that must be refused, with the HTTP status that refuses it."""
 
-    def __init__(self, message: str, status_code: int = 400, headers: Sequence[Header] = ()) -> None:
+    def __init__(
+        self, message: str, status_code: int = 400, headers: Sequence[Header] = ()
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.headers = list(headers)
@@ -159,7 +166,9 @@ class ClientHandshake:
             (b"Sec-WebSocket-Version", b"13"),
         ]
         if self._subprotocols:
-            headers.append((b"Sec-WebSocket-Protocol", ", ".join(self._subprotocols).encode("ascii")))
+            headers.append(
+                (b"Sec-WebSocket-Protocol", ", ".join(self._subprotocols).encode("ascii"))
+            )
         headers.extend(_to_header(name, value) for name, value in extra_headers)
         try:
             request = h11.Request(method="GET", target=target, headers=headers)
@@ -185,7 +194,9 @@ class ClientHandshake:
                 h11_event = self._h11.next_event()
                 if h11_event is h11.NEED_DATA or h11_event is h11.PAUSED:
                     if data == b"" and self._rejection is None:
-                        raise RemoteProtocolError("the connection closed during the opening handshake")
+                        raise RemoteProtocolError(
+                            "the connection closed during the opening handshake"
+                        )
                     return None, b""
                 if isinstance(h11_event, h11.InformationalResponse):
                     if h11_event.status_code == 101:
@@ -199,11 +210,19 @@ class ClientHandshake:
                     self._rejection_body += h11_event.data[:room]
                 elif isinstance(h11_event, h11.EndOfMessage | h11.ConnectionClosed):
                     if self._rejection is None:
-                        raise RemoteProtocolError("the connection closed during the opening handshake")
+                        raise RemoteProtocolError(
+                            "the connection closed during the opening handshake"
+                        )
                     status, headers = self._rejection
                     return ConnectionRejected(status, headers, bytes(self._rejection_body)), b""
         except h11.RemoteProtocolError as exc:
-            raise RemoteProtocolError(f"invalid HTTP response to the WebSocket upgrade: {exc}") from exc
+            if data == b"":
+                raise RemoteProtocolError(
+                    "the connection closed during the opening handshake, mid-response"
+                ) from exc
+            raise RemoteProtocolError(
+                f"invalid HTTP response to the WebSocket upgrade: {exc}"
+            ) from exc
 
     def _check_accept(self, headers: tuple[Header, ...]) -> ConnectionAccepted:
         if "upgrade" not in _header_tokens(headers, b"connection"):
@@ -215,9 +234,13 @@ class ClientHandshake:
         if _header_value(headers, b"sec-websocket-extensions") is not None:
             raise RemoteProtocolError("the server enabled an extension that was not offered")
         subprotocol_raw = _header_value(headers, b"sec-websocket-protocol")
-        subprotocol = subprotocol_raw.decode("latin-1").strip() if subprotocol_raw is not None else None
+        subprotocol = (
+            subprotocol_raw.decode("latin-1").strip() if subprotocol_raw is not None else None
+        )
         if subprotocol is not None and subprotocol not in self._subprotocols:
-            raise RemoteProtocolError(f"the server chose subprotocol {subprotocol!r}, which was not offered")
+            raise RemoteProtocolError(
+                f"the server chose subprotocol {subprotocol!r}, which was not offered"
+            )
         return ConnectionAccepted(subprotocol, headers)
 
 
@@ -242,7 +265,9 @@ class ServerHandshake:
         """
         if self._request_complete:
             if data == b"":
-                raise BadUpgradeRequest("the client closed the connection before its upgrade was answered")
+                raise BadUpgradeRequest(
+                    "the client closed the connection before its upgrade was answered"
+                )
             self._h11.receive_data(data)  # early frames; h11 hands them back as trailing data
             return None
         try:
@@ -251,7 +276,9 @@ class ServerHandshake:
                 h11_event = self._h11.next_event()
                 if h11_event is h11.NEED_DATA:
                     if data == b"":
-                        raise BadUpgradeRequest("the connection closed during the opening handshake")
+                        raise BadUpgradeRequest(
+                            "the connection closed during the opening handshake"
+                        )
                     return None
                 if isinstance(h11_event, h11.Request):
                     self._request = self._check_request(h11_event)
@@ -269,12 +296,18 @@ class ServerHandshake:
         headers = tuple(request.headers)
         if request.method != b"GET":
             raise BadUpgradeRequest(
-                f"a WebSocket upgrade must use GET, not {request.method.decode()}", 405, [(b"Allow", b"GET")]
+                f"a WebSocket upgrade must use GET, not {request.method.decode()}",
+                405,
+                [(b"Allow", b"GET")],
             )
         if "upgrade" not in _header_tokens(headers, b"connection"):
-            raise BadUpgradeRequest("the upgrade request lacks 'Connection: Upgrade'", 426, _UPGRADE_REQUIRED)
+            raise BadUpgradeRequest(
+                "the upgrade request lacks 'Connection: Upgrade'", 426, _UPGRADE_REQUIRED
+            )
         if "websocket" not in _header_tokens(headers, b"upgrade"):
-            raise BadUpgradeRequest("the upgrade request lacks 'Upgrade: websocket'", 426, _UPGRADE_REQUIRED)
+            raise BadUpgradeRequest(
+                "the upgrade request lacks 'Upgrade: websocket'", 426, _UPGRADE_REQUIRED
+            )
         if _header_value(headers, b"sec-websocket-version") != b"13":
             raise BadUpgradeRequest(
                 "unsupported Sec-WebSocket-Version (only 13 is spoken)", 426, _UPGRADE_REQUIRED
@@ -285,7 +318,9 @@ class ServerHandshake:
         self._key = key
         host = _header_value(headers, b"host") or b""
         subprotocols = tuple(_header_tokens(headers, b"sec-websocket-protocol"))
-        return ConnectionRequest(request.target.decode("latin-1"), host.decode("latin-1"), subprotocols, headers)
+        return ConnectionRequest(
+            request.target.decode("latin-1"), host.decode("latin-1"), subprotocols, headers
+        )
 
     def accept(
         self, subprotocol: str | None, extra_headers: Sequence[tuple[str | bytes, str | bytes]]
@@ -313,7 +348,10 @@ class ServerHandshake:
         return data, bytes(self._h11.trailing_data[0])
 
     def reject(
-        self, status_code: int, body: bytes, extra_headers: Sequence[tuple[str | bytes, str | bytes]]
+        self,
+        status_code: int,
+        body: bytes,
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]],
     ) -> bytes:
         """A complete HTTP response refusing the upgrade."""
         if not 400 <= status_code <= 599:

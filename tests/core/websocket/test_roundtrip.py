@@ -43,7 +43,7 @@ def test_binary_both_ways(size: int) -> None:
 
 def test_text_sent_as_utf8_bytes_arrives_as_text() -> None:
     client, server = connected_pair()
-    client.send_text('{"payloadType":51}'.encode())
+    client.send_text(b'{"payloadType":51}')
     assert pump(client, server) == [TextMessage('{"payloadType":51}')]
 
 
@@ -133,7 +133,8 @@ def test_close_without_status_code_is_reported_as_1005_and_echoed_empty() -> Non
     events = client.receive_data(server_frame(0x8, b""), 0.0)
     assert events == [Closed(1005, "")]
     echoed = client.data_to_send()
-    assert echoed[0] == 0x88 and echoed[1] == 0x80, "an empty, masked close frame"
+    assert echoed[0] == 0x88, "a close frame"
+    assert echoed[1] == 0x80, "empty and masked"
     assert len(echoed) == 6
 
 

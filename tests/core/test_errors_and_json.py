@@ -1,0 +1,56 @@
+"""The error classes and the JSON backend choice."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from brokerwire.core import jsonlib
+from brokerwire.core.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+
+
+def test_protocol_error_is_abstract() -> None:
+    with pytest.raises(TypeError, match="abstract"):
+        ProtocolError("nobody raises this directly")
+
+
+def test_local_and_remote_errors() -> None:
+    local = LocalProtocolError("newline in endpoint")
+    remote = RemoteProtocolError("bad frame", close_code=1002)
+    assert isinstance(local, ProtocolError)
+    assert isinstance(remote, ProtocolError)
+    assert local.message == "newline in endpoint"
+    assert remote.close_code == 1002
+    assert remote == RemoteProtocolError("bad frame", 1002)
+    assert remote != RemoteProtocolError("bad frame", 1007)
+    assert "close_code=1002" in repr(remote)
+    assert RemoteProtocolError("x").close_code is None
+
+
+def test_backend_follows_what_is_installed() -> None:
+    expected = "orjson" if importlib.util.find_spec("orjson") else "json"
+    assert expected == jsonlib.BACKEND
+
+
+@pytest.mark.parametrize("kind", [str, bytes, bytearray, memoryview])
+def test_loads_from_every_input_type(kind: type) -> None:
+    text = '{"price":18405.25,"name":"ESZ6","ids":[1,2],"é":null}'
+    data = text if kind is str else kind(text.encode())
+    assert jsonlib.loads(data) == {"price": 18405.25, "name": "ESZ6", "ids": [1, 2], "é": None}
+
+
+@pytest.mark.parametrize("bad", [b"{", b"nope", b'{"a":1}x', b"\xff\xfe{}", b'{"a":"\xc3"}', b""])
+def test_invalid_json_raises_one_exception_type(bad: bytes) -> None:
+    with pytest.raises(jsonlib.JSONDecodeError):
+        jsonlib.loads(bad)
+    assert issubclass(jsonlib.JSONDecodeError, ValueError)
+
+
+def test_dumps_is_compact_utf8() -> None:
+    value = {"symbol": "ESZ6", "n": [1, 2.5, True, None], "text": "é"}
+    encoded = jsonlib.dumps(value)
+    assert isinstance(encoded, bytes)
+    assert encoded == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert jsonlib.dumps_str(value) == encoded.decode()
