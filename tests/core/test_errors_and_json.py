@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import json
 
@@ -54,3 +55,8 @@ def test_dumps_is_compact_utf8() -> None:
     assert isinstance(encoded, bytes)
     assert encoded == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     assert jsonlib.dumps_str(value) == encoded.decode()
+
+
+@pytest.mark.parametrize("package", ["brokerwire.core", "brokerwire.adapters"])
+def test_typing_marker_ships_with_the_package(package: str) -> None:
+    assert importlib.resources.files(package).joinpath("py.typed").is_file()
