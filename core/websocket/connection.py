@@ -277,6 +277,20 @@ class WebSocketConnection:
         self._close_deadline = self._now + self._close_timeout
         self._next_ping_at = self._pong_deadline = None
 
+    def fail(self, code: int, reason: str) -> None:
+        """End the connection at once because the peer broke a rule of the protocol on top.
+
+        The close frame is queued but no answer is awaited: the state becomes CLOSED and the
+        socket can be closed as soon as ``data_to_send()`` is flushed. Used by protocol
+        connections when a well-formed WebSocket message holds something they cannot decode.
+        """
+        problem = check_close_code_to_send(code)
+        if problem is not None:
+            raise LocalProtocolError(problem)
+        if self._state is TransportState.OPEN:
+            self._queue_close(code, reason)
+        self._shut_down()
+
     def accept(
         self,
         subprotocol: str | None = None,
@@ -333,19 +347,21 @@ class WebSocketConnection:
         if self._ping_interval is not None:
             self._next_ping_at = self._now + self._ping_interval
 
-    def _finish(self, events: list[WebSocketEvent], closed: Closed) -> None:
+    def _shut_down(self) -> None:
         self._state = TransportState.CLOSED
         self._buffer.clear()
         self._frag_parts.clear()
         self._frag_text.clear()
         self._next_ping_at = self._pong_deadline = self._close_deadline = None
+
+    def _finish(self, events: list[WebSocketEvent], closed: Closed) -> None:
+        self._shut_down()
         events.append(closed)
 
     def _fail(self, events: list[WebSocketEvent], close_code: int, message: str) -> None:
         """The peer broke the protocol: answer with ``close_code`` and end the connection."""
-        if self._state is TransportState.OPEN:
-            self._queue_close(close_code, message)
-        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+        self.fail(close_code, message)
+        events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
 
     def _receive_handshake(self, data: bytes, events: list[WebSocketEvent]) -> bytes:
         """Advance the opening handshake; returns the frame bytes that followed it, if any."""

@@ -174,3 +174,13 @@ def test_data_after_closed_is_ignored() -> None:
     pump(server, client)
     assert client.receive_data(server_frame(OP_TEXT, b"late"), 1.0) == []
     assert client.receive_data(b"", 1.0) == []
+
+
+def test_fail_from_the_protocol_above_closes_at_once() -> None:
+    client, server = connected_pair()
+    client.fail(1007, "the message held invalid JSON")
+    assert client.state is TransportState.CLOSED
+    assert client.next_deadline() is None
+    assert pump(client, server) == [Closed(1007, "the message held invalid JSON")]
+    with pytest.raises(LocalProtocolError, match="reserved"):
+        server.fail(1006, "1006 is only ever reported, never sent")
