@@ -1,0 +1,483 @@
+"""The client side of a Tradovate WebSocket connection, sans-IO.
+
+``TradovateConnection`` owns the WebSocket underneath and everything the protocol asks of a
+client: it waits for the ``o`` frame, sends ``authorize``, numbers requests and matches their
+answers, sends the ``[]`` heartbeat every 2.5 s on a timer whatever the server is doing (the
+server sends no ``h`` while it streams, so a client that only answers ``h`` starves the link),
+watches for a silent link, times requests out, and remembers subscriptions for a reconnect.
+
+Every request gets exactly one outcome event — ``Response``, ``ErrorResponse``, ``Penalty``,
+``RateLimited``, ``RequestTimedOut``, or ``RequestFailed`` when the connection closes first.
+Bad bytes or bad frames from the server end the connection with a ``Closed`` event whose
+``error`` says what was wrong, after every event decoded before them.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..jsonlib import JSONDecodeError, loads
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..websocket import DEFAULT_MAX_MESSAGE_SIZE, ConnectionRejected, Role, WebSocketConnection
+from .codec import (
+    CLIENT_HEARTBEAT,
+    Body,
+    FrameError,
+    Query,
+    decode_frame,
+    encode_request,
+    unwrap_error_text,
+)
+from .events import (
+    Chart,
+    CloseFrame,
+    EntityChanged,
+    ErrorResponse,
+    MarketData,
+    Opened,
+    Penalty,
+    RateLimited,
+    ReplayClock,
+    RequestFailed,
+    RequestTimedOut,
+    Response,
+    ServerHeartbeat,
+    Shutdown,
+    TradovateEvent,
+    UnknownEvent,
+    UnmatchedResponse,
+)
+from .registry import SubscriptionRegistry
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_INTERVAL",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_WATCHDOG_TIMEOUT",
+    "TradovateConnection",
+    "TradovateState",
+]
+
+DEFAULT_HEARTBEAT_INTERVAL = 2.5
+DEFAULT_WATCHDOG_TIMEOUT = 10.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+_new_event = tuple.__new__
+
+
+class TradovateState(enum.Enum):
+    """CONNECTING until the server's ``o`` frame; OPEN; AUTHORIZED once ``authorize`` succeeds;
+    CLOSING while the WebSocket closing handshake runs; CLOSED."""
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    AUTHORIZED = "authorized"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class _Pending(NamedTuple):
+    endpoint: str
+    query: Query
+    body: Body
+    timeout: float | None
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+# -- server events: one builder per known kind ---------------------------------------------------
+
+
+def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("props", data, message)
+    return _new_event(
+        EntityChanged, (data.get("entityType"), data.get("eventType"), data.get("entity"))
+    )
+
+
+def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("md", data, message)
+    return _new_event(
+        MarketData, (data.get("quotes") or [], data.get("doms") or [], data.get("histograms") or [])
+    )
+
+
+def _chart(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("chart", data, message)
+    return Chart(data.get("charts") or [])
+
+
+def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:
+    # The clock's "d" is itself a JSON document inside a string.
+    if isinstance(data, str):
+        try:
+            data = loads(data)
+        except (JSONDecodeError, RecursionError):
+            return UnknownEvent("clock", data, message)
+    if type(data) is not dict:
+        return UnknownEvent("clock", data, message)
+    timestamp, speed = data.get("t"), data.get("s")
+    if not isinstance(timestamp, str) or not isinstance(speed, int | float):
+        return UnknownEvent("clock", data, message)
+    return ReplayClock(timestamp, int(speed))
+
+
+def _shutdown(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("shutdown", data, message)
+    reason = data.get("reason")
+    return Shutdown(str(data.get("reasonCode", "")), reason if isinstance(reason, str) else None)
+
+
+_EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
+    "md": _market_data,
+    "props": _props,
+    "chart": _chart,
+    "clock": _clock,
+    "shutdown": _shutdown,
+}
+
+
+class TradovateConnection:
+    """A client's conversation with a Tradovate WebSocket server.
+
+    ``host`` and ``target`` name the WebSocket (``target`` defaults to ``/v1/websocket``).
+    ``already_open=True`` starts past the WebSocket handshake, for captured server-to-client
+    streams (an HTTP response head at the start is skipped).
+
+    Timers, in seconds on the clock that ``now`` comes from: ``heartbeat_interval`` between
+    ``[]`` heartbeats (from the ``o`` frame on); ``watchdog_timeout`` of silence after which the
+    link is declared dead; ``request_timeout``, the default time a request may wait for its
+    answer (``None`` waits until the connection closes).
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        target: str = "/v1/websocket",
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        watchdog_timeout: float | None = DEFAULT_WATCHDOG_TIMEOUT,
+        request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        registry: SubscriptionRegistry | None = None,
+        already_open: bool = False,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        if heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be positive")
+        self._ws = WebSocketConnection(
+            Role.CLIENT,
+            host=host,
+            target=target,
+            extra_headers=extra_headers,
+            max_message_size=max_message_size,
+            already_open=already_open,
+            random_bytes=random_bytes,
+        )
+        self.registry = registry if registry is not None else SubscriptionRegistry()
+        self._heartbeat_interval = heartbeat_interval
+        self._watchdog_timeout = watchdog_timeout
+        self._request_timeout = request_timeout
+        self._state = TradovateState.CONNECTING
+        self._now = 0.0
+        self._next_id = 1
+        self._pending: dict[int, _Pending] = {}
+        self._timeouts: list[tuple[float, int]] = []  # heap of (deadline, request id)
+        self._authorize_id: int | None = None
+        self._next_heartbeat: float | None = None
+        self._last_received: float | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<TradovateConnection {self._state.value}, {len(self._pending)} pending, "
+            f"{len(self.registry)} subscriptions>"
+        )
+
+    # -- the connection contract ---------------------------------------------------------------
+
+    @property
+    def state(self) -> TradovateState:
+        return self._state
+
+    @property
+    def pending_requests(self) -> int:
+        """How many requests are waiting for their outcome."""
+        return len(self._pending)
+
+    def receive_data(self, data: bytes, now: float) -> list[TradovateEvent]:
+        """Feed bytes from the server (``b""`` when it closed); returns what they meant."""
+        self._now = now
+        if self._state is TradovateState.CLOSED:
+            return []
+        if data:
+            self._last_received = now
+        events: list[TradovateEvent] = []
+        for ws_event in self._ws.receive_data(data, now):
+            if type(ws_event) is TextMessage:
+                try:
+                    self._receive_frame(ws_event.data, events)
+                except FrameError as exc:
+                    self._fail(events, exc.close_code, exc.message)
+                    break
+            elif type(ws_event) is Closed:
+                self._finish(events, ws_event)
+            elif type(ws_event) is BinaryMessage:
+                self._fail(
+                    events, 1003, "the server sent a binary message; Tradovate speaks text only"
+                )
+                break
+            elif type(ws_event) is ConnectionRejected:
+                events.append(ws_event)
+            # ConnectionAccepted, Ping and Pong need nothing from this layer.
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the server since the last call."""
+        return self._ws.data_to_send()
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` must next run; None when no timer is set."""
+        if self._state is TradovateState.CLOSED:
+            return None
+        candidates = [self._ws.next_deadline()]
+        if self._state is not TradovateState.CLOSING:
+            candidates.append(self._next_heartbeat)
+            if self._watchdog_timeout is not None and self._last_received is not None:
+                candidates.append(self._last_received + self._watchdog_timeout)
+        self._drop_settled_timeouts()
+        if self._timeouts:
+            candidates.append(self._timeouts[0][0])
+        deadlines = [c for c in candidates if c is not None]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> list[TradovateEvent]:
+        """Run the timers due at ``now``: heartbeat, watchdog, request timeouts."""
+        self._now = now
+        events: list[TradovateEvent] = []
+        if self._state is TradovateState.CLOSED:
+            return events
+        for ws_event in self._ws.handle_timer(now):
+            if type(ws_event) is Closed:
+                self._finish(events, ws_event)
+                return events
+        if (
+            self._watchdog_timeout is not None
+            and self._last_received is not None
+            and self._state is not TradovateState.CLOSING
+            and now >= self._last_received + self._watchdog_timeout
+        ):
+            silence = self._watchdog_timeout
+            reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
+            self._ws.fail(1011, "watchdog timeout")
+            self._finish(events, Closed(1011, reason))
+            return events
+        while self._timeouts and self._timeouts[0][0] <= now:
+            _, request_id = heapq.heappop(self._timeouts)
+            pending = self._pending.pop(request_id, None)
+            if pending is not None:
+                if request_id == self._authorize_id:
+                    self._authorize_id = None
+                assert pending.timeout is not None
+                events.append(RequestTimedOut(request_id, pending.endpoint, pending.timeout))
+        if self._next_heartbeat is not None and now >= self._next_heartbeat:
+            if self._state in (TradovateState.OPEN, TradovateState.AUTHORIZED):
+                self._ws.send_text(CLIENT_HEARTBEAT)
+                self._next_heartbeat = now + self._heartbeat_interval
+            else:
+                self._next_heartbeat = None
+        return events
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def authorize(self, token: str, *, now: float | None = None) -> int:
+        """Send ``authorize`` with the access token; returns its request id.
+
+        On a 2xx answer the state becomes AUTHORIZED. Authorizing twice is a mistake, but after
+        a refused attempt another token may be tried.
+        """
+        if self._state is TradovateState.AUTHORIZED:
+            raise LocalProtocolError("the connection is already authorized")
+        if self._authorize_id is not None:
+            raise LocalProtocolError("authorize was already sent and awaits its answer")
+        if not token or any(c in token for c in "\r\n"):
+            raise LocalProtocolError("the access token must be a non-empty string without newlines")
+        self._authorize_id = self._send("authorize", None, token, None, now)
+        return self._authorize_id
+
+    def request(
+        self,
+        endpoint: str,
+        query: Query = None,
+        body: Body = None,
+        timeout: float | None = None,
+        *,
+        now: float | None = None,
+    ) -> int:
+        """Send a request; returns its id, which its outcome event will carry.
+
+        ``endpoint`` is the REST operation (``"contract/find"``); ``query`` a string or a mapping
+        (url-encoded); ``body`` a mapping or list (sent as compact JSON) or a string sent as is.
+        ``timeout`` overrides the connection's ``request_timeout``. ``now`` is the current time,
+        for the timeout; without it the last time the connection was given is used.
+        """
+        return self._send(
+            endpoint, query, body, timeout if timeout is not None else self._request_timeout, now
+        )
+
+    def replay_subscriptions(self, *, now: float | None = None) -> list[int]:
+        """After a reconnect and ``authorize``: send every live subscription again, in order."""
+        if self._state is not TradovateState.AUTHORIZED:
+            raise LocalProtocolError("replay subscriptions once authorize has succeeded")
+        return [
+            self.request(endpoint, query, body, now=now)
+            for endpoint, query, body in self.registry.replay()
+        ]
+
+    def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None:
+        """Close the connection; pending requests fail when the close completes."""
+        if now is not None:
+            self._now = now
+        if self._state in (TradovateState.CLOSING, TradovateState.CLOSED):
+            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
+        if self._ws.state is TransportState.CONNECTING:
+            self._ws.close()
+            self._state = TradovateState.CLOSED
+            return
+        self._ws.close(code, reason, now=self._now)
+        self._state = TradovateState.CLOSING
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _send(
+        self, endpoint: str, query: Query, body: Body, timeout: float | None, now: float | None
+    ) -> int:
+        if now is not None:
+            self._now = now
+        if self._state not in (TradovateState.OPEN, TradovateState.AUTHORIZED):
+            if self._state is TradovateState.CONNECTING:
+                raise LocalProtocolError(
+                    "cannot send a request before the server's open frame ('o')"
+                )
+            raise LocalProtocolError(
+                f"cannot send a request: the connection is {self._state.value}"
+            )
+        request_id = self._next_id
+        text = encode_request(endpoint, request_id, query, body)
+        self._ws.send_text(text)
+        self._next_id += 1
+        self._pending[request_id] = _Pending(endpoint.lstrip("/"), query, body, timeout)
+        if timeout is not None:
+            heapq.heappush(self._timeouts, (self._now + timeout, request_id))
+        self.registry.request_sent(endpoint.lstrip("/"), query, body)
+        return request_id
+
+    def _drop_settled_timeouts(self) -> None:
+        timeouts = self._timeouts
+        while timeouts and timeouts[0][1] not in self._pending:
+            heapq.heappop(timeouts)
+
+    def _receive_frame(self, text: str, events: list[TradovateEvent]) -> None:
+        letter, payload = decode_frame(text)
+        if letter == "a":
+            append = events.append
+            for message in payload:
+                if type(message) is not dict:
+                    raise FrameError(
+                        f"a message in an 'a' frame is not a JSON object: {_preview(message)}"
+                    )
+                kind = message.get("e")
+                if kind is not None:
+                    if type(kind) is not str:
+                        raise FrameError(f"an event kind must be a string: {_preview(message)}")
+                    builder = _EVENT_BUILDERS.get(kind)
+                    data = message.get("d")
+                    append(
+                        builder(message, data)
+                        if builder is not None
+                        else UnknownEvent(kind, data, message)
+                    )
+                elif "i" in message:
+                    self._receive_response(message, events)
+                else:
+                    raise FrameError(
+                        "a message is neither a response (i, s) nor an event (e): "
+                        + _preview(message)
+                    )
+        elif letter == "h":
+            events.append(ServerHeartbeat())
+        elif letter == "o":
+            if self._state is TradovateState.CONNECTING:
+                self._state = TradovateState.OPEN
+                self._next_heartbeat = self._now + self._heartbeat_interval
+                events.append(Opened())
+        else:
+            code, reason = payload
+            events.append(CloseFrame(code, reason))
+            if self._ws.state is TransportState.OPEN:
+                self._ws.close(1000, "", now=self._now)
+            self._state = TradovateState.CLOSING
+
+    def _receive_response(self, message: dict[str, Any], events: list[TradovateEvent]) -> None:
+        request_id = message["i"]
+        status = message.get("s")
+        if type(request_id) is not int or type(status) is not int:
+            raise FrameError(
+                f"a response needs an integer id (i) and status (s): {_preview(message)}"
+            )
+        data = message.get("d")
+        pending = self._pending.pop(request_id, None)
+        if pending is None:
+            events.append(UnmatchedResponse(request_id, status, data))
+            return
+        endpoint = pending.endpoint
+        if request_id == self._authorize_id:
+            self._authorize_id = None
+            if 200 <= status < 300:
+                self._state = TradovateState.AUTHORIZED
+        if type(data) is dict and "p-ticket" in data:
+            retry_after = data.get("p-time")
+            events.append(
+                Penalty(
+                    request_id,
+                    str(data["p-ticket"]),
+                    float(retry_after) if isinstance(retry_after, int | float) else 0.0,
+                    bool(data.get("p-captcha")),
+                    endpoint,
+                )
+            )
+        elif 200 <= status < 300:
+            self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
+            events.append(_new_event(Response, (request_id, status, data, endpoint)))
+        elif status == 429:
+            events.append(RateLimited(request_id, unwrap_error_text(data), endpoint))
+        else:
+            events.append(ErrorResponse(request_id, status, unwrap_error_text(data), endpoint))
+
+    def _fail(self, events: list[TradovateEvent], close_code: int, message: str) -> None:
+        """The server broke the Tradovate protocol: close with ``close_code`` and end."""
+        self._ws.fail(close_code, message)
+        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+
+    def _finish(self, events: list[TradovateEvent], closed: Closed) -> None:
+        """End the connection: every pending request fails, then ``closed`` is the last event."""
+        self._state = TradovateState.CLOSED
+        reason = closed.reason or f"the connection closed (code {closed.code})"
+        for request_id in sorted(self._pending):
+            events.append(RequestFailed(request_id, self._pending[request_id].endpoint, reason))
+        self._pending.clear()
+        self._timeouts.clear()
+        self._authorize_id = None
+        self._next_heartbeat = None
+        events.append(closed)

@@ -1,0 +1,212 @@
+"""The server side of a Tradovate WebSocket connection, sans-IO.
+
+The simulators and the tests are built on it. It turns client request documents and ``[]``
+heartbeats into events, and sends what a Tradovate server sends: the ``o`` frame, responses and
+server events in ``a`` frames, ``h`` heartbeats while idle (never while streaming), and ``c``
+close frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..websocket import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectionRequest,
+    Role,
+    WebSocketConnection,
+    WebSocketEvent,
+)
+from .codec import (
+    CLIENT_HEARTBEAT,
+    FRAME_HEARTBEAT,
+    FRAME_OPEN,
+    FrameError,
+    decode_request,
+    encode_close,
+    encode_messages,
+    event_message,
+    response_message,
+)
+from .events import ClientHeartbeat, ClientRequest
+
+__all__ = ["TradovateServerConnection"]
+
+ServerEvent = ConnectionRequest | ClientRequest | ClientHeartbeat | Closed
+
+
+class TradovateServerConnection:
+    """A server's conversation with one Tradovate client.
+
+    ``receive_data`` first returns a ``ConnectionRequest``: answer it with ``accept()`` (which
+    sends ``o``) or ``reject()``. ``heartbeat_interval`` sends ``h`` at the end of each such
+    interval in which nothing else was sent; ``idle_timeout`` closes the connection when the
+    client sends nothing (not even ``[]``) for that long. Both are off when ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        heartbeat_interval: float | None = 2.5,
+        idle_timeout: float | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        self._ws = WebSocketConnection(Role.SERVER, max_message_size=max_message_size)
+        self._heartbeat_interval = heartbeat_interval
+        self._idle_timeout = idle_timeout
+        self._now = 0.0
+        # The heartbeat goes out at a deadline only if nothing else went out since the last one,
+        # so sends need no timestamps of their own.
+        self._heartbeat_due: float | None = None
+        self._sent_since_heartbeat_check = False
+        self._last_received: float | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<TradovateServerConnection {self.state.value}>"
+
+    @property
+    def state(self) -> TransportState:
+        return TransportState.CLOSED if self._closed else self._ws.state
+
+    def receive_data(self, data: bytes, now: float) -> list[ServerEvent]:
+        """Feed bytes from the client (``b""`` when it closed); returns what they meant."""
+        self._now = now
+        if self._closed:
+            return []
+        if data:
+            self._last_received = now
+        events: list[ServerEvent] = []
+        self._translate(self._ws.receive_data(data, now), events)
+        return events
+
+    def _translate(self, ws_events: Sequence[WebSocketEvent], events: list[ServerEvent]) -> None:
+        """Turn WebSocket events into Tradovate server-side events."""
+        for ws_event in ws_events:
+            if type(ws_event) is TextMessage:
+                text = ws_event.data
+                if text == CLIENT_HEARTBEAT:
+                    events.append(ClientHeartbeat())
+                    continue
+                try:
+                    events.append(ClientRequest(decode_request(text)))
+                except FrameError as exc:
+                    self._fail(events, exc.close_code, exc.message)
+                    return
+            elif type(ws_event) is BinaryMessage:
+                self._fail(
+                    events, 1003, "the client sent a binary message; Tradovate speaks text only"
+                )
+                return
+            elif type(ws_event) is ConnectionRequest:
+                events.append(ws_event)
+            elif type(ws_event) is Closed:
+                self._closed = True
+                events.append(ws_event)
+
+    def data_to_send(self) -> bytes:
+        return self._ws.data_to_send()
+
+    def next_deadline(self) -> float | None:
+        if self.state is not TransportState.OPEN:
+            return self._ws.next_deadline() if not self._closed else None
+        candidates = [self._ws.next_deadline()]
+        candidates.append(self._heartbeat_due)
+        if self._idle_timeout is not None and self._last_received is not None:
+            candidates.append(self._last_received + self._idle_timeout)
+        deadlines = [c for c in candidates if c is not None]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> list[ServerEvent]:
+        self._now = now
+        events: list[ServerEvent] = []
+        if self._closed:
+            return events
+        for ws_event in self._ws.handle_timer(now):
+            if type(ws_event) is Closed:
+                self._closed = True
+                events.append(ws_event)
+                return events
+        if self.state is not TransportState.OPEN:
+            return events
+        if (
+            self._idle_timeout is not None
+            and self._last_received is not None
+            and now >= self._last_received + self._idle_timeout
+        ):
+            reason = f"the client sent nothing for {self._idle_timeout:g} s"
+            self._ws.fail(1001, "idle timeout")
+            self._closed = True
+            events.append(Closed(1001, reason))
+            return events
+        if self._heartbeat_due is not None and now >= self._heartbeat_due:
+            assert self._heartbeat_interval is not None
+            if not self._sent_since_heartbeat_check:
+                self._send_text(FRAME_HEARTBEAT)
+            self._sent_since_heartbeat_check = False
+            self._heartbeat_due = now + self._heartbeat_interval
+        return events
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def accept(self, *, now: float | None = None) -> list[ServerEvent]:
+        """Accept the WebSocket upgrade and send the ``o`` frame.
+
+        Returns the events of anything the client sent before this answer (usually nothing).
+        """
+        if now is not None:
+            self._now = now
+        early = self._ws.accept()
+        self._last_received = self._now
+        self._send_text(FRAME_OPEN)
+        if self._heartbeat_interval is not None:
+            self._heartbeat_due = self._now + self._heartbeat_interval
+            self._sent_since_heartbeat_check = False
+        events: list[ServerEvent] = []
+        self._translate(early, events)
+        return events
+
+    def reject(self, status_code: int = 403, body: bytes = b"") -> None:
+        """Refuse the WebSocket upgrade with an HTTP response."""
+        self._ws.reject(status_code, body)
+        self._closed = True
+
+    def respond(self, request_id: int, status: int = 200, data: Any = None) -> None:
+        """Answer a request (``data`` becomes ``d``; for errors, pass the error text)."""
+        self.send_messages([response_message(request_id, status, data)])
+
+    def send_event(self, kind: str, data: Any) -> None:
+        """Send one server event, e.g. ``send_event("md", {"quotes": [...]})``."""
+        self.send_messages([event_message(kind, data)])
+
+    def send_messages(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Send responses and events together in one ``a`` frame, in order."""
+        if not messages:
+            raise LocalProtocolError("an 'a' frame needs at least one message")
+        self._send_text(encode_messages(messages))
+
+    def send_heartbeat(self) -> None:
+        """Send ``h`` now (the heartbeat timer does this on its own while idle)."""
+        self._send_text(FRAME_HEARTBEAT)
+
+    def send_close_frame(self, code: int = 3000, reason: str = "Go away!") -> None:
+        """Send ``c[code, "reason"]``; the client answers by closing the WebSocket."""
+        self._send_text(encode_close(code, reason))
+
+    def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None:
+        """Close the WebSocket."""
+        self._ws.close(code, reason, now=now)
+
+    def _send_text(self, text: str) -> None:
+        if self._closed:
+            raise LocalProtocolError("cannot send: the connection is closed")
+        self._ws.send_text(text)
+        self._sent_since_heartbeat_check = True
+
+    def _fail(self, events: list[ServerEvent], close_code: int, message: str) -> None:
+        self._ws.fail(close_code, message)
+        self._closed = True
+        events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
