@@ -2,6 +2,8 @@
 
 from .codec import (
     CLIENT_HEARTBEAT,
+    FRAME_HEARTBEAT,
+    FRAME_OPEN,
     FrameError,
     RequestDocument,
     decode_frame,
@@ -53,6 +55,8 @@ __all__ = [
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_WATCHDOG_TIMEOUT",
+    "FRAME_HEARTBEAT",
+    "FRAME_OPEN",
     "QUOTE_ENTRY_NAMES",
     "Chart",
     "ClientHeartbeat",

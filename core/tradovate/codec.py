@@ -20,6 +20,8 @@ from ..jsonlib import JSONDecodeError, dumps_str, loads
 
 __all__ = [
     "CLIENT_HEARTBEAT",
+    "FRAME_HEARTBEAT",
+    "FRAME_OPEN",
     "FrameError",
     "Query",
     "RequestDocument",
