@@ -20,25 +20,31 @@ _new_event = tuple.__new__
 TcpEvent = BinaryMessage | Closed
 
 
+def _framing_of(framer: LengthPrefixFramer | JsonStreamFramer | None) -> Framing | None:
+    if framer is None:
+        return None
+    return Framing.LENGTH_PREFIX if isinstance(framer, LengthPrefixFramer) else Framing.JSON_STREAM
+
+
 class TcpConnection:
     """Messages over a TCP stream, cut by a framer.
 
-    ``framing`` is what this side sends. ``receive_framing`` is what the peer is expected to
-    send; left as ``None`` it is recognised from the first byte the peer sends.
+    ``framing`` is what this side sends; ``None`` answers in the peer's framing once it is
+    known (what a server wants). ``receive_framing`` is what the peer is expected to send; left
+    as ``None`` it is recognised from the first byte the peer sends.
     """
 
     def __init__(
         self,
-        framing: Framing = Framing.LENGTH_PREFIX,
+        framing: Framing | None = Framing.LENGTH_PREFIX,
         *,
         receive_framing: Framing | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         if max_message_size < 1:
             raise ValueError("max_message_size must be at least 1 byte")
-        self.framing = framing
         self._max_message_size = max_message_size
-        self._send_framer = make_framer(framing, max_message_size)
+        self._send_framer = make_framer(framing, max_message_size) if framing is not None else None
         self._receive_framer: LengthPrefixFramer | JsonStreamFramer | None = (
             make_framer(receive_framing, max_message_size) if receive_framing is not None else None
         )
@@ -46,23 +52,23 @@ class TcpConnection:
         self._out: list[bytes] = []
 
     def __repr__(self) -> str:
+        sent = self.framing.value if self.framing else "the peer's framing"
         received = self.receive_framing.value if self.receive_framing else "not yet known"
-        return (
-            f"<TcpConnection sends {self.framing.value}, receives {received}, {self._state.value}>"
-        )
+        return f"<TcpConnection sends {sent}, receives {received}, {self._state.value}>"
 
     @property
     def state(self) -> TransportState:
         return self._state
 
     @property
+    def framing(self) -> Framing | None:
+        """The framing this side sends (None while it waits to follow the peer's)."""
+        return _framing_of(self._send_framer)
+
+    @property
     def receive_framing(self) -> Framing | None:
         """The peer's framing, once configured or recognised."""
-        if self._receive_framer is None:
-            return None
-        if isinstance(self._receive_framer, LengthPrefixFramer):
-            return Framing.LENGTH_PREFIX
-        return Framing.JSON_STREAM
+        return _framing_of(self._receive_framer)
 
     def receive_data(self, data: bytes, now: float) -> list[TcpEvent]:
         """Feed bytes from the peer (``b""`` when it closed); returns the messages they complete."""
@@ -72,9 +78,10 @@ class TcpConnection:
             return self._receive_eof()
         framer = self._receive_framer
         if framer is None:
-            framer = self._receive_framer = make_framer(
-                detect_framing(data[0]), self._max_message_size
-            )
+            framing = detect_framing(data[0])
+            framer = self._receive_framer = make_framer(framing, self._max_message_size)
+            if self._send_framer is None:
+                self._send_framer = make_framer(framing, self._max_message_size)
         messages: list[bytes] = []
         try:
             framer.feed(data, messages)
@@ -115,6 +122,8 @@ class TcpConnection:
             raise LocalProtocolError(
                 f"cannot send a message: the connection is {self._state.value}"
             )
+        if self._send_framer is None:
+            raise LocalProtocolError("cannot send yet: this side answers in the peer's framing")
         payload = data.encode() if isinstance(data, str) else bytes(data)
         self._out.append(self._send_framer.frame(payload))
 

@@ -1,0 +1,120 @@
+"""The cTrader Open API JSON envelope: ``{"clientMsgId", "payloadType", "payload"}``.
+
+Decoding is tolerant where the server is known (or suspected) to vary: ``payload`` may be
+missing (``{"payloadType":51}``), ``clientMsgId`` may be missing or a number, and
+``payloadType`` may arrive as a numeric string. Inside ``payload`` values are kept as sent; the
+connection and the units helpers accept 64-bit integers and enums as numbers or numeric strings
+alike. An unknown ``payloadType`` is not an error: it passes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ..jsonlib import JSONDecodeError, dumps, loads
+
+__all__ = [
+    "SECRET_FIELDS",
+    "Envelope",
+    "EnvelopeError",
+    "as_int",
+    "decode_envelope",
+    "encode_envelope",
+    "redact",
+]
+
+# Payload fields that hold credentials: never shown in a repr, a log line or CLI output.
+SECRET_FIELDS = frozenset({"clientSecret", "accessToken", "refreshToken", "password"})
+
+
+class EnvelopeError(Exception):
+    """A message that is not a cTrader envelope; ``close_code`` is the WebSocket code to send."""
+
+    def __init__(self, message: str, close_code: int = 1002) -> None:
+        super().__init__(message)
+        self.message = message
+        self.close_code = close_code
+
+
+def redact(payload: Any) -> Any:
+    """A copy of ``payload`` with credential fields replaced, for reprs and logs."""
+    if isinstance(payload, Mapping):
+        return {k: "<redacted>" if k in SECRET_FIELDS else redact(v) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [redact(v) for v in payload]
+    return payload
+
+
+class Envelope(NamedTuple):
+    """One decoded message. ``payload`` is ``{}`` when the server sent none."""
+
+    payload_type: int
+    payload: dict[str, Any]
+    client_msg_id: str | None
+
+    def __repr__(self) -> str:
+        return (
+            f"Envelope(payload_type={self.payload_type!r}, payload={redact(self.payload)!r}, "
+            f"client_msg_id={self.client_msg_id!r})"
+        )
+
+
+def as_int(value: Any) -> int | None:
+    """An integer sent as a number or as a numeric string; None for anything else."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _preview(data: str | bytes) -> str:
+    text = data if isinstance(data, str) else data[:120].decode("utf-8", "replace")
+    return repr(text[:120] + ("..." if len(text) > 120 else ""))
+
+
+def decode_envelope(data: str | bytes) -> Envelope:
+    """One message's envelope; raises ``EnvelopeError`` for anything that is not one."""
+    try:
+        message = loads(data)
+    except (JSONDecodeError, RecursionError) as exc:
+        raise EnvelopeError(f"invalid JSON ({exc}): {_preview(data)}", 1007) from None
+    if type(message) is not dict:
+        raise EnvelopeError(
+            f"a message must be a JSON object, not {type(message).__name__}: {_preview(data)}"
+        )
+    payload_type = message.get("payloadType")
+    if type(payload_type) is not int:
+        payload_type = as_int(payload_type)
+        if payload_type is None:
+            raise EnvelopeError(f"missing or non-integer payloadType: {_preview(data)}")
+    payload = message.get("payload")
+    if payload is None:
+        payload = {}
+    elif type(payload) is not dict:
+        raise EnvelopeError(
+            f"payload must be a JSON object, not {type(payload).__name__}: {_preview(data)}"
+        )
+    client_msg_id = message.get("clientMsgId")
+    if client_msg_id is not None and type(client_msg_id) is not str:
+        if type(client_msg_id) is not int:
+            raise EnvelopeError(f"clientMsgId must be a string: {_preview(data)}")
+        client_msg_id = str(client_msg_id)
+    return Envelope(payload_type, payload, client_msg_id)
+
+
+def encode_envelope(
+    payload_type: int, payload: Mapping[str, Any] | None = None, client_msg_id: str | None = None
+) -> bytes:
+    """One message as compact JSON; ``payload`` is left out when empty, as the server does."""
+    message: dict[str, Any] = {}
+    if client_msg_id is not None:
+        message["clientMsgId"] = client_msg_id
+    message["payloadType"] = int(payload_type)
+    if payload:
+        message["payload"] = payload
+    return dumps(message)

@@ -1,0 +1,611 @@
+"""The client side of a cTrader Open API (JSON) connection, sans-IO, over WebSocket or TCP.
+
+``CTraderConnection`` matches answers to requests by ``clientMsgId``: a request completes on
+its response type (or, for order requests, on the first execution event), or on an error
+(2142, 50, 2132); later messages with the same id are ``FollowUp`` events; everything else is
+an event of its own. It knows which accounts are authorized, sends the heartbeat whenever
+nothing else went out for ``heartbeat_interval`` seconds (inside cTrader's 10 s), watches for a
+silent server, times requests out, and keeps two rate budgets — 50 requests/s and 5/s for
+historical data — queueing what does not fit and releasing it on its timer, never dropping it.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from ..errors import LocalProtocolError, RemoteProtocolError
+from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..websocket import ConnectionAccepted, ConnectionRejected, Role, WebSocketConnection
+from .codec import Envelope, EnvelopeError, as_int, decode_envelope, encode_envelope
+from .events import (
+    AccountDisconnected,
+    ClientDisconnected,
+    CTraderEvent,
+    DepthEvent,
+    ErrorResponse,
+    FollowUp,
+    Heartbeat,
+    Opened,
+    RequestFailed,
+    RequestTimedOut,
+    Response,
+    ServerEvent,
+    SpotEvent,
+    TokenInvalidated,
+    UnknownMessage,
+)
+from .ratelimit import RateBudget
+from .registry import CTraderSubscriptionRegistry
+from .tables import (
+    ACCOUNT_SCOPED_REQUESTS,
+    HISTORICAL_REQUESTS,
+    MESSAGE_NAMES,
+    RESPONSE_OF,
+    PayloadType,
+)
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_INTERVAL",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_WATCHDOG_TIMEOUT",
+    "CTraderConnection",
+    "CTraderState",
+]
+
+DEFAULT_HEARTBEAT_INTERVAL = 9.0  # cTrader drops a client that sends nothing for 10 s or so
+DEFAULT_WATCHDOG_TIMEOUT = 60.0  # the server's own heartbeat comes about every 30 s
+DEFAULT_REQUEST_TIMEOUT = 30.0
+_REMEMBERED_COMPLETIONS = 4096  # completed requests whose follow-ups are still recognised
+
+_ERROR_TYPES = frozenset(
+    {PayloadType.ERROR_RES, PayloadType.PROTO_OA_ERROR_RES, PayloadType.PROTO_OA_ORDER_ERROR_EVENT}
+)
+_HEARTBEAT = PayloadType.HEARTBEAT_EVENT
+_SPOT = PayloadType.PROTO_OA_SPOT_EVENT
+_APP_AUTH = PayloadType.PROTO_OA_APPLICATION_AUTH_REQ
+_ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
+_HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
+_new_event = tuple.__new__
+
+Transport = WebSocketConnection | TcpConnection
+
+
+class CTraderState(enum.Enum):
+    """CONNECTING until the transport is open; OPEN; APP_AUTHORIZED once the application auth
+    succeeded (accounts are tracked separately); CLOSING; CLOSED."""
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    APP_AUTHORIZED = "app authorized"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class _Pending:
+    __slots__ = ("payload", "request_type", "response_type", "sent", "timeout")
+
+    def __init__(
+        self,
+        request_type: int,
+        response_type: int,
+        payload: Mapping[str, Any],
+        timeout: float | None,
+    ) -> None:
+        self.request_type = request_type
+        self.response_type = response_type
+        self.payload = payload
+        self.timeout = timeout
+        self.sent = False
+
+
+class _Queued(NamedTuple):
+    client_msg_id: str
+    payload_type: int
+    data: bytes
+
+
+class CTraderConnection:
+    """A client's conversation with a cTrader Open API proxy, in JSON.
+
+    Build it with ``CTraderConnection.websocket(host)`` or ``CTraderConnection.tcp()``, or hand
+    it a transport. Over TCP the connection is OPEN at once; over WebSocket an ``Opened`` event
+    follows the handshake.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        watchdog_timeout: float | None = DEFAULT_WATCHDOG_TIMEOUT,
+        request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+        requests_per_second: int = 50,
+        historical_requests_per_second: int = 5,
+        registry: CTraderSubscriptionRegistry | None = None,
+        client_msg_id_prefix: str = "bw-",
+    ) -> None:
+        if heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be positive")
+        self._transport = transport
+        self.registry = registry if registry is not None else CTraderSubscriptionRegistry()
+        self._heartbeat_interval = heartbeat_interval
+        self._watchdog_timeout = watchdog_timeout
+        self._request_timeout = request_timeout
+        self._budget = RateBudget(requests_per_second)
+        self._historical_budget = RateBudget(historical_requests_per_second)
+        self._prefix = client_msg_id_prefix
+        self._state = (
+            CTraderState.OPEN if transport.state is TransportState.OPEN else CTraderState.CONNECTING
+        )
+        self._now: float | None = None
+        self._counter = 0
+        self._pending: dict[str, _Pending] = {}
+        self._completed: OrderedDict[str, int] = OrderedDict()  # client_msg_id -> request type
+        self._queue: list[_Queued] = []
+        self._timeouts: list[tuple[float, str]] = []
+        self._blocked_until: dict[int, float] = {}
+        self._accounts: set[int] = set()
+        self._last_sent: float | None = None
+        self._last_received: float | None = None
+        self._closing_without_handshake = False
+
+    @classmethod
+    def websocket(
+        cls,
+        host: str | None = None,
+        *,
+        target: str = "/",
+        extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        already_open: bool = False,
+        **options: Any,
+    ) -> CTraderConnection:
+        """Over a WebSocket: one text frame per message."""
+        transport = WebSocketConnection(
+            Role.CLIENT,
+            host=host,
+            target=target,
+            extra_headers=extra_headers,
+            max_message_size=max_message_size,
+            already_open=already_open,
+        )
+        return cls(transport, **options)
+
+    @classmethod
+    def tcp(
+        cls,
+        *,
+        framing: Framing = Framing.LENGTH_PREFIX,
+        receive_framing: Framing | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        **options: Any,
+    ) -> CTraderConnection:
+        """Over a raw (TLS) TCP stream: 4-byte length prefixes, or concatenated JSON."""
+        transport = TcpConnection(
+            framing, receive_framing=receive_framing, max_message_size=max_message_size
+        )
+        return cls(transport, **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"<CTraderConnection {self._state.value}, {len(self._accounts)} accounts, "
+            f"{len(self._pending)} pending, {len(self._queue)} queued>"
+        )
+
+    # -- introspection -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> CTraderState:
+        return self._state
+
+    @property
+    def authorized_accounts(self) -> frozenset[int]:
+        """The trading accounts whose account auth succeeded on this connection."""
+        return frozenset(self._accounts)
+
+    @property
+    def pending_requests(self) -> int:
+        """Requests without an outcome yet (queued or sent)."""
+        return len(self._pending)
+
+    @property
+    def queued_requests(self) -> int:
+        """Requests held back by a rate budget or a server's ``retryAfter``, not yet sent."""
+        return len(self._queue)
+
+    # -- the connection contract ---------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> list[CTraderEvent]:
+        """Feed bytes from the server (``b""`` when it closed); returns what they meant."""
+        self._touch(now)
+        if self._state is CTraderState.CLOSED:
+            return []
+        if data:
+            self._last_received = now
+        events: list[CTraderEvent] = []
+        for t_event in self._transport.receive_data(data, now):
+            if type(t_event) is TextMessage or type(t_event) is BinaryMessage:
+                try:
+                    self._receive_message(t_event.data, events)
+                except EnvelopeError as exc:
+                    self._fail(events, exc.close_code, exc.message)
+                    break
+            elif type(t_event) is Closed:
+                self._finish(events, t_event)
+            elif type(t_event) is ConnectionAccepted:
+                self._state = CTraderState.OPEN
+                self._last_sent = now
+                events.append(Opened())
+            elif type(t_event) is ConnectionRejected:
+                events.append(t_event)
+        return events
+
+    def data_to_send(self) -> bytes:
+        return self._transport.data_to_send()
+
+    def next_deadline(self) -> float | None:
+        """When ``handle_timer`` must next run; None when no timer is set."""
+        if self._state is CTraderState.CLOSED:
+            return None
+        if self._closing_without_handshake:
+            return self._now if self._now is not None else 0.0
+        candidates = [self._transport.next_deadline()]
+        if self._state in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED):
+            if self._last_sent is not None:
+                candidates.append(self._last_sent + self._heartbeat_interval)
+            if self._watchdog_timeout is not None and self._last_received is not None:
+                candidates.append(self._last_received + self._watchdog_timeout)
+            candidates.append(self._next_release())
+        while self._timeouts and self._timeouts[0][1] not in self._pending:
+            heapq.heappop(self._timeouts)
+        if self._timeouts:
+            candidates.append(self._timeouts[0][0])
+        deadlines = [c for c in candidates if c is not None]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> list[CTraderEvent]:
+        """Run what is due at ``now``: heartbeat, watchdog, timeouts, queued requests."""
+        self._touch(now)
+        events: list[CTraderEvent] = []
+        if self._state is CTraderState.CLOSED:
+            return events
+        if self._closing_without_handshake:
+            self._finish(events, Closed(None, "closed by this side"))
+            return events
+        for t_event in self._transport.handle_timer(now):
+            if type(t_event) is Closed:
+                self._finish(events, t_event)
+                return events
+        if (
+            self._watchdog_timeout is not None
+            and self._last_received is not None
+            and self._state in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED)
+            and now >= self._last_received + self._watchdog_timeout
+        ):
+            silence = self._watchdog_timeout
+            reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
+            self._fail_transport(1011, "watchdog timeout")
+            self._finish(events, Closed(self._close_code(1011), reason))
+            return events
+        while self._timeouts and self._timeouts[0][0] <= now:
+            _, client_msg_id = heapq.heappop(self._timeouts)
+            pending = self._pending.pop(client_msg_id, None)
+            if pending is not None:
+                if not pending.sent:
+                    self._queue = [q for q in self._queue if q.client_msg_id != client_msg_id]
+                assert pending.timeout is not None
+                events.append(
+                    RequestTimedOut(
+                        client_msg_id, pending.request_type, pending.timeout, pending.sent
+                    )
+                )
+        if self._state in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED):
+            self._release()
+            if self._last_sent is not None and now >= self._last_sent + self._heartbeat_interval:
+                self.send_heartbeat()
+        return events
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def request(
+        self,
+        payload_type: int,
+        payload: Mapping[str, Any] | None = None,
+        client_msg_id: str | None = None,
+        timeout: float | None = None,
+        *,
+        response_type: int | None = None,
+        now: float | None = None,
+    ) -> str:
+        """Send a request; returns its ``clientMsgId``, which its outcome event carries.
+
+        A request that the rate budget cannot take now is queued and sent by ``handle_timer``.
+        ``response_type`` names the answer for a payload type this version does not know.
+        Account-scoped requests need the account to be authorized first.
+        """
+        if now is not None:
+            self._touch(now)
+        if self._state not in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED):
+            raise LocalProtocolError(
+                f"cannot send a request: the connection is {self._state.value}"
+            )
+        request_type = int(payload_type)
+        expected = response_type if response_type is not None else RESPONSE_OF.get(request_type)
+        if expected is None:
+            raise LocalProtocolError(
+                f"payload type {request_type} is not a request this version knows: "
+                "pass response_type"
+            )
+        body: Mapping[str, Any] = payload or {}
+        if request_type in ACCOUNT_SCOPED_REQUESTS and request_type != _ACCOUNT_AUTH:
+            account = as_int(body.get("ctidTraderAccountId"))
+            if account is None:
+                raise LocalProtocolError(
+                    f"{MESSAGE_NAMES[request_type]} needs a ctidTraderAccountId"
+                )
+            if account not in self._accounts:
+                raise LocalProtocolError(
+                    f"account {account} is not authorized on this connection: "
+                    "authorize_account() first"
+                )
+        if client_msg_id is None:
+            self._counter += 1
+            client_msg_id = f"{self._prefix}{self._counter}"
+        elif client_msg_id in self._pending:
+            raise LocalProtocolError(
+                f"clientMsgId {client_msg_id!r} belongs to a request still pending"
+            )
+        data = encode_envelope(request_type, body, client_msg_id)
+        timeout = timeout if timeout is not None else self._request_timeout
+        self._pending[client_msg_id] = _Pending(request_type, expected, body, timeout)
+        if timeout is not None:
+            heapq.heappush(self._timeouts, (self._clock() + timeout, client_msg_id))
+        self._queue.append(_Queued(client_msg_id, request_type, data))
+        self.registry.request_sent(request_type, body)
+        self._release()
+        return client_msg_id
+
+    def authorize_application(
+        self, client_id: str, client_secret: str, *, now: float | None = None
+    ) -> str:
+        """ProtoOAApplicationAuthReq: must succeed before anything else is accepted."""
+        payload = {"clientId": client_id, "clientSecret": client_secret}
+        return self.request(_APP_AUTH, payload, now=now)
+
+    def authorize_account(
+        self, account_id: int, access_token: str, *, now: float | None = None
+    ) -> str:
+        """ProtoOAAccountAuthReq for one trading account (repeat for each account)."""
+        payload = {"ctidTraderAccountId": account_id, "accessToken": access_token}
+        return self.request(_ACCOUNT_AUTH, payload, now=now)
+
+    def get_accounts(self, access_token: str, *, now: float | None = None) -> str:
+        """ProtoOAGetAccountListByAccessTokenReq: the accounts an access token may use."""
+        payload = {"accessToken": access_token}
+        return self.request(PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ, payload, now=now)
+
+    def refresh_token(self, refresh_token: str, *, now: float | None = None) -> str:
+        """ProtoOARefreshTokenReq: a new access token (sessions on the old one end)."""
+        payload = {"refreshToken": refresh_token}
+        return self.request(PayloadType.PROTO_OA_REFRESH_TOKEN_REQ, payload, now=now)
+
+    def replay_subscriptions(self, account_id: int, *, now: float | None = None) -> list[str]:
+        """After a reconnect and account auth: restore the account's subscriptions."""
+        if account_id not in self._accounts:
+            raise LocalProtocolError(
+                f"authorize account {account_id} before replaying its subscriptions"
+            )
+        return [
+            self.request(payload_type, payload, now=now)
+            for payload_type, payload in self.registry.replay(account_id)
+        ]
+
+    def send_heartbeat(self) -> None:
+        """Send ``{"payloadType": 51}`` now (the timer does this whenever the link is idle)."""
+        if self._state not in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED):
+            raise LocalProtocolError(
+                f"cannot send a heartbeat: the connection is {self._state.value}"
+            )
+        self._transport.send_message(_HEARTBEAT_MESSAGE)
+        self._last_sent = self._clock()
+
+    def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None:
+        """Close; pending requests fail with ``RequestFailed`` when the close completes.
+
+        Over WebSocket that is when the closing handshake ends; over TCP, which has none, at the
+        next ``handle_timer`` (``next_deadline`` says so at once).
+        """
+        if now is not None:
+            self._touch(now)
+        if self._state in (CTraderState.CLOSING, CTraderState.CLOSED):
+            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
+        self._state = CTraderState.CLOSING
+        if (
+            isinstance(self._transport, WebSocketConnection)
+            and self._transport.state is TransportState.OPEN
+        ):
+            self._transport.close(code, reason, now=self._now)
+        else:
+            if self._transport.state is not TransportState.CLOSED:
+                self._transport.close()
+            self._closing_without_handshake = True
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _touch(self, now: float) -> None:
+        self._now = now
+        if self._last_sent is None and self._state in (
+            CTraderState.OPEN,
+            CTraderState.APP_AUTHORIZED,
+        ):
+            self._last_sent = now  # the heartbeat clock starts at the first time we are given
+
+    def _clock(self) -> float:
+        return self._now if self._now is not None else 0.0
+
+    def _next_release(self) -> float | None:
+        """When the first queued request could go out."""
+        if not self._queue:
+            return None
+        now = self._clock()
+        times = []
+        for entry in self._queue:
+            budget = (
+                self._historical_budget
+                if entry.payload_type in HISTORICAL_REQUESTS
+                else self._budget
+            )
+            times.append(
+                max(budget.next_free(now), self._blocked_until.get(entry.payload_type, now))
+            )
+        return min(times)
+
+    def _release(self) -> None:
+        """Send every queued request the budgets allow now, in order within each budget."""
+        if not self._queue:
+            return
+        now = self._clock()
+        kept: list[_Queued] = []
+        sent_any = False
+        for entry in self._queue:
+            blocked = self._blocked_until.get(entry.payload_type)
+            budget = (
+                self._historical_budget
+                if entry.payload_type in HISTORICAL_REQUESTS
+                else self._budget
+            )
+            if (blocked is not None and blocked > now) or not budget.try_acquire(now):
+                kept.append(entry)
+                continue
+            self._transport.send_message(entry.data)
+            self._pending[entry.client_msg_id].sent = True
+            sent_any = True
+        self._queue = kept
+        if sent_any:
+            self._last_sent = now
+
+    def _receive_message(self, data: str | bytes, events: list[CTraderEvent]) -> None:
+        envelope = decode_envelope(data)
+        payload_type = envelope.payload_type
+        if payload_type == _SPOT and envelope.client_msg_id is None:
+            events.append(_new_event(SpotEvent, (envelope.payload,)))
+            return
+        client_msg_id = envelope.client_msg_id
+        if client_msg_id is not None:
+            pending = self._pending.get(client_msg_id)
+            if pending is not None:
+                if self._complete(client_msg_id, pending, envelope, events):
+                    return
+            else:
+                request_type = self._completed.get(client_msg_id)
+                if request_type is not None:
+                    events.append(
+                        FollowUp(client_msg_id, payload_type, envelope.payload, request_type)
+                    )
+                    return
+        self._receive_unsolicited(envelope, events)
+
+    def _complete(
+        self, client_msg_id: str, pending: _Pending, envelope: Envelope, events: list[CTraderEvent]
+    ) -> bool:
+        """Deliver an answer to a pending request; False when the message is not its outcome."""
+        payload_type, payload = envelope.payload_type, envelope.payload
+        if payload_type in _ERROR_TYPES:
+            error_code = str(payload.get("errorCode", ""))
+            retry_seconds = as_int(payload.get("retryAfter"))
+            retry = float(retry_seconds) if retry_seconds is not None else None
+            if retry is not None:
+                self._blocked_until[pending.request_type] = self._clock() + retry
+            if pending.request_type == _ACCOUNT_AUTH and error_code == "ALREADY_LOGGED_IN":
+                self._authorize_account_from(pending.payload)
+            event: CTraderEvent = ErrorResponse(
+                client_msg_id,
+                payload_type,
+                error_code,
+                str(payload.get("description", "")),
+                retry,
+                pending.request_type,
+                payload,
+            )
+        elif payload_type == pending.response_type:
+            if pending.request_type == _APP_AUTH:
+                self._state = CTraderState.APP_AUTHORIZED
+            elif pending.request_type == _ACCOUNT_AUTH:
+                self._authorize_account_from(pending.payload)
+            self.registry.request_succeeded(pending.request_type, pending.payload)
+            event = Response(client_msg_id, payload_type, payload, pending.request_type)
+        else:
+            events.append(FollowUp(client_msg_id, payload_type, payload, pending.request_type))
+            return True
+        del self._pending[client_msg_id]
+        self._completed[client_msg_id] = pending.request_type
+        if len(self._completed) > _REMEMBERED_COMPLETIONS:
+            self._completed.popitem(last=False)
+        events.append(event)
+        return True
+
+    def _authorize_account_from(self, request_payload: Mapping[str, Any]) -> None:
+        account = as_int(request_payload.get("ctidTraderAccountId"))
+        if account is not None:
+            self._accounts.add(account)
+
+    def _receive_unsolicited(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
+        payload_type, payload = envelope.payload_type, envelope.payload
+        if payload_type == _HEARTBEAT:
+            events.append(Heartbeat())
+        elif payload_type == _SPOT:
+            events.append(SpotEvent(payload))
+        elif payload_type == PayloadType.PROTO_OA_DEPTH_EVENT:
+            events.append(DepthEvent(payload))
+        elif payload_type == PayloadType.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT:
+            raw_ids = payload.get("ctidTraderAccountIds") or []
+            ids = tuple(i for i in (as_int(v) for v in raw_ids) if i is not None)
+            self._accounts.difference_update(ids)
+            events.append(TokenInvalidated(ids, str(payload.get("reason", ""))))
+        elif payload_type == PayloadType.PROTO_OA_CLIENT_DISCONNECT_EVENT:
+            self._accounts.clear()
+            if self._state is CTraderState.APP_AUTHORIZED:
+                self._state = CTraderState.OPEN
+            events.append(ClientDisconnected(str(payload.get("reason", ""))))
+        elif payload_type == PayloadType.PROTO_OA_ACCOUNT_DISCONNECT_EVENT:
+            account = as_int(payload.get("ctidTraderAccountId"))
+            if account is not None:
+                self._accounts.discard(account)
+            events.append(AccountDisconnected(account))
+        elif payload_type in MESSAGE_NAMES:
+            events.append(ServerEvent(payload_type, payload, envelope.client_msg_id))
+        else:
+            events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id))
+
+    def _close_code(self, code: int) -> int | None:
+        return code if isinstance(self._transport, WebSocketConnection) else None
+
+    def _fail_transport(self, code: int, reason: str) -> None:
+        if isinstance(self._transport, WebSocketConnection):
+            self._transport.fail(code, reason)
+        elif self._transport.state is not TransportState.CLOSED:
+            self._transport.close()
+
+    def _fail(self, events: list[CTraderEvent], code: int, message: str) -> None:
+        """The server broke the protocol: close (with ``code`` over WebSocket) and end."""
+        self._fail_transport(code, message)
+        close_code = self._close_code(code)
+        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+
+    def _finish(self, events: list[CTraderEvent], closed: Closed) -> None:
+        """End the connection: every pending request fails, then ``closed`` is the last event."""
+        self._state = CTraderState.CLOSED
+        self._closing_without_handshake = False
+        reason = closed.reason or "the connection closed"
+        for client_msg_id, pending in self._pending.items():
+            events.append(RequestFailed(client_msg_id, pending.request_type, reason, pending.sent))
+        self._pending.clear()
+        self._queue.clear()
+        self._timeouts.clear()
+        self._accounts.clear()
+        events.append(closed)
