@@ -482,8 +482,11 @@ class CTraderConnection:
             if (blocked is not None and blocked > now) or not budget.try_acquire(now):
                 kept.append(entry)
                 continue
+            pending = self._pending.get(entry.client_msg_id)
+            if pending is None:
+                continue  # its outcome came already (timed out while queued)
             self._transport.send_message(entry.data)
-            self._pending[entry.client_msg_id].sent = True
+            pending.sent = True
             sent_any = True
         self._queue = kept
         if sent_any:
@@ -499,7 +502,8 @@ class CTraderConnection:
         if client_msg_id is not None:
             pending = self._pending.get(client_msg_id)
             if pending is not None:
-                if self._complete(client_msg_id, pending, envelope, events):
+                # An answer to a request that has not left the queue cannot be its answer.
+                if pending.sent and self._complete(client_msg_id, pending, envelope, events):
                     return
             else:
                 request_type = self._completed.get(client_msg_id)
