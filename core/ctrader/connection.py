@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -265,8 +266,7 @@ class CTraderConnection:
             heapq.heappop(self._timeouts)
         if self._timeouts:
             candidates.append(self._timeouts[0][0])
-        deadlines = [c for c in candidates if c is not None]
-        return min(deadlines) if deadlines else None
+        return earliest(*candidates)
 
     def handle_timer(self, now: float) -> list[CTraderEvent]:
         """Run what is due at ``now``: heartbeat, watchdog, timeouts, queued requests."""

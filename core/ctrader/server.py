@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._timers import IdleHeartbeat, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -40,11 +41,9 @@ class CTraderServerConnection:
         idle_timeout: float | None = None,
     ) -> None:
         self._transport = transport
-        self._heartbeat_interval = heartbeat_interval
+        self._heartbeat = IdleHeartbeat(heartbeat_interval)
         self._idle_timeout = idle_timeout
         self._now = 0.0
-        self._heartbeat_due: float | None = None
-        self._sent_since_heartbeat_check = False
         self._last_received: float | None = None
         self._closed = False
 
@@ -74,8 +73,8 @@ class CTraderServerConnection:
             return []
         if data:
             self._last_received = now
-            if self._heartbeat_due is None and self._heartbeat_interval is not None:
-                self._heartbeat_due = now + self._heartbeat_interval
+            if self._heartbeat.due is None:
+                self._heartbeat.start(now)  # over TCP, the first bytes mark the start
         events: list[ServerSideEvent] = []
         self._translate(self._transport.receive_data(data, now), events)
         return events
@@ -100,11 +99,10 @@ class CTraderServerConnection:
     def next_deadline(self) -> float | None:
         if self._closed:
             return None
-        candidates = [self._transport.next_deadline(), self._heartbeat_due]
+        idle_deadline = None
         if self._idle_timeout is not None and self._last_received is not None:
-            candidates.append(self._last_received + self._idle_timeout)
-        deadlines = [c for c in candidates if c is not None]
-        return min(deadlines) if deadlines else None
+            idle_deadline = self._last_received + self._idle_timeout
+        return earliest(self._transport.next_deadline(), self._heartbeat.due, idle_deadline)
 
     def handle_timer(self, now: float) -> list[ServerSideEvent]:
         self._now = now
@@ -124,12 +122,8 @@ class CTraderServerConnection:
                 Closed(self._code(1001), f"the client sent nothing for {self._idle_timeout:g} s")
             )
             return events
-        if self._heartbeat_due is not None and now >= self._heartbeat_due:
-            assert self._heartbeat_interval is not None
-            if not self._sent_since_heartbeat_check:
-                self._transport.send_message(_HEARTBEAT_MESSAGE)
-            self._sent_since_heartbeat_check = False
-            self._heartbeat_due = now + self._heartbeat_interval
+        if self._heartbeat.check(now):
+            self._transport.send_message(_HEARTBEAT_MESSAGE)
         return events
 
     # -- sending -----------------------------------------------------------------------------------
@@ -142,8 +136,7 @@ class CTraderServerConnection:
             self._now = now
         early = self._transport.accept()
         self._last_received = self._now
-        if self._heartbeat_interval is not None:
-            self._heartbeat_due = self._now + self._heartbeat_interval
+        self._heartbeat.start(self._now)
         events: list[ServerSideEvent] = []
         self._translate(early, events)
         return events
@@ -165,7 +158,7 @@ class CTraderServerConnection:
         if self._closed:
             raise LocalProtocolError("cannot send: the connection is closed")
         self._transport.send_message(encode_envelope(payload_type, payload, client_msg_id))
-        self._sent_since_heartbeat_check = True
+        self._heartbeat.note_sent()
 
     def send_error(
         self,

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import JSONDecodeError, loads
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -259,8 +260,7 @@ class TradovateConnection:
         self._drop_settled_timeouts()
         if self._timeouts:
             candidates.append(self._timeouts[0][0])
-        deadlines = [c for c in candidates if c is not None]
-        return min(deadlines) if deadlines else None
+        return earliest(*candidates)
 
     def handle_timer(self, now: float) -> list[TradovateEvent]:
         """Run the timers due at ``now``: heartbeat, watchdog, request timeouts."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._timers import IdleHeartbeat, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
@@ -55,13 +56,9 @@ class TradovateServerConnection:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         self._ws = WebSocketConnection(Role.SERVER, max_message_size=max_message_size)
-        self._heartbeat_interval = heartbeat_interval
+        self._heartbeat = IdleHeartbeat(heartbeat_interval)
         self._idle_timeout = idle_timeout
         self._now = 0.0
-        # The heartbeat goes out at a deadline only if nothing else went out since the last one,
-        # so sends need no timestamps of their own.
-        self._heartbeat_due: float | None = None
-        self._sent_since_heartbeat_check = False
         self._last_received: float | None = None
         self._closed = False
 
@@ -113,12 +110,10 @@ class TradovateServerConnection:
     def next_deadline(self) -> float | None:
         if self.state is not TransportState.OPEN:
             return self._ws.next_deadline() if not self._closed else None
-        candidates = [self._ws.next_deadline()]
-        candidates.append(self._heartbeat_due)
+        idle_deadline = None
         if self._idle_timeout is not None and self._last_received is not None:
-            candidates.append(self._last_received + self._idle_timeout)
-        deadlines = [c for c in candidates if c is not None]
-        return min(deadlines) if deadlines else None
+            idle_deadline = self._last_received + self._idle_timeout
+        return earliest(self._ws.next_deadline(), self._heartbeat.due, idle_deadline)
 
     def handle_timer(self, now: float) -> list[ServerEvent]:
         self._now = now
@@ -142,12 +137,8 @@ class TradovateServerConnection:
             self._closed = True
             events.append(Closed(1001, reason))
             return events
-        if self._heartbeat_due is not None and now >= self._heartbeat_due:
-            assert self._heartbeat_interval is not None
-            if not self._sent_since_heartbeat_check:
-                self._send_text(FRAME_HEARTBEAT)
-            self._sent_since_heartbeat_check = False
-            self._heartbeat_due = now + self._heartbeat_interval
+        if self._heartbeat.check(now):
+            self._ws.send_text(FRAME_HEARTBEAT)
         return events
 
     # -- sending -----------------------------------------------------------------------------------
@@ -162,9 +153,7 @@ class TradovateServerConnection:
         early = self._ws.accept()
         self._last_received = self._now
         self._send_text(FRAME_OPEN)
-        if self._heartbeat_interval is not None:
-            self._heartbeat_due = self._now + self._heartbeat_interval
-            self._sent_since_heartbeat_check = False
+        self._heartbeat.start(self._now)
         events: list[ServerEvent] = []
         self._translate(early, events)
         return events
@@ -204,7 +193,7 @@ class TradovateServerConnection:
         if self._closed:
             raise LocalProtocolError("cannot send: the connection is closed")
         self._ws.send_text(text)
-        self._sent_since_heartbeat_check = True
+        self._heartbeat.note_sent()
 
     def _fail(self, events: list[ServerEvent], close_code: int, message: str) -> None:
         self._ws.fail(close_code, message)

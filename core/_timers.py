@@ -1,0 +1,43 @@
+"""Timer pieces shared by the protocol connections. Times are on the caller's clock."""
+
+from __future__ import annotations
+
+__all__ = ["IdleHeartbeat", "earliest"]
+
+
+def earliest(*deadlines: float | None) -> float | None:
+    """The soonest of the deadlines that are set, or None when none is."""
+    set_deadlines = [d for d in deadlines if d is not None]
+    return min(set_deadlines) if set_deadlines else None
+
+
+class IdleHeartbeat:
+    """A heartbeat sent at the end of each interval in which nothing else was sent.
+
+    It needs no timestamp for the sends themselves (callers only say that something was sent),
+    so a send made without knowing the current time cannot make a heartbeat go out early.
+    """
+
+    def __init__(self, interval: float | None) -> None:
+        self.interval = interval
+        self.due: float | None = None
+        self._sent_since_check = False
+
+    def start(self, now: float) -> None:
+        """Begin counting intervals at ``now`` (no-op when heartbeats are off)."""
+        if self.interval is not None:
+            self.due = now + self.interval
+            self._sent_since_check = False
+
+    def note_sent(self) -> None:
+        self._sent_since_check = True
+
+    def check(self, now: float) -> bool:
+        """At or after the deadline: whether to send a heartbeat now; starts the next interval."""
+        if self.due is None or now < self.due:
+            return False
+        assert self.interval is not None
+        beat = not self._sent_since_check
+        self._sent_since_check = False
+        self.due = now + self.interval
+        return beat
