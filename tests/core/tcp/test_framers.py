@@ -216,3 +216,15 @@ def test_arbitrary_bytes_never_raise(data: bytes, framing: Framing | None) -> No
     events = conn.receive_data(data, 0.0) if data else []
     events += conn.receive_data(b"", 1.0)
     only_closed(events)
+
+
+def test_a_side_that_follows_the_peers_framing_cannot_send_before_it_knows_it() -> None:
+    server = TcpConnection(None)
+    assert server.framing is None
+    with pytest.raises(LocalProtocolError, match="peer's framing"):
+        server.send_message(b"{}")
+    server.receive_data(b'{"payloadType":51}', 0.0)
+    assert server.framing is Framing.JSON_STREAM
+    server.send_message(b'{"payloadType":51}')
+    assert server.data_to_send() == b'{"payloadType":51}\n'
+    assert "json-stream" in repr(server)
