@@ -1,0 +1,96 @@
+"""What every simulated connection shares: counting what it sends, and striking faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._server import Driver, ServerConnection
+from .faults import Fault, FaultKind
+
+__all__ = ["GARBAGE", "SimulatedSession"]
+
+# Not a frame of either protocol: a WebSocket reader sees reserved opcode 0xF, a length-prefix
+# reader an absurd length, a JSON reader something that is not '{'.
+GARBAGE = b"\xff\xfe\xfd\xfc garbage from a simulated fault \x00\x01\x02"
+
+
+class SimulatedSession:
+    """Base of the simulators' sessions. Subclasses set ``conn`` and implement the protocol."""
+
+    conn: ServerConnection
+
+    def __init__(self, driver: Driver, fault: Fault | None) -> None:
+        self.driver = driver
+        self.sent = 0
+        self.response_delay = 0.0
+        self._fault: Fault | None = None
+        self._fault_base = 0
+        if fault is not None:
+            self.set_fault(fault)
+
+    def set_fault(self, fault: Fault | None) -> None:
+        """Arm ``fault`` to strike after ``fault.after`` more messages."""
+        self._fault = fault
+        self._fault_base = self.sent
+        if fault is not None and fault.after == 0 and fault.kind is FaultKind.DELAY:
+            self._fault = None
+            self.response_delay = fault.seconds
+
+    def deliver(self, send: Callable[[], None]) -> bool:
+        """Queue one message with ``send`` and write it, unless a fault strikes first."""
+        if self.driver.closed:
+            return False
+        fault = self._fault
+        if fault is not None and self.sent - self._fault_base >= fault.after:
+            self._fault = None
+            if not self._strike(fault, send):
+                return False
+        send()
+        self.sent += 1
+        self.driver.flush()
+        return True
+
+    def respond(self, send: Callable[[], None]) -> None:
+        """Deliver an answer to a request, late if a ``delay`` fault is in force."""
+        if self.response_delay > 0:
+            self.driver.loop.call_later(self.response_delay, self.deliver, send)
+        else:
+            self.deliver(send)
+
+    def _strike(self, fault: Fault, send: Callable[[], None]) -> bool:
+        """Do what ``fault`` says; True when the message should still be sent."""
+        kind = fault.kind
+        if kind is FaultKind.DROP_MID_FRAME:
+            send()
+            data = self.conn.data_to_send()
+            self.driver.write_raw(data[: max(1, len(data) // 2)])
+            self.driver.abort()
+            return False
+        if kind is FaultKind.GARBAGE:
+            self.driver.write_raw(GARBAGE)
+            return True
+        if kind is FaultKind.SILENCE:
+            self.driver.mute()
+            return False
+        if kind is FaultKind.DELAY:
+            self.response_delay = fault.seconds
+            return True
+        if kind is FaultKind.SHUTDOWN:
+            self.announce_shutdown(fault.reason)
+        self.close_with(fault.code, fault.reason)
+        self.driver.flush()
+        return False
+
+    def announce_shutdown(self, reason: str) -> None:
+        """Tell the client the server is going away (each protocol has its own message)."""
+        raise NotImplementedError
+
+    def close_with(self, code: int, reason: str) -> None:
+        """Close the connection with ``code`` where the transport has close codes."""
+        raise NotImplementedError
+
+    def handle(self, events: list[object]) -> None:
+        raise NotImplementedError
+
+    def finished(self) -> None:
+        """The connection is gone; streams stop with the driver's tasks."""

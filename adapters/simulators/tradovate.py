@@ -1,0 +1,672 @@
+"""An offline Tradovate WebSocket server, built on the core's server role.
+
+It behaves as reference/tradovate.md documents the real service: ``o`` on connect, ``h`` every
+2.5 s while idle, ``authorize`` with the configured token first (401 otherwise), clients that
+send nothing dropped after ``idle_timeout``, request documents answered ``{"i","s","d"}``,
+subscriptions streamed as ``md``/``chart``/``clock``/``props`` events, penalties and 429s when a
+client sends too fast. Market data is a deterministic random walk.
+
+Each quote also carries ``"seq"``, a per-subscription counter starting at 1, so a client can
+prove that nothing was lost or repeated. The real service has no such field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import random
+import secrets
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from brokerwire.core.jsonlib import JSONDecodeError, dumps_str
+from brokerwire.core.tradovate import (
+    ClientRequest,
+    RequestDocument,
+    TradovateServerConnection,
+)
+from brokerwire.core.websocket import ConnectionRequest
+
+from ._server import BackgroundRunner, Driver, SimulatorServer
+from ._session import SimulatedSession
+from .faults import Fault
+
+__all__ = ["CONTRACTS", "TradovateSimulator"]
+
+# The contracts the simulator knows: id, name, tick size, starting price.
+CONTRACTS: dict[str, dict[str, Any]] = {
+    "ESZ6": {
+        "id": 3570918,
+        "name": "ESZ6",
+        "contractMaturityId": 51234,
+        "tickSize": 0.25,
+        "price": 6012.25,
+    },
+    "NQZ6": {
+        "id": 3570920,
+        "name": "NQZ6",
+        "contractMaturityId": 51236,
+        "tickSize": 0.25,
+        "price": 21450.5,
+    },
+    "MESZ6": {
+        "id": 3570922,
+        "name": "MESZ6",
+        "contractMaturityId": 51240,
+        "tickSize": 0.25,
+        "price": 6012.25,
+    },
+    "CLZ6": {
+        "id": 3571100,
+        "name": "CLZ6",
+        "contractMaturityId": 51300,
+        "tickSize": 0.01,
+        "price": 71.42,
+    },
+}
+_BY_ID = {c["id"]: c for c in CONTRACTS.values()}
+USER_ID = 2001
+ACCOUNT = {
+    "id": 7001,
+    "name": "SIM7001",
+    "userId": USER_ID,
+    "accountType": "Customer",
+    "active": True,
+}
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _wall_clock() -> str:
+    return _iso(dt.datetime.now(dt.timezone.utc))
+
+
+def _public(contract: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": contract["id"],
+        "name": contract["name"],
+        "contractMaturityId": contract["contractMaturityId"],
+    }
+
+
+class _Market:
+    """A random walk per contract, shared by every connection of one simulator."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._prices = {c["id"]: float(c["price"]) for c in CONTRACTS.values()}
+        self.volume = dict.fromkeys(self._prices, 100_000)
+
+    def tick(self, contract_id: int) -> float:
+        contract = _BY_ID[contract_id]
+        step = contract["tickSize"] * self._rng.choice((-2, -1, -1, 0, 0, 1, 1, 2))
+        self._prices[contract_id] = round(
+            max(contract["tickSize"], self._prices[contract_id] + step), 6
+        )
+        self.volume[contract_id] += self._rng.randrange(1, 20)
+        return self._prices[contract_id]
+
+    def price(self, contract_id: int) -> float:
+        return self._prices[contract_id]
+
+
+class TradovateSimulator:
+    """A Tradovate WebSocket server on loopback.
+
+    ``quote_rate`` is quotes per second per subscription; ``request_limit`` requests per second
+    per connection before a time penalty (``penalty_seconds``), during which every request is
+    answered 429. ``faults`` maps connection numbers (1 for the first client, ...) to a fault;
+    ``default_fault`` applies to connections without an entry.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "sim-access-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        quote_rate: float = 10.0,
+        dom_rate: float = 2.0,
+        bar_interval: float = 1.0,
+        clock_interval: float = 1.0,
+        heartbeat_interval: float = 2.5,
+        idle_timeout: float | None = 10.0,
+        request_limit: int = 50,
+        penalty_seconds: float = 5.0,
+        seed: int = 0,
+        faults: Mapping[int, Fault] | None = None,
+        default_fault: Fault | None = None,
+    ) -> None:
+        self.token = token
+        self.quote_rate = quote_rate
+        self.dom_rate = dom_rate
+        self.bar_interval = bar_interval
+        self.clock_interval = clock_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.idle_timeout = idle_timeout
+        self.request_limit = request_limit
+        self.penalty_seconds = penalty_seconds
+        self.faults: dict[int, Fault] = dict(faults or {})
+        self.default_fault = default_fault
+        self.market = _Market(seed)
+        self._ids = itertools.count(1)
+        self._tls = ssl_context is not None
+        self._server = SimulatorServer(
+            self._new_session, host=host, port=port, ssl_context=ssl_context
+        )
+        self._sessions: dict[int, _TradovateSession] = {}
+        self._runner: BackgroundRunner | None = None
+
+    def __repr__(self) -> str:
+        return f"<TradovateSimulator {self.url if self._listening else 'not listening'}>"
+
+    @property
+    def _listening(self) -> bool:
+        try:
+            self._server.port  # noqa: B018 - raises when not listening
+        except RuntimeError:
+            return False
+        return True
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self._tls else "ws"
+        return f"{scheme}://{self._server.host}:{self.port}/v1/websocket"
+
+    @property
+    def connections(self) -> int:
+        return self._server.connections
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self) -> None:
+        await self._server.stop()
+
+    def _new_session(self, driver: Driver) -> _TradovateSession:
+        session = _TradovateSession(
+            self, driver, self.faults.get(driver.number, self.default_fault)
+        )
+        self._sessions[driver.number] = session
+        return session
+
+    def _forget(self, number: int) -> None:
+        self._sessions.pop(number, None)
+
+    # -- control, from inside the loop -----------------------------------------------------------
+
+    def inject(self, fault: Fault, connection: int | None = None) -> None:
+        """Arm ``fault`` on a live connection (the newest when ``connection`` is None)."""
+        numbers = sorted(self._sessions) if connection is None else [connection]
+        if numbers:
+            self._sessions[numbers[-1]].set_fault(fault)
+
+    def shutdown(self, reason_code: str = "Maintenance", reason: str | None = None) -> None:
+        """Send every client ``shutdown`` and close, as before maintenance."""
+        for session in list(self._sessions.values()):
+            session.announce_shutdown(reason or "", reason_code)
+            session.close_with(1001, "shutdown")
+            session.driver.flush()
+
+    # -- running from synchronous code ------------------------------------------------------------
+
+    def start_in_background(self, timeout: float = 10.0) -> TradovateSimulator:
+        """Run in a thread with its own event loop; returns once listening."""
+        self._runner = BackgroundRunner(self.start, self.stop, "tradovate-simulator")
+        self._runner.start(timeout)
+        return self
+
+    def stop_background(self, timeout: float = 10.0) -> None:
+        if self._runner is not None:
+            self._runner.stop(timeout)
+            self._runner = None
+
+    def call_soon(self, function: Callable[[], None]) -> None:
+        """Run ``function`` on the simulator's loop (for a simulator started in the background)."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running in the background")
+        self._runner.call(function)
+
+    def __enter__(self) -> TradovateSimulator:
+        return self.start_in_background()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop_background()
+
+
+class _TradovateSession(SimulatedSession):
+    """One client's conversation with the simulator."""
+
+    def __init__(self, sim: TradovateSimulator, driver: Driver, fault: Fault | None) -> None:
+        self.sim = sim
+        self.conn: TradovateServerConnection = TradovateServerConnection(
+            heartbeat_interval=sim.heartbeat_interval, idle_timeout=sim.idle_timeout
+        )
+        super().__init__(driver, fault)
+        self.authorized = False
+        self.synced = False
+        self._request_times: deque[float] = deque()
+        self._penalty_until = 0.0
+        self._penalty_ticket: str | None = None
+        self._quotes: dict[int, asyncio.Task[None]] = {}
+        self._doms: dict[int, asyncio.Task[None]] = {}
+        self._charts: dict[int, tuple[int, asyncio.Task[None]]] = {}
+        self._clock: asyncio.Task[None] | None = None
+        self._clock_speed = 100
+        self._positions: dict[int, int] = {}
+
+    # -- protocol events ---------------------------------------------------------------------------
+
+    def handle(self, events: list[object]) -> None:
+        for event in events:
+            if isinstance(event, ConnectionRequest):
+                self.conn.accept(now=self.driver.now())
+            elif isinstance(event, ClientRequest):
+                self._request(event.request)
+
+    def finished(self) -> None:
+        self.sim._forget(self.driver.number)
+
+    def announce_shutdown(self, reason: str, reason_code: str = "Maintenance") -> None:
+        data: dict[str, Any] = {"reasonCode": reason_code}
+        if reason:
+            data["reason"] = reason
+        if not self.driver.closed:
+            self.conn.send_event("shutdown", data)
+
+    def close_with(self, code: int, reason: str) -> None:
+        if self.conn.state.value == "open":
+            self.conn.close(code, reason, now=self.driver.now())
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def _answer(self, request_id: int, status: int = 200, data: Any = None) -> None:
+        self.respond(lambda: self.conn.respond(request_id, status, data))
+
+    def _event(self, kind: str, data: Any) -> bool:
+        return self.deliver(lambda: self.conn.send_event(kind, data))
+
+    def _request(self, doc: RequestDocument) -> None:
+        endpoint = doc.endpoint.lower()
+        if self._rate_limited(doc):
+            return
+        if endpoint == "authorize":
+            self.authorized = doc.body == self.sim.token
+            if self.authorized:
+                self._answer(doc.request_id)
+            else:
+                self._answer(doc.request_id, 401, "Invalid access token")
+            return
+        if not self.authorized:
+            self._answer(doc.request_id, 401, "Access is denied")
+            return
+        try:
+            body = doc.json_body()
+        except JSONDecodeError:
+            self._answer(doc.request_id, 400, "Malformed JSON body")
+            return
+        handler = _ENDPOINTS.get(endpoint)
+        if handler is None:
+            self._answer(doc.request_id, 404, f"Not found: {doc.endpoint}")
+            return
+        handler(self, doc, body if isinstance(body, dict) else {})
+
+    def _rate_limited(self, doc: RequestDocument) -> bool:
+        now = self.driver.now()
+        if now < self._penalty_until:
+            self._answer(doc.request_id, 429, "Too Many Requests")
+            return True
+        times = self._request_times
+        while times and times[0] + 1.0 <= now:
+            times.popleft()
+        times.append(now)
+        if len(times) <= self.sim.request_limit:
+            return False
+        ticket = secrets.token_urlsafe(12)
+        self._penalty_until = now + self.sim.penalty_seconds
+        self._penalty_ticket = ticket
+        times.clear()
+        penalty = {"p-ticket": ticket, "p-time": self.sim.penalty_seconds, "p-captcha": False}
+        self._answer(doc.request_id, 200, penalty)
+        return True
+
+    def _contract(self, symbol: Any) -> dict[str, Any] | None:
+        if isinstance(symbol, int):
+            return _BY_ID.get(symbol)
+        return CONTRACTS.get(str(symbol))
+
+    def contract_find(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        name = parse_qs(doc.query).get("name", [body.get("name")])[0]
+        contract = self._contract(name)
+        if contract is None:
+            self._answer(doc.request_id, 404, f"Not found: contract {name}")
+        else:
+            self._answer(doc.request_id, 200, _public(contract))
+
+    def contract_item(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        raw = parse_qs(doc.query).get("id", [body.get("id")])[0]
+        contract = (
+            _BY_ID.get(int(raw)) if isinstance(raw, int | str) and str(raw).isdigit() else None
+        )
+        if contract is None:
+            self._answer(doc.request_id, 404, f"Not found: contract id {raw}")
+        else:
+            self._answer(doc.request_id, 200, _public(contract))
+
+    def account_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._answer(doc.request_id, 200, [ACCOUNT])
+
+    def sync_request(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self.synced = True
+        positions = [
+            {"id": 90000 + cid, "accountId": ACCOUNT["id"], "contractId": cid, "netPos": net}
+            for cid, net in self._positions.items()
+        ]
+        snapshot = {
+            "users": [{"id": USER_ID, "name": "simulated-user", "status": "Active"}],
+            "accounts": [ACCOUNT],
+            "positions": positions,
+            "orders": [],
+            "fills": [],
+            "cashBalances": [{"id": 1, "accountId": ACCOUNT["id"], "amount": 50_000.0}],
+            "contracts": [_public(c) for c in CONTRACTS.values()],
+            "contractGroups": [],
+        }
+        self._answer(doc.request_id, 200, snapshot)
+
+    def place_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        quantity = body.get("orderQty")
+        action = body.get("action")
+        if contract is None:
+            self._answer(
+                doc.request_id,
+                200,
+                {"failureReason": "UnknownReason", "failureText": "Unknown symbol"},
+            )
+            return
+        if not isinstance(quantity, int) or quantity <= 0 or action not in ("Buy", "Sell"):
+            self._answer(
+                doc.request_id,
+                200,
+                {"failureReason": "UnknownReason", "failureText": "Invalid order"},
+            )
+            return
+        order_id = self.sim.next_id() + 500_000
+        self._answer(doc.request_id, 200, {"orderId": order_id})
+        if not self.synced:
+            return
+        cid = contract["id"]
+        price = self.sim.market.price(cid)
+        order = {
+            "id": order_id,
+            "accountId": ACCOUNT["id"],
+            "contractId": cid,
+            "timestamp": _wall_clock(),
+            "action": action,
+            "ordStatus": "Working",
+            "admin": False,
+        }
+        self._props("order", "Created", order)
+        fill = {
+            "id": order_id + 1,
+            "orderId": order_id,
+            "contractId": cid,
+            "timestamp": _wall_clock(),
+            "action": action,
+            "qty": quantity,
+            "price": price,
+            "active": True,
+        }
+        self._props("fill", "Created", fill)
+        self._props("order", "Updated", dict(order, ordStatus="Filled"))
+        signed = quantity if action == "Buy" else -quantity
+        created = cid not in self._positions
+        self._positions[cid] = self._positions.get(cid, 0) + signed
+        position = {
+            "id": 90000 + cid,
+            "accountId": ACCOUNT["id"],
+            "contractId": cid,
+            "netPos": self._positions[cid],
+        }
+        self._props("position", "Created" if created else "Updated", position)
+
+    def _props(self, entity_type: str, event_type: str, entity: Any) -> None:
+        self._event("props", {"entityType": entity_type, "eventType": event_type, "entity": entity})
+
+    def subscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is None:
+            self._answer(
+                doc.request_id,
+                200,
+                {
+                    "mode": "None",
+                    "errorCode": "UnknownSymbol",
+                    "errorText": f"Unknown symbol {body.get('symbol')}",
+                },
+            )
+            return
+        self._answer(doc.request_id, 200, {"mode": "RealTime", "errorCode": "Success"})
+        cid = contract["id"]
+        if cid not in self._quotes:
+            self._quotes[cid] = self.driver.spawn(self._stream_quotes(cid))
+
+    def unsubscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is not None and contract["id"] in self._quotes:
+            self._quotes.pop(contract["id"]).cancel()
+        self._answer(doc.request_id, 200, {})
+
+    async def _stream_quotes(self, contract_id: int) -> None:
+        market = self.sim.market
+        seq = 0
+
+        def quote() -> dict[str, Any]:
+            price = market.tick(contract_id)
+            tick = _BY_ID[contract_id]["tickSize"]
+            return {
+                "timestamp": _wall_clock(),
+                "contractId": contract_id,
+                "seq": seq,
+                "entries": {
+                    "Bid": {"price": round(price - tick, 6), "size": 10},
+                    "Offer": {"price": price, "size": 12},
+                    "Trade": {"price": price, "size": 1},
+                    "TotalTradeVolume": {"size": market.volume[contract_id]},
+                },
+            }
+
+        async for _ in _paced(self.sim.quote_rate, self.driver):
+            seq += 1
+            if not self._event("md", {"quotes": [quote()]}):
+                return
+
+    def subscribe_dom(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is None:
+            self._answer(doc.request_id, 200, {"mode": "None", "errorCode": "UnknownSymbol"})
+            return
+        self._answer(doc.request_id, 200, {"mode": "RealTime", "errorCode": "Success"})
+        cid = contract["id"]
+        if cid not in self._doms:
+            self._doms[cid] = self.driver.spawn(self._stream_dom(cid))
+
+    def unsubscribe_dom(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is not None and contract["id"] in self._doms:
+            self._doms.pop(contract["id"]).cancel()
+        self._answer(doc.request_id, 200, {})
+
+    async def _stream_dom(self, contract_id: int) -> None:
+        tick = _BY_ID[contract_id]["tickSize"]
+        async for _ in _paced(self.sim.dom_rate, self.driver):
+            price = self.sim.market.price(contract_id)
+            dom = {
+                "contractId": contract_id,
+                "timestamp": _wall_clock(),
+                "bids": [
+                    {"price": round(price - tick * (i + 1), 6), "size": 10 + i} for i in range(5)
+                ],
+                "offers": [{"price": round(price + tick * i, 6), "size": 12 + i} for i in range(5)],
+            }
+            if not self._event("md", {"doms": [dom]}):
+                return
+
+    def get_chart(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is None:
+            self._answer(doc.request_id, 200, {"mode": "None", "errorCode": "UnknownSymbol"})
+            return
+        historical_id, realtime_id = self.sim.next_id(), self.sim.next_id()
+        self._answer(
+            doc.request_id,
+            200,
+            {"mode": "RealTime", "historicalId": historical_id, "realtimeId": realtime_id},
+        )
+        time_range = body.get("timeRange") if isinstance(body.get("timeRange"), dict) else {}
+        count = min(int(time_range.get("asMuchAsElements", 50)), 1000)  # type: ignore[union-attr]
+        task = self.driver.spawn(
+            self._stream_chart(contract["id"], historical_id, realtime_id, count)
+        )
+        self._charts[realtime_id] = (historical_id, task)
+
+    def cancel_chart(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        wanted = body.get("subscriptionId")
+        for realtime_id, (historical_id, task) in list(self._charts.items()):
+            if wanted in (realtime_id, historical_id):
+                task.cancel()
+                del self._charts[realtime_id]
+        self._answer(doc.request_id, 200, {})
+
+    async def _stream_chart(
+        self, contract_id: int, historical_id: int, realtime_id: int, count: int
+    ) -> None:
+        now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        price = self.sim.market.price(contract_id)
+        bars = []
+        for i in range(count, 0, -1):
+            stamp = now - dt.timedelta(minutes=i)
+            bars.append(
+                {
+                    "timestamp": _iso(stamp),
+                    "open": price,
+                    "high": price + 1,
+                    "low": price - 1,
+                    "close": price,
+                    "upVolume": 10,
+                    "downVolume": 8,
+                    "upTicks": 5,
+                    "downTicks": 4,
+                    "bidVolume": 9,
+                    "offerVolume": 9,
+                }
+            )
+        trade_date = int(now.strftime("%Y%m%d"))
+        if bars and not self._event(
+            "chart", {"charts": [{"id": historical_id, "td": trade_date, "bars": bars}]}
+        ):
+            return
+        if not self._event("chart", {"charts": [{"id": historical_id, "eoh": True}]}):
+            return
+        async for _ in _paced(1.0 / self.sim.bar_interval, self.driver):
+            price = self.sim.market.tick(contract_id)
+            bar = {
+                "timestamp": _wall_clock(),
+                "open": price,
+                "high": price,
+                "low": price,
+                "close": price,
+                "upVolume": 1,
+                "downVolume": 0,
+                "upTicks": 1,
+                "downTicks": 0,
+                "bidVolume": 0,
+                "offerVolume": 1,
+            }
+            if not self._event(
+                "chart", {"charts": [{"id": realtime_id, "td": trade_date, "bars": [bar]}]}
+            ):
+                return
+
+    def initialize_clock(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        start = body.get("startTimestamp")
+        speed = body.get("speed", 100)
+        try:
+            moment = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        except ValueError:
+            self._answer(
+                doc.request_id, 200, {"ok": False, "errorText": f"Invalid startTimestamp {start!r}"}
+            )
+            return
+        if not isinstance(speed, int) or not 0 <= speed <= 400:
+            self._answer(doc.request_id, 200, {"ok": False, "errorText": "speed must be 0 to 400"})
+            return
+        self._clock_speed = speed
+        self._answer(doc.request_id, 200, {"ok": True})
+        if self._clock is not None:
+            self._clock.cancel()
+        self._clock = self.driver.spawn(self._stream_clock(moment))
+
+    def change_speed(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        speed = body.get("speed")
+        if not isinstance(speed, int) or not 0 <= speed <= 400:
+            self._answer(doc.request_id, 200, {"ok": False, "errorText": "speed must be 0 to 400"})
+            return
+        self._clock_speed = speed
+        self._answer(doc.request_id, 200, {"ok": True})
+
+    async def _stream_clock(self, moment: dt.datetime) -> None:
+        interval = self.sim.clock_interval
+        async for _ in _paced(1.0 / interval, self.driver):
+            moment += dt.timedelta(seconds=interval * self._clock_speed / 100)
+            payload = dumps_str({"t": _iso(moment), "s": self._clock_speed})
+            if not self._event("clock", payload):
+                return
+
+
+async def _paced(rate: float, driver: Driver) -> AsyncIterator[None]:
+    """Yield ``rate`` times per second on average, in bursts at high rates; waits while the
+    client's socket is full, so a slow client slows the stream instead of losing messages."""
+    interval = 1.0 / rate
+    loop = driver.loop
+    next_at = loop.time()
+    while not driver.closed:
+        await driver.writable()
+        now = loop.time()
+        due = min(int((now - next_at) / interval) + 1, 1000)
+        for _ in range(due):
+            yield None  # the consumer stops when a delivery fails on a closed connection
+        next_at += due * interval
+        await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+
+_ENDPOINTS: dict[str, Callable[[_TradovateSession, RequestDocument, dict[str, Any]], None]] = {
+    "contract/find": _TradovateSession.contract_find,
+    "contract/item": _TradovateSession.contract_item,
+    "account/list": _TradovateSession.account_list,
+    "user/syncrequest": _TradovateSession.sync_request,
+    "order/placeorder": _TradovateSession.place_order,
+    "md/subscribequote": _TradovateSession.subscribe_quote,
+    "md/unsubscribequote": _TradovateSession.unsubscribe_quote,
+    "md/subscribedom": _TradovateSession.subscribe_dom,
+    "md/unsubscribedom": _TradovateSession.unsubscribe_dom,
+    "md/getchart": _TradovateSession.get_chart,
+    "md/cancelchart": _TradovateSession.cancel_chart,
+    "replay/initializeclock": _TradovateSession.initialize_clock,
+    "replay/changespeed": _TradovateSession.change_speed,
+}
