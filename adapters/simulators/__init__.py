@@ -5,7 +5,8 @@ Each runs on an asyncio loop (``await sim.start()``), or in a background thread 
 can inject faults per connection.
 """
 
+from .ctrader import CTraderSimulator
 from .faults import Fault, FaultKind
 from .tradovate import TradovateSimulator
 
-__all__ = ["Fault", "FaultKind", "TradovateSimulator"]
+__all__ = ["CTraderSimulator", "Fault", "FaultKind", "TradovateSimulator"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 from ._server import Driver, ServerConnection
 from .faults import Fault, FaultKind
 
-__all__ = ["GARBAGE", "SimulatedSession"]
+__all__ = ["GARBAGE", "SimulatedSession", "paced"]
 
 # Not a frame of either protocol: a WebSocket reader sees reserved opcode 0xF, a length-prefix
 # reader an absurd length, a JSON reader something that is not '{'.
@@ -94,3 +95,19 @@ class SimulatedSession:
 
     def finished(self) -> None:
         """The connection is gone; streams stop with the driver's tasks."""
+
+
+async def paced(rate: float, driver: Driver) -> AsyncIterator[None]:
+    """Yield ``rate`` times per second on average, in bursts at high rates; waits while the
+    client's socket is full, so a slow client slows the stream instead of losing messages."""
+    interval = 1.0 / rate
+    loop = driver.loop
+    next_at = loop.time()
+    while not driver.closed:
+        await driver.writable()
+        now = loop.time()
+        due = min(int((now - next_at) / interval) + 1, 1000)
+        for _ in range(due):
+            yield None  # the consumer stops when a delivery fails on a closed connection
+        next_at += due * interval
+        await asyncio.sleep(max(0.0, next_at - loop.time()))

@@ -19,7 +19,7 @@ import random
 import secrets
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,7 +32,7 @@ from brokerwire.core.tradovate import (
 from brokerwire.core.websocket import ConnectionRequest
 
 from ._server import BackgroundRunner, Driver, SimulatorServer
-from ._session import SimulatedSession
+from ._session import SimulatedSession, paced
 from .faults import Fault
 
 __all__ = ["CONTRACTS", "TradovateSimulator"]
@@ -491,7 +491,7 @@ class _TradovateSession(SimulatedSession):
                 },
             }
 
-        async for _ in _paced(self.sim.quote_rate, self.driver):
+        async for _ in paced(self.sim.quote_rate, self.driver):
             seq += 1
             if not self._event("md", {"quotes": [quote()]}):
                 return
@@ -514,7 +514,7 @@ class _TradovateSession(SimulatedSession):
 
     async def _stream_dom(self, contract_id: int) -> None:
         tick = _BY_ID[contract_id]["tickSize"]
-        async for _ in _paced(self.sim.dom_rate, self.driver):
+        async for _ in paced(self.sim.dom_rate, self.driver):
             price = self.sim.market.price(contract_id)
             dom = {
                 "contractId": contract_id,
@@ -583,7 +583,7 @@ class _TradovateSession(SimulatedSession):
             return
         if not self._event("chart", {"charts": [{"id": historical_id, "eoh": True}]}):
             return
-        async for _ in _paced(1.0 / self.sim.bar_interval, self.driver):
+        async for _ in paced(1.0 / self.sim.bar_interval, self.driver):
             price = self.sim.market.tick(contract_id)
             bar = {
                 "timestamp": _wall_clock(),
@@ -632,27 +632,11 @@ class _TradovateSession(SimulatedSession):
 
     async def _stream_clock(self, moment: dt.datetime) -> None:
         interval = self.sim.clock_interval
-        async for _ in _paced(1.0 / interval, self.driver):
+        async for _ in paced(1.0 / interval, self.driver):
             moment += dt.timedelta(seconds=interval * self._clock_speed / 100)
             payload = dumps_str({"t": _iso(moment), "s": self._clock_speed})
             if not self._event("clock", payload):
                 return
-
-
-async def _paced(rate: float, driver: Driver) -> AsyncIterator[None]:
-    """Yield ``rate`` times per second on average, in bursts at high rates; waits while the
-    client's socket is full, so a slow client slows the stream instead of losing messages."""
-    interval = 1.0 / rate
-    loop = driver.loop
-    next_at = loop.time()
-    while not driver.closed:
-        await driver.writable()
-        now = loop.time()
-        due = min(int((now - next_at) / interval) + 1, 1000)
-        for _ in range(due):
-            yield None  # the consumer stops when a delivery fails on a closed connection
-        next_at += due * interval
-        await asyncio.sleep(max(0.0, next_at - loop.time()))
 
 
 _ENDPOINTS: dict[str, Callable[[_TradovateSession, RequestDocument, dict[str, Any]], None]] = {

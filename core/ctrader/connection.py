@@ -149,6 +149,7 @@ class CTraderConnection:
         self._completed: OrderedDict[str, int] = OrderedDict()  # client_msg_id -> request type
         self._queue: list[_Queued] = []
         self._timeouts: list[tuple[float, str]] = []
+        self._undated: list[str] = []  # requests made before any time was known
         self._blocked_until: dict[int, float] = {}
         self._accounts: set[int] = set()
         self._last_sent: float | None = None
@@ -364,7 +365,12 @@ class CTraderConnection:
         timeout = timeout if timeout is not None else self._request_timeout
         self._pending[client_msg_id] = _Pending(request_type, expected, body, timeout)
         if timeout is not None:
-            heapq.heappush(self._timeouts, (self._clock() + timeout, client_msg_id))
+            if self._now is None:
+                # No time known yet (a TCP client's first requests): the timeout starts counting
+                # from the first time the connection is given.
+                self._undated.append(client_msg_id)
+            else:
+                heapq.heappush(self._timeouts, (self._now + timeout, client_msg_id))
         self._queue.append(_Queued(client_msg_id, request_type, data))
         self.registry.request_sent(request_type, body)
         self._release()
@@ -412,7 +418,7 @@ class CTraderConnection:
                 f"cannot send a heartbeat: the connection is {self._state.value}"
             )
         self._transport.send_message(_HEARTBEAT_MESSAGE)
-        self._last_sent = self._clock()
+        self._last_sent = self._now
 
     def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None:
         """Close; pending requests fail with ``RequestFailed`` when the close completes.
@@ -439,6 +445,12 @@ class CTraderConnection:
 
     def _touch(self, now: float) -> None:
         self._now = now
+        if self._undated:
+            for client_msg_id in self._undated:
+                pending = self._pending.get(client_msg_id)
+                if pending is not None and pending.timeout is not None:
+                    heapq.heappush(self._timeouts, (now + pending.timeout, client_msg_id))
+            self._undated.clear()
         if self._last_sent is None and self._state in (
             CTraderState.OPEN,
             CTraderState.APP_AUTHORIZED,
@@ -489,7 +501,7 @@ class CTraderConnection:
             pending.sent = True
             sent_any = True
         self._queue = kept
-        if sent_any:
+        if sent_any and self._now is not None:
             self._last_sent = now
 
     def _receive_message(self, data: str | bytes, events: list[CTraderEvent]) -> None:

@@ -619,3 +619,12 @@ def test_documented_server_messages_over_every_transport(kind: str) -> None:
         ServerEvent(2103, {"ctidTraderAccountId": 47561867}, "m1"),
         SpotEvent({"ctidTraderAccountId": 12345678, "symbolId": 1, "bid": 108512, "ask": 108514}),
     ]
+
+
+def test_requests_made_before_any_time_is_known_time_out_from_the_first_time_given() -> None:
+    conn = client("tcp-length-prefix")  # open at once, and never given a time yet
+    request = conn.request(2104, timeout=5.0)
+    assert conn.next_deadline() is None
+    assert conn.handle_timer(1000.0) == [], "the 5 s start counting at 1000"
+    assert conn.next_deadline() == 1005.0
+    assert conn.handle_timer(1005.0) == [RequestTimedOut(request, 2104, 5.0, True)]

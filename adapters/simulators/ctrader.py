@@ -1,0 +1,580 @@
+"""An offline cTrader Open API proxy speaking JSON, built on the core's server role.
+
+Like the real port 5036, one port serves both transports: a connection that starts with
+``GET `` is a WebSocket upgrade, anything else is JSON over TCP, in whichever framing the
+client uses (4-byte length prefix or concatenated objects), answered in kind.
+
+It follows reference/ctrader.md: application auth first (``CH_CLIENT_NOT_AUTHENTICATED``
+otherwise), account auth per account, accounts by access token, symbols, spot subscriptions
+streamed at ``spot_rate``, market orders answered by ORDER_ACCEPTED then ORDER_FILLED execution
+events, order errors as ProtoOAOrderErrorEvent, heartbeats, real error codes, and the rate
+limits (50 requests/s, 5/s historical) answered with ``BLOCKED_PAYLOAD_TYPE`` and ``retryAfter``.
+
+Each spot event also carries ``"seq"``, a per-subscription counter starting at 1, so a client
+can prove nothing was lost. The real service has no such field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from brokerwire.core.ctrader import (
+    HISTORICAL_REQUESTS,
+    MESSAGE_NAMES,
+    ClientMessage,
+    CTraderServerConnection,
+    Envelope,
+    PayloadType,
+    as_int,
+)
+from brokerwire.core.tcp import TcpConnection
+from brokerwire.core.transport import TransportState
+from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
+
+from ._server import BackgroundRunner, Driver, SimulatorServer
+from ._session import SimulatedSession, paced
+from .faults import Fault
+
+__all__ = ["SYMBOLS", "CTraderSimulator"]
+
+# The symbols the simulator knows: id -> name, digits and a starting price (raw, 1/100000).
+SYMBOLS: dict[int, dict[str, Any]] = {
+    1: {"symbolId": 1, "symbolName": "EURUSD", "digits": 5, "price": 108512},
+    2: {"symbolId": 2, "symbolName": "GBPUSD", "digits": 5, "price": 127034},
+    41: {"symbolId": 41, "symbolName": "XAUUSD", "digits": 2, "price": 265012000},
+}
+
+P = PayloadType
+_ALLOWED_BEFORE_APP_AUTH = {
+    P.PROTO_OA_APPLICATION_AUTH_REQ,
+    P.PROTO_OA_VERSION_REQ,
+    P.HEARTBEAT_EVENT,
+}
+
+
+class CTraderSimulator:
+    """A cTrader JSON proxy on loopback, over WebSocket and TCP on the same port.
+
+    ``accounts`` are the trading account ids ``access_token`` may use. ``faults`` maps
+    connection numbers to a fault; ``default_fault`` applies to the others.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "sim-client-id",
+        client_secret: str = "sim-client-secret",
+        access_token: str = "sim-access-token",
+        accounts: Iterable[int] = (44322853,),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        spot_rate: float = 10.0,
+        heartbeat_interval: float = 10.0,
+        idle_timeout: float | None = 30.0,
+        requests_per_second: int = 50,
+        historical_per_second: int = 5,
+        seed: int = 0,
+        faults: Mapping[int, Fault] | None = None,
+        default_fault: Fault | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.access_token = access_token
+        self.accounts = list(accounts)
+        self.spot_rate = spot_rate
+        self.heartbeat_interval = heartbeat_interval
+        self.idle_timeout = idle_timeout
+        self.requests_per_second = requests_per_second
+        self.historical_per_second = historical_per_second
+        self.faults: dict[int, Fault] = dict(faults or {})
+        self.default_fault = default_fault
+        self._rng = random.Random(seed)
+        self._prices = {symbol_id: int(s["price"]) for symbol_id, s in SYMBOLS.items()}
+        self._next_id = 1
+        self._tls = ssl_context is not None
+        self._server = SimulatorServer(
+            self._new_session, host=host, port=port, ssl_context=ssl_context
+        )
+        self._sessions: dict[int, _CTraderSession] = {}
+        self._runner: BackgroundRunner | None = None
+
+    def __repr__(self) -> str:
+        return f"<CTraderSimulator accounts={self.accounts}>"
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def websocket_url(self) -> str:
+        return f"{'wss' if self._tls else 'ws'}://{self._server.host}:{self.port}/"
+
+    @property
+    def tcp_url(self) -> str:
+        return f"{'tls' if self._tls else 'tcp'}://{self._server.host}:{self.port}"
+
+    @property
+    def connections(self) -> int:
+        return self._server.connections
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def tick(self, symbol_id: int) -> int:
+        """The symbol's next raw bid (a random walk in points)."""
+        step = self._rng.choice((-3, -1, -1, 0, 1, 1, 3))
+        self._prices[symbol_id] = max(1, self._prices[symbol_id] + step)
+        return self._prices[symbol_id]
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self) -> None:
+        await self._server.stop()
+
+    def _new_session(self, driver: Driver) -> _CTraderSession:
+        session = _CTraderSession(self, driver, self.faults.get(driver.number, self.default_fault))
+        self._sessions[driver.number] = session
+        return session
+
+    def _forget(self, number: int) -> None:
+        self._sessions.pop(number, None)
+
+    # -- control, from inside the loop -----------------------------------------------------------
+
+    def inject(self, fault: Fault, connection: int | None = None) -> None:
+        """Arm ``fault`` on a live connection (the newest when ``connection`` is None)."""
+        numbers = sorted(self._sessions) if connection is None else [connection]
+        if numbers:
+            self._sessions[numbers[-1]].set_fault(fault)
+
+    def invalidate_token(self, reason: str = "token was refreshed") -> None:
+        """Every client gets ProtoOAAccountsTokenInvalidatedEvent for its accounts."""
+        for session in list(self._sessions.values()):
+            session.invalidate_token(reason)
+
+    # -- running from synchronous code ------------------------------------------------------------
+
+    def start_in_background(self, timeout: float = 10.0) -> CTraderSimulator:
+        self._runner = BackgroundRunner(self.start, self.stop, "ctrader-simulator")
+        self._runner.start(timeout)
+        return self
+
+    def stop_background(self, timeout: float = 10.0) -> None:
+        if self._runner is not None:
+            self._runner.stop(timeout)
+            self._runner = None
+
+    def call_soon(self, function: Callable[[], None]) -> None:
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running in the background")
+        self._runner.call(function)
+
+    def __enter__(self) -> CTraderSimulator:
+        return self.start_in_background()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop_background()
+
+
+class _Sniffer:
+    """Stands in for the server connection until the first bytes tell WebSocket from TCP."""
+
+    def __init__(self, session: _CTraderSession) -> None:
+        self._session = session
+        self._start = b""
+        self.state = TransportState.OPEN
+
+    def receive_data(self, data: bytes, now: float) -> list[Any]:
+        if not data:
+            return []
+        data = self._start + data
+        if len(data) < 4 and b"GET ".startswith(data):
+            self._start = data  # too short to tell yet
+            return []
+        session = self._session
+        transport = (
+            WebSocketConnection(Role.SERVER) if data.startswith(b"GET ") else TcpConnection(None)
+        )
+        session.conn = CTraderServerConnection(
+            transport,
+            heartbeat_interval=session.sim.heartbeat_interval,
+            idle_timeout=session.sim.idle_timeout,
+        )
+        return session.conn.receive_data(data, now)
+
+    def data_to_send(self) -> bytes:
+        return b""
+
+    def next_deadline(self) -> float | None:
+        return None
+
+    def handle_timer(self, now: float) -> list[Any]:
+        return []
+
+
+class _CTraderSession(SimulatedSession):
+    """One client's conversation with the simulated proxy."""
+
+    def __init__(self, sim: CTraderSimulator, driver: Driver, fault: Fault | None) -> None:
+        self.sim = sim
+        self.conn: CTraderServerConnection | _Sniffer = _Sniffer(self)
+        super().__init__(driver, fault)
+        self.app_authorized = False
+        self.accounts: set[int] = set()
+        self._spots: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self._times: deque[float] = deque()
+        self._historical_times: deque[float] = deque()
+
+    def handle(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, ConnectionRequest):
+                assert isinstance(self.conn, CTraderServerConnection)
+                self.conn.accept(now=self.driver.now())
+            elif isinstance(event, ClientMessage):
+                self._message(event.envelope)
+
+    def finished(self) -> None:
+        self.sim._forget(self.driver.number)
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def _send(
+        self, payload_type: int, payload: Mapping[str, Any] | None, client_msg_id: str | None
+    ) -> bool:
+        conn = self.conn
+        assert isinstance(conn, CTraderServerConnection)
+        return self.deliver(lambda: conn.send(payload_type, payload, client_msg_id))
+
+    def _answer(
+        self, envelope: Envelope, payload_type: int, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        conn = self.conn
+        assert isinstance(conn, CTraderServerConnection)
+        self.respond(lambda: conn.send(payload_type, payload, envelope.client_msg_id))
+
+    def _error(self, envelope: Envelope, code: str, description: str, **fields: Any) -> None:
+        payload = {"errorCode": code, "description": description, **fields}
+        self._answer(envelope, P.PROTO_OA_ERROR_RES, payload)
+
+    def announce_shutdown(self, reason: str) -> None:
+        if isinstance(self.conn, CTraderServerConnection) and not self.driver.closed:
+            self.conn.send(P.PROTO_OA_CLIENT_DISCONNECT_EVENT, {"reason": reason})
+
+    def close_with(self, code: int, reason: str) -> None:
+        if (
+            isinstance(self.conn, CTraderServerConnection)
+            and self.conn.state is TransportState.OPEN
+        ):
+            self.conn.close(code, reason, now=self.driver.now())
+        self.driver.flush()
+
+    def invalidate_token(self, reason: str) -> None:
+        if self.accounts:
+            ids = sorted(self.accounts)
+            self.accounts.clear()
+            for key in [k for k in self._spots if k[0] in ids]:
+                self._spots.pop(key).cancel()
+            self._send(
+                P.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT,
+                {"ctidTraderAccountIds": ids, "reason": reason},
+                None,
+            )
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def _over_budget(self, envelope: Envelope) -> bool:
+        now = self.driver.now()
+        historical = envelope.payload_type in HISTORICAL_REQUESTS
+        times = self._historical_times if historical else self._times
+        limit = self.sim.historical_per_second if historical else self.sim.requests_per_second
+        while times and times[0] + 1.0 <= now:
+            times.popleft()
+        if len(times) >= limit:
+            retry_after = max(1, round(times[0] + 1.0 - now + 0.5))
+            self._error(
+                envelope,
+                "BLOCKED_PAYLOAD_TYPE",
+                "Message is blocked by server or rate limit is reached.",
+                retryAfter=retry_after,
+            )
+            return True
+        times.append(now)
+        return False
+
+    def _message(self, envelope: Envelope) -> None:
+        payload_type = envelope.payload_type
+        if payload_type == P.HEARTBEAT_EVENT:
+            return
+        if self._over_budget(envelope):
+            return
+        if not self.app_authorized and payload_type not in _ALLOWED_BEFORE_APP_AUTH:
+            self._error(
+                envelope, "CH_CLIENT_NOT_AUTHENTICATED", "Open API application is not authorized"
+            )
+            return
+        handler = _HANDLERS.get(payload_type)
+        if handler is None:
+            if payload_type in MESSAGE_NAMES:
+                self._error(
+                    envelope,
+                    "UNSUPPORTED_MESSAGE",
+                    f"{MESSAGE_NAMES[payload_type]} is not simulated",
+                )
+            else:
+                self._answer(
+                    envelope,
+                    P.ERROR_RES,
+                    {
+                        "errorCode": "UNSUPPORTED_MESSAGE",
+                        "description": f"Unknown payload type {payload_type}",
+                    },
+                )
+            return
+        account = as_int(envelope.payload.get("ctidTraderAccountId"))
+        if handler.account_scoped and account not in self.accounts:
+            self._error(
+                envelope,
+                "ACCOUNT_NOT_AUTHORIZED",
+                "Trading account is not authorized",
+                ctidTraderAccountId=account,
+            )
+            return
+        handler.function(self, envelope, account or 0)
+
+    def application_auth(self, envelope: Envelope, _: int) -> None:
+        payload = envelope.payload
+        if self.app_authorized:
+            self._error(
+                envelope,
+                "CH_CLIENT_ALREADY_AUTHENTICATED",
+                "Open API application is already authorized",
+            )
+        elif (
+            payload.get("clientId") == self.sim.client_id
+            and payload.get("clientSecret") == self.sim.client_secret
+        ):
+            self.app_authorized = True
+            self._answer(envelope, P.PROTO_OA_APPLICATION_AUTH_RES)
+        else:
+            self._error(envelope, "CH_CLIENT_AUTH_FAILURE", "clientId or clientSecret is incorrect")
+
+    def version(self, envelope: Envelope, _: int) -> None:
+        self._answer(envelope, P.PROTO_OA_VERSION_RES, {"version": "brokerwire-simulator"})
+
+    def accounts_by_token(self, envelope: Envelope, _: int) -> None:
+        token = envelope.payload.get("accessToken")
+        if token != self.sim.access_token:
+            self._error(envelope, "CH_ACCESS_TOKEN_INVALID", "Access token is invalid")
+            return
+        accounts = [
+            {"ctidTraderAccountId": a, "isLive": False, "traderLogin": 5_000_000 + i}
+            for i, a in enumerate(self.sim.accounts)
+        ]
+        self._answer(
+            envelope,
+            P.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_RES,
+            {"accessToken": token, "permissionScope": 1, "ctidTraderAccount": accounts},
+        )
+
+    def account_auth(self, envelope: Envelope, account: int) -> None:
+        if envelope.payload.get("accessToken") != self.sim.access_token:
+            self._error(
+                envelope,
+                "CH_ACCESS_TOKEN_INVALID",
+                "Access token is invalid",
+                ctidTraderAccountId=account,
+            )
+        elif account not in self.sim.accounts:
+            self._error(
+                envelope,
+                "CH_CTID_TRADER_ACCOUNT_NOT_FOUND",
+                "Trading account is not found",
+                ctidTraderAccountId=account,
+            )
+        elif account in self.accounts:
+            self._error(
+                envelope,
+                "ALREADY_LOGGED_IN",
+                "Trading account is already authorized",
+                ctidTraderAccountId=account,
+            )
+        else:
+            self.accounts.add(account)
+            self._answer(envelope, P.PROTO_OA_ACCOUNT_AUTH_RES, {"ctidTraderAccountId": account})
+
+    def symbols_list(self, envelope: Envelope, account: int) -> None:
+        symbols = [
+            {"symbolId": s["symbolId"], "symbolName": s["symbolName"], "enabled": True}
+            for s in SYMBOLS.values()
+        ]
+        self._answer(
+            envelope,
+            P.PROTO_OA_SYMBOLS_LIST_RES,
+            {"ctidTraderAccountId": account, "symbol": symbols},
+        )
+
+    def subscribe_spots(self, envelope: Envelope, account: int) -> None:
+        symbols = _symbol_ids(envelope.payload)
+        unknown = [s for s in symbols if s not in SYMBOLS]
+        if unknown or not symbols:
+            self._error(
+                envelope,
+                "SYMBOL_NOT_FOUND",
+                f"Symbol not found: {unknown}",
+                ctidTraderAccountId=account,
+            )
+            return
+        if any((account, s) in self._spots for s in symbols):
+            self._error(
+                envelope, "ALREADY_SUBSCRIBED", "Already subscribed", ctidTraderAccountId=account
+            )
+            return
+        self._answer(envelope, P.PROTO_OA_SUBSCRIBE_SPOTS_RES, {"ctidTraderAccountId": account})
+        for symbol in symbols:
+            self._spots[(account, symbol)] = self.driver.spawn(self._stream_spots(account, symbol))
+
+    def unsubscribe_spots(self, envelope: Envelope, account: int) -> None:
+        for symbol in _symbol_ids(envelope.payload):
+            task = self._spots.pop((account, symbol), None)
+            if task is not None:
+                task.cancel()
+        self._answer(envelope, P.PROTO_OA_UNSUBSCRIBE_SPOTS_RES, {"ctidTraderAccountId": account})
+
+    async def _stream_spots(self, account: int, symbol: int) -> None:
+        seq = 0
+        async for _ in paced(self.sim.spot_rate, self.driver):
+            seq += 1
+            bid = self.sim.tick(symbol)
+            payload = {
+                "ctidTraderAccountId": account,
+                "symbolId": symbol,
+                "bid": bid,
+                "ask": bid + 2,
+                "seq": seq,
+            }
+            if not self._send(P.PROTO_OA_SPOT_EVENT, payload, None):
+                return
+
+    def new_order(self, envelope: Envelope, account: int) -> None:
+        payload = envelope.payload
+        symbol = as_int(payload.get("symbolId"))
+        volume = as_int(payload.get("volume"))
+        if symbol not in SYMBOLS:
+            self._order_error(envelope, account, "SYMBOL_NOT_FOUND", "Symbol not found")
+            return
+        if volume is None or volume <= 0 or volume % 100:
+            self._order_error(
+                envelope, account, "TRADING_BAD_VOLUME", f"Invalid volume {payload.get('volume')}"
+            )
+            return
+        order_id, position_id = self.sim.next_id(), self.sim.next_id()
+        price = self.sim.tick(symbol) / 100_000
+        order = {
+            "orderId": order_id,
+            "tradeData": {
+                "symbolId": symbol,
+                "volume": volume,
+                "tradeSide": payload.get("tradeSide", 1),
+            },
+            "orderType": payload.get("orderType", 1),
+            "orderStatus": 1,
+        }
+        accepted = {"ctidTraderAccountId": account, "executionType": 2, "order": order}
+        filled_order = dict(order, orderStatus=2, executedVolume=volume, executionPrice=price)
+        filled = {
+            "ctidTraderAccountId": account,
+            "executionType": 3,
+            "order": filled_order,
+            "position": {
+                "positionId": position_id,
+                "tradeData": order["tradeData"],
+                "price": price,
+            },
+            "deal": {
+                "dealId": self.sim.next_id(),
+                "orderId": order_id,
+                "positionId": position_id,
+                "volume": volume,
+                "filledVolume": volume,
+                "executionPrice": price,
+            },
+        }
+        self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, accepted)
+        self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, filled)
+
+    def _order_error(self, envelope: Envelope, account: int, code: str, description: str) -> None:
+        self._answer(
+            envelope,
+            P.PROTO_OA_ORDER_ERROR_EVENT,
+            {"ctidTraderAccountId": account, "errorCode": code, "description": description},
+        )
+
+    def trendbars(self, envelope: Envelope, account: int) -> None:
+        payload = envelope.payload
+        symbol = as_int(payload.get("symbolId"))
+        if symbol not in SYMBOLS:
+            self._error(
+                envelope, "SYMBOL_NOT_FOUND", "Symbol not found", ctidTraderAccountId=account
+            )
+            return
+        start = (as_int(payload.get("fromTimestamp")) or 0) // 60_000
+        end = (as_int(payload.get("toTimestamp")) or 0) // 60_000
+        count = max(0, min(end - start, as_int(payload.get("count")) or 500, 500))
+        low = self.sim.tick(symbol) - 20
+        bars = [
+            {
+                "volume": 10 + i % 7,
+                "period": payload.get("period", 1),
+                "low": low + i % 5,
+                "deltaOpen": 5,
+                "deltaHigh": 20,
+                "deltaClose": 9,
+                "utcTimestampInMinutes": start + i,
+            }
+            for i in range(count)
+        ]
+        self._answer(
+            envelope,
+            P.PROTO_OA_GET_TRENDBARS_RES,
+            {
+                "ctidTraderAccountId": account,
+                "period": payload.get("period", 1),
+                "trendbar": bars,
+                "hasMore": False,
+            },
+        )
+
+
+def _symbol_ids(payload: Mapping[str, Any]) -> list[int]:
+    raw = payload.get("symbolId")
+    values = raw if isinstance(raw, list) else [raw]
+    return [s for s in (as_int(v) for v in values) if s is not None]
+
+
+class _Handler:
+    def __init__(
+        self, function: Callable[[_CTraderSession, Envelope, int], None], account_scoped: bool
+    ) -> None:
+        self.function = function
+        self.account_scoped = account_scoped
+
+
+_HANDLERS: dict[int, _Handler] = {
+    P.PROTO_OA_APPLICATION_AUTH_REQ: _Handler(_CTraderSession.application_auth, False),
+    P.PROTO_OA_VERSION_REQ: _Handler(_CTraderSession.version, False),
+    P.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ: _Handler(_CTraderSession.accounts_by_token, False),
+    P.PROTO_OA_ACCOUNT_AUTH_REQ: _Handler(_CTraderSession.account_auth, False),
+    P.PROTO_OA_SYMBOLS_LIST_REQ: _Handler(_CTraderSession.symbols_list, True),
+    P.PROTO_OA_SUBSCRIBE_SPOTS_REQ: _Handler(_CTraderSession.subscribe_spots, True),
+    P.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ: _Handler(_CTraderSession.unsubscribe_spots, True),
+    P.PROTO_OA_NEW_ORDER_REQ: _Handler(_CTraderSession.new_order, True),
+    P.PROTO_OA_GET_TRENDBARS_REQ: _Handler(_CTraderSession.trendbars, True),
+}
