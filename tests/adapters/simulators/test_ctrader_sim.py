@@ -337,3 +337,34 @@ def test_stopping_leaves_no_thread_behind() -> None:
     with CTraderSimulator(spot_rate=100) as sim, spots(sim, "websocket") as link:
         link.run_for(0.1)
     assert set(threading.enumerate()) == threads_before
+
+
+def test_historical_requests_have_their_own_tighter_limit() -> None:
+    with (
+        CTraderSimulator(historical_per_second=2) as strict,
+        authorized(strict, "tcp-length-prefix", historical_requests_per_second=1000) as link,
+    ):
+        conn: CTraderConnection = link.conn  # type: ignore[assignment]
+        bars = {
+            "ctidTraderAccountId": strict.accounts[0],
+            "symbolId": 1,
+            "period": 1,
+            "fromTimestamp": 0,
+            "toTimestamp": 60_000,
+        }
+        ids = [conn.request(P.PROTO_OA_GET_TRENDBARS_REQ, bars) for _ in range(3)]
+        version = conn.request(P.PROTO_OA_VERSION_REQ)
+        outcomes = [outcome(link, i) for i in ids]
+        assert [type(o).__name__ for o in outcomes] == ["Response", "Response", "ErrorResponse"]
+        assert outcomes[2].error_code == "BLOCKED_PAYLOAD_TYPE"
+        assert isinstance(outcome(link, version), Response), "other requests are not held to it"
+
+
+def test_a_fault_injected_into_a_live_connection() -> None:
+    with CTraderSimulator(spot_rate=200) as sim, spots(sim, "websocket") as link:
+        link.until(lambda evs: sum(isinstance(e, SpotEvent) for e in evs) >= 5)
+        sim.call_soon(
+            lambda: sim.inject(Fault(FaultKind.CLOSE, after=3, code=4004, reason="injected"))
+        )
+        events = link.until(lambda evs: any(isinstance(e, Closed) for e in evs))
+        assert of_type(events, Closed) == [Closed(4004, "injected")]
