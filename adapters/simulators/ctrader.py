@@ -36,7 +36,8 @@ from brokerwire.core.tcp import TcpConnection
 from brokerwire.core.transport import TransportState
 from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
 
-from ._server import BackgroundRunner, Driver, SimulatorServer
+from ._base import SimulatorBase
+from ._server import Driver
 from ._session import SimulatedSession, paced
 from .faults import Fault
 
@@ -57,12 +58,15 @@ _ALLOWED_BEFORE_APP_AUTH = {
 }
 
 
-class CTraderSimulator:
+class CTraderSimulator(SimulatorBase["_CTraderSession"]):
     """A cTrader JSON proxy on loopback, over WebSocket and TCP on the same port.
 
-    ``accounts`` are the trading account ids ``access_token`` may use. ``faults`` maps
-    connection numbers to a fault; ``default_fault`` applies to the others.
+    ``accounts`` are the trading account ids ``access_token`` may use; ``spot_rate`` is spot
+    events per second per subscription; ``idle_timeout`` drops a client that sends nothing for
+    that long (about 30 s was observed on the real service).
     """
+
+    thread_name = "ctrader-simulator"
 
     def __init__(
         self,
@@ -83,6 +87,13 @@ class CTraderSimulator:
         faults: Mapping[int, Fault] | None = None,
         default_fault: Fault | None = None,
     ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            faults=faults,
+            default_fault=default_fault,
+        )
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token = access_token
@@ -92,36 +103,20 @@ class CTraderSimulator:
         self.idle_timeout = idle_timeout
         self.requests_per_second = requests_per_second
         self.historical_per_second = historical_per_second
-        self.faults: dict[int, Fault] = dict(faults or {})
-        self.default_fault = default_fault
         self._rng = random.Random(seed)
         self._prices = {symbol_id: int(s["price"]) for symbol_id, s in SYMBOLS.items()}
         self._next_id = 1
-        self._tls = ssl_context is not None
-        self._server = SimulatorServer(
-            self._new_session, host=host, port=port, ssl_context=ssl_context
-        )
-        self._sessions: dict[int, _CTraderSession] = {}
-        self._runner: BackgroundRunner | None = None
 
     def __repr__(self) -> str:
-        return f"<CTraderSimulator accounts={self.accounts}>"
-
-    @property
-    def port(self) -> int:
-        return self._server.port
+        return f"<CTraderSimulator accounts={self.accounts}, {self.connections} connections>"
 
     @property
     def websocket_url(self) -> str:
-        return f"{'wss' if self._tls else 'ws'}://{self._server.host}:{self.port}/"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/"
 
     @property
     def tcp_url(self) -> str:
-        return f"{'tls' if self._tls else 'tcp'}://{self._server.host}:{self.port}"
-
-    @property
-    def connections(self) -> int:
-        return self._server.connections
+        return f"{'tls' if self.tls else 'tcp'}://{self.host}:{self.port}"
 
     def next_id(self) -> int:
         self._next_id += 1
@@ -133,55 +128,13 @@ class CTraderSimulator:
         self._prices[symbol_id] = max(1, self._prices[symbol_id] + step)
         return self._prices[symbol_id]
 
-    async def start(self) -> None:
-        await self._server.start()
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    def _new_session(self, driver: Driver) -> _CTraderSession:
-        session = _CTraderSession(self, driver, self.faults.get(driver.number, self.default_fault))
-        self._sessions[driver.number] = session
-        return session
-
-    def _forget(self, number: int) -> None:
-        self._sessions.pop(number, None)
-
-    # -- control, from inside the loop -----------------------------------------------------------
-
-    def inject(self, fault: Fault, connection: int | None = None) -> None:
-        """Arm ``fault`` on a live connection (the newest when ``connection`` is None)."""
-        numbers = sorted(self._sessions) if connection is None else [connection]
-        if numbers:
-            self._sessions[numbers[-1]].set_fault(fault)
+    def make_session(self, driver: Driver, fault: Fault | None) -> _CTraderSession:
+        return _CTraderSession(self, driver, fault)
 
     def invalidate_token(self, reason: str = "token was refreshed") -> None:
-        """Every client gets ProtoOAAccountsTokenInvalidatedEvent for its accounts."""
-        for session in list(self._sessions.values()):
+        """Every client gets ProtoOAAccountsTokenInvalidatedEvent (call in the loop)."""
+        for session in self.sessions():
             session.invalidate_token(reason)
-
-    # -- running from synchronous code ------------------------------------------------------------
-
-    def start_in_background(self, timeout: float = 10.0) -> CTraderSimulator:
-        self._runner = BackgroundRunner(self.start, self.stop, "ctrader-simulator")
-        self._runner.start(timeout)
-        return self
-
-    def stop_background(self, timeout: float = 10.0) -> None:
-        if self._runner is not None:
-            self._runner.stop(timeout)
-            self._runner = None
-
-    def call_soon(self, function: Callable[[], None]) -> None:
-        if self._runner is None:
-            raise RuntimeError("the simulator is not running in the background")
-        self._runner.call(function)
-
-    def __enter__(self) -> CTraderSimulator:
-        return self.start_in_background()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop_background()
 
 
 class _Sniffer:
@@ -242,7 +195,7 @@ class _CTraderSession(SimulatedSession):
                 self._message(event.envelope)
 
     def finished(self) -> None:
-        self.sim._forget(self.driver.number)
+        self.sim.forget(self.driver.number)
 
     # -- sending -----------------------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ from brokerwire.core.tradovate import (
 )
 from brokerwire.core.websocket import ConnectionRequest
 
-from ._server import BackgroundRunner, Driver, SimulatorServer
+from ._base import SimulatorBase
+from ._server import Driver
 from ._session import SimulatedSession, paced
 from .faults import Fault
 
@@ -116,14 +117,16 @@ class _Market:
         return self._prices[contract_id]
 
 
-class TradovateSimulator:
+class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     """A Tradovate WebSocket server on loopback.
 
     ``quote_rate`` is quotes per second per subscription; ``request_limit`` requests per second
     per connection before a time penalty (``penalty_seconds``), during which every request is
-    answered 429. ``faults`` maps connection numbers (1 for the first client, ...) to a fault;
-    ``default_fault`` applies to connections without an entry.
+    answered 429. ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that
+    long; Tradovate does not document its value, so 10 s is a cautious guess.
     """
+
+    thread_name = "tradovate-simulator"
 
     def __init__(
         self,
@@ -144,6 +147,13 @@ class TradovateSimulator:
         faults: Mapping[int, Fault] | None = None,
         default_fault: Fault | None = None,
     ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            faults=faults,
+            default_fault=default_fault,
+        )
         self.token = token
         self.quote_rate = quote_rate
         self.dom_rate = dom_rate
@@ -153,99 +163,28 @@ class TradovateSimulator:
         self.idle_timeout = idle_timeout
         self.request_limit = request_limit
         self.penalty_seconds = penalty_seconds
-        self.faults: dict[int, Fault] = dict(faults or {})
-        self.default_fault = default_fault
         self.market = _Market(seed)
         self._ids = itertools.count(1)
-        self._tls = ssl_context is not None
-        self._server = SimulatorServer(
-            self._new_session, host=host, port=port, ssl_context=ssl_context
-        )
-        self._sessions: dict[int, _TradovateSession] = {}
-        self._runner: BackgroundRunner | None = None
 
     def __repr__(self) -> str:
-        return f"<TradovateSimulator {self.url if self._listening else 'not listening'}>"
-
-    @property
-    def _listening(self) -> bool:
-        try:
-            self._server.port  # noqa: B018 - raises when not listening
-        except RuntimeError:
-            return False
-        return True
-
-    @property
-    def port(self) -> int:
-        return self._server.port
+        return f"<TradovateSimulator on {self.host}, {self.connections} connections>"
 
     @property
     def url(self) -> str:
-        scheme = "wss" if self._tls else "ws"
-        return f"{scheme}://{self._server.host}:{self.port}/v1/websocket"
-
-    @property
-    def connections(self) -> int:
-        return self._server.connections
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/v1/websocket"
 
     def next_id(self) -> int:
         return next(self._ids)
 
-    async def start(self) -> None:
-        await self._server.start()
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    def _new_session(self, driver: Driver) -> _TradovateSession:
-        session = _TradovateSession(
-            self, driver, self.faults.get(driver.number, self.default_fault)
-        )
-        self._sessions[driver.number] = session
-        return session
-
-    def _forget(self, number: int) -> None:
-        self._sessions.pop(number, None)
-
-    # -- control, from inside the loop -----------------------------------------------------------
-
-    def inject(self, fault: Fault, connection: int | None = None) -> None:
-        """Arm ``fault`` on a live connection (the newest when ``connection`` is None)."""
-        numbers = sorted(self._sessions) if connection is None else [connection]
-        if numbers:
-            self._sessions[numbers[-1]].set_fault(fault)
+    def make_session(self, driver: Driver, fault: Fault | None) -> _TradovateSession:
+        return _TradovateSession(self, driver, fault)
 
     def shutdown(self, reason_code: str = "Maintenance", reason: str | None = None) -> None:
-        """Send every client ``shutdown`` and close, as before maintenance."""
-        for session in list(self._sessions.values()):
+        """Send every client ``shutdown`` and close, as before maintenance (call in the loop)."""
+        for session in self.sessions():
             session.announce_shutdown(reason or "", reason_code)
             session.close_with(1001, "shutdown")
             session.driver.flush()
-
-    # -- running from synchronous code ------------------------------------------------------------
-
-    def start_in_background(self, timeout: float = 10.0) -> TradovateSimulator:
-        """Run in a thread with its own event loop; returns once listening."""
-        self._runner = BackgroundRunner(self.start, self.stop, "tradovate-simulator")
-        self._runner.start(timeout)
-        return self
-
-    def stop_background(self, timeout: float = 10.0) -> None:
-        if self._runner is not None:
-            self._runner.stop(timeout)
-            self._runner = None
-
-    def call_soon(self, function: Callable[[], None]) -> None:
-        """Run ``function`` on the simulator's loop (for a simulator started in the background)."""
-        if self._runner is None:
-            raise RuntimeError("the simulator is not running in the background")
-        self._runner.call(function)
-
-    def __enter__(self) -> TradovateSimulator:
-        return self.start_in_background()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop_background()
 
 
 class _TradovateSession(SimulatedSession):
@@ -279,7 +218,7 @@ class _TradovateSession(SimulatedSession):
                 self._request(event.request)
 
     def finished(self) -> None:
-        self.sim._forget(self.driver.number)
+        self.sim.forget(self.driver.number)
 
     def announce_shutdown(self, reason: str, reason_code: str = "Maintenance") -> None:
         data: dict[str, Any] = {"reasonCode": reason_code}

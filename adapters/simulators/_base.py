@@ -1,0 +1,113 @@
+"""What both simulators share: listening, sessions, faults, and running in the background."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from ._server import BackgroundRunner, Driver, SimulatorServer
+from ._session import SimulatedSession
+from .faults import Fault
+
+__all__ = ["SimulatorBase"]
+
+SessionT = TypeVar("SessionT", bound=SimulatedSession)
+SimulatorT = TypeVar("SimulatorT", bound="SimulatorBase[Any]")
+
+
+class SimulatorBase(Generic[SessionT]):
+    """A loopback server with one session per client, usable in a loop or from a thread.
+
+    ``faults`` maps connection numbers (1 for the first client, ...) to a fault;
+    ``default_fault`` applies to connections without an entry.
+    """
+
+    thread_name = "simulator"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None,
+        faults: Mapping[int, Fault] | None,
+        default_fault: Fault | None,
+    ) -> None:
+        self.faults: dict[int, Fault] = dict(faults or {})
+        self.default_fault = default_fault
+        self.tls = ssl_context is not None
+        self._server = SimulatorServer(
+            self._new_session, host=host, port=port, ssl_context=ssl_context
+        )
+        self._sessions: dict[int, SessionT] = {}
+        self._runner: BackgroundRunner | None = None
+
+    def make_session(self, driver: Driver, fault: Fault | None) -> SessionT:
+        raise NotImplementedError
+
+    @property
+    def host(self) -> str:
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (port 0 asks the system for a free one)."""
+        return self._server.port
+
+    @property
+    def connections(self) -> int:
+        """How many clients are connected now."""
+        return self._server.connections
+
+    def sessions(self) -> list[SessionT]:
+        return [self._sessions[number] for number in sorted(self._sessions)]
+
+    def _new_session(self, driver: Driver) -> SessionT:
+        session = self.make_session(driver, self.faults.get(driver.number, self.default_fault))
+        self._sessions[driver.number] = session
+        return session
+
+    def forget(self, number: int) -> None:
+        """A session's connection ended."""
+        self._sessions.pop(number, None)
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self) -> None:
+        await self._server.stop()
+
+    # -- control, from inside the loop -----------------------------------------------------------
+
+    def inject(self, fault: Fault, connection: int | None = None) -> None:
+        """Arm ``fault`` on a live connection (the newest when ``connection`` is None)."""
+        numbers = sorted(self._sessions) if connection is None else [connection]
+        if numbers and numbers[-1] in self._sessions:
+            self._sessions[numbers[-1]].set_fault(fault)
+
+    # -- running from synchronous code ------------------------------------------------------------
+
+    def start_in_background(self: SimulatorT, timeout: float = 10.0) -> SimulatorT:
+        """Run in a thread with its own event loop; returns once listening."""
+        self._runner = BackgroundRunner(self.start, self.stop, self.thread_name)
+        self._runner.start(timeout)
+        return self
+
+    def stop_background(self, timeout: float = 10.0) -> None:
+        """Stop, drop every connection, and join the thread."""
+        if self._runner is not None:
+            self._runner.stop(timeout)
+            self._runner = None
+
+    def call_soon(self, function: Callable[[], None]) -> None:
+        """Run ``function`` on the simulator's loop (for a simulator started in the background)."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running in the background")
+        self._runner.call(function)
+
+    def __enter__(self: SimulatorT) -> SimulatorT:
+        return self.start_in_background()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop_background()
