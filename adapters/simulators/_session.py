@@ -33,9 +33,6 @@ class SimulatedSession:
         """Arm ``fault`` to strike after ``fault.after`` more messages."""
         self._fault = fault
         self._fault_base = self.sent
-        if fault is not None and fault.after == 0 and fault.kind is FaultKind.DELAY:
-            self._fault = None
-            self.response_delay = fault.seconds
 
     def deliver(self, send: Callable[[], None]) -> bool:
         """Queue one message with ``send`` and write it, unless a fault strikes first."""
@@ -53,6 +50,14 @@ class SimulatedSession:
 
     def respond(self, send: Callable[[], None]) -> None:
         """Deliver an answer to a request, late if a ``delay`` fault is in force."""
+        fault = self._fault
+        if (
+            fault is not None
+            and fault.kind is FaultKind.DELAY
+            and self.sent - self._fault_base >= fault.after
+        ):
+            self._fault = None  # its time has come: this very answer is the first one delayed
+            self.response_delay = fault.seconds
         if self.response_delay > 0:
             self.driver.loop.call_later(self.response_delay, self.deliver, send)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -368,3 +369,14 @@ def test_a_fault_injected_into_a_live_connection() -> None:
         )
         events = link.until(lambda evs: any(isinstance(e, Closed) for e in evs))
         assert of_type(events, Closed) == [Closed(4004, "injected")]
+
+
+@pytest.mark.parametrize(
+    "sim", [{"default_fault": Fault(FaultKind.DELAY, after=2, seconds=0.3)}], indirect=True
+)
+def test_fault_delay(sim: CTraderSimulator) -> None:
+    with authorized(sim, "tcp-length-prefix") as link:  # the two auth answers come on time
+        conn: CTraderConnection = link.conn  # type: ignore[assignment]
+        started = time.monotonic()
+        assert isinstance(outcome(link, conn.request(P.PROTO_OA_VERSION_REQ)), Response)
+        assert time.monotonic() - started >= 0.3
