@@ -290,8 +290,7 @@ class CTraderConnection:
         ):
             silence = self._watchdog_timeout
             reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
-            self._fail_transport(1011, "watchdog timeout")
-            self._finish(events, Closed(self._close_code(1011), reason))
+            self._finish(events, Closed(self._transport.fail(1011, "watchdog timeout"), reason))
             return events
         while self._timeouts and self._timeouts[0][0] <= now:
             _, client_msg_id = heapq.heappop(self._timeouts)
@@ -598,19 +597,9 @@ class CTraderConnection:
         else:
             events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id))
 
-    def _close_code(self, code: int) -> int | None:
-        return code if isinstance(self._transport, WebSocketConnection) else None
-
-    def _fail_transport(self, code: int, reason: str) -> None:
-        if isinstance(self._transport, WebSocketConnection):
-            self._transport.fail(code, reason)
-        elif self._transport.state is not TransportState.CLOSED:
-            self._transport.close()
-
     def _fail(self, events: list[CTraderEvent], code: int, message: str) -> None:
         """The server broke the protocol: close (with ``code`` over WebSocket) and end."""
-        self._fail_transport(code, message)
-        close_code = self._close_code(code)
+        close_code = self._transport.fail(code, message)
         self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
 
     def _finish(self, events: list[CTraderEvent], closed: Closed) -> None:

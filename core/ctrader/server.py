@@ -117,10 +117,9 @@ class CTraderServerConnection:
             and self._last_received is not None
             and now >= self._last_received + self._idle_timeout
         ):
-            self._shut("idle timeout", 1001)
-            events.append(
-                Closed(self._code(1001), f"the client sent nothing for {self._idle_timeout:g} s")
-            )
+            code = self._transport.fail(1001, "idle timeout")
+            self._closed = True
+            events.append(Closed(code, f"the client sent nothing for {self._idle_timeout:g} s"))
             return events
         if self._heartbeat.check(now):
             self._transport.send_message(_HEARTBEAT_MESSAGE)
@@ -184,17 +183,7 @@ class CTraderServerConnection:
             self._transport.close()
             self._closed = True
 
-    def _code(self, code: int) -> int | None:
-        return code if isinstance(self._transport, WebSocketConnection) else None
-
-    def _shut(self, reason: str, code: int) -> None:
-        if isinstance(self._transport, WebSocketConnection):
-            self._transport.fail(code, reason)
-        elif self._transport.state is not TransportState.CLOSED:
-            self._transport.close()
-        self._closed = True
-
     def _fail(self, events: list[ServerSideEvent], code: int, message: str) -> None:
-        self._shut(message, code)
-        close_code = self._code(code)
+        close_code = self._transport.fail(code, message)
+        self._closed = True
         events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))

@@ -127,6 +127,14 @@ class TcpConnection:
         payload = data.encode() if isinstance(data, str) else bytes(data)
         self._out.append(self._send_framer.frame(payload))
 
+    def fail(self, code: int, reason: str) -> None:
+        """End the connection at once because the protocol on top found bad data.
+
+        The same verb as ``WebSocketConnection.fail``; TCP has no close codes, so there is
+        nothing to send and None is the code to report. Ending an ended connection is harmless.
+        """
+        self._state = TransportState.CLOSED
+
     def close(self, code: int = 1000, reason: str = "") -> None:
         """End the connection; TCP has no closing handshake, so the socket can close at once.
 

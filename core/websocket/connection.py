@@ -277,12 +277,13 @@ class WebSocketConnection:
         self._close_deadline = self._now + self._close_timeout
         self._next_ping_at = self._pong_deadline = None
 
-    def fail(self, code: int, reason: str) -> None:
+    def fail(self, code: int, reason: str) -> int:
         """End the connection at once because the peer broke a rule of the protocol on top.
 
         The close frame is queued but no answer is awaited: the state becomes CLOSED and the
         socket can be closed as soon as ``data_to_send()`` is flushed. Used by protocol
         connections when a well-formed WebSocket message holds something they cannot decode.
+        Returns ``code``, the close code to report (transports without codes return None).
         """
         problem = check_close_code_to_send(code)
         if problem is not None:
@@ -290,6 +291,7 @@ class WebSocketConnection:
         if self._state is TransportState.OPEN:
             self._queue_close(code, reason)
         self._shut_down()
+        return code
 
     def accept(
         self,

@@ -228,3 +228,11 @@ def test_a_side_that_follows_the_peers_framing_cannot_send_before_it_knows_it() 
     server.send_message(b'{"payloadType":51}')
     assert server.data_to_send() == b'{"payloadType":51}\n'
     assert "json-stream" in repr(server)
+
+
+def test_fail_ends_at_once_and_reports_no_close_code() -> None:
+    conn = TcpConnection()
+    assert conn.fail(1007, "bad JSON") is None
+    assert conn.state is TransportState.CLOSED
+    assert conn.data_to_send() == b"", "TCP has no close frame to send"
+    assert conn.fail(1002, "again") is None, "failing an ended connection is harmless"

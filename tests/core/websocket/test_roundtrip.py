@@ -178,7 +178,7 @@ def test_data_after_closed_is_ignored() -> None:
 
 def test_fail_from_the_protocol_above_closes_at_once() -> None:
     client, server = connected_pair()
-    client.fail(1007, "the message held invalid JSON")
+    assert client.fail(1007, "the message held invalid JSON") == 1007
     assert client.state is TransportState.CLOSED
     assert client.next_deadline() is None
     assert pump(client, server) == [Closed(1007, "the message held invalid JSON")]
