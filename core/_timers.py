@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["IdleHeartbeat", "earliest"]
+import heapq
+from collections.abc import Container
+from typing import Generic, TypeVar
+
+__all__ = ["Deadlines", "IdleHeartbeat", "earliest"]
+
+KeyT = TypeVar("KeyT", int, str)
 
 
 def earliest(*deadlines: float | None) -> float | None:
@@ -41,3 +47,35 @@ class IdleHeartbeat:
         self._sent_since_check = False
         self.due = now + self.interval
         return beat
+
+
+class Deadlines(Generic[KeyT]):
+    """Deadlines of pending requests, soonest first.
+
+    A request settled some other way (answered, failed) is not searched for and removed: its
+    entry is skipped once it reaches the front, which keeps every operation logarithmic.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, KeyT]] = []
+
+    def add(self, deadline: float, key: KeyT) -> None:
+        heapq.heappush(self._heap, (deadline, key))
+
+    def soonest(self, live: Container[KeyT]) -> float | None:
+        """The earliest deadline among the keys still in ``live``."""
+        heap = self._heap
+        while heap and heap[0][1] not in live:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def pop_due(self, now: float) -> list[KeyT]:
+        """Every key whose deadline is at or before ``now``, settled ones included."""
+        due = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            due.append(heapq.heappop(heap)[1])
+        return due
+
+    def clear(self) -> None:
+        self._heap.clear()

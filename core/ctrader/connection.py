@@ -12,12 +12,11 @@ historical data — queueing what does not fit and releasing it on its timer, ne
 from __future__ import annotations
 
 import enum
-import heapq
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .._timers import earliest
+from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -148,7 +147,7 @@ class CTraderConnection:
         self._pending: dict[str, _Pending] = {}
         self._completed: OrderedDict[str, int] = OrderedDict()  # client_msg_id -> request type
         self._queue: list[_Queued] = []
-        self._timeouts: list[tuple[float, str]] = []
+        self._timeouts: Deadlines[str] = Deadlines()
         self._undated: list[str] = []  # requests made before any time was known
         self._blocked_until: dict[int, float] = {}
         self._accounts: set[int] = set()
@@ -263,10 +262,7 @@ class CTraderConnection:
             if self._watchdog_timeout is not None and self._last_received is not None:
                 candidates.append(self._last_received + self._watchdog_timeout)
             candidates.append(self._next_release())
-        while self._timeouts and self._timeouts[0][1] not in self._pending:
-            heapq.heappop(self._timeouts)
-        if self._timeouts:
-            candidates.append(self._timeouts[0][0])
+        candidates.append(self._timeouts.soonest(self._pending))
         return earliest(*candidates)
 
     def handle_timer(self, now: float) -> list[CTraderEvent]:
@@ -292,8 +288,7 @@ class CTraderConnection:
             reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
             self._finish(events, Closed(self._transport.fail(1011, "watchdog timeout"), reason))
             return events
-        while self._timeouts and self._timeouts[0][0] <= now:
-            _, client_msg_id = heapq.heappop(self._timeouts)
+        for client_msg_id in self._timeouts.pop_due(now):
             pending = self._pending.pop(client_msg_id, None)
             if pending is not None:
                 if not pending.sent:
@@ -369,7 +364,7 @@ class CTraderConnection:
                 # from the first time the connection is given.
                 self._undated.append(client_msg_id)
             else:
-                heapq.heappush(self._timeouts, (self._now + timeout, client_msg_id))
+                self._timeouts.add(self._now + timeout, client_msg_id)
         self._queue.append(_Queued(client_msg_id, request_type, data))
         self.registry.request_sent(request_type, body)
         self._release()
@@ -448,7 +443,7 @@ class CTraderConnection:
             for client_msg_id in self._undated:
                 pending = self._pending.get(client_msg_id)
                 if pending is not None and pending.timeout is not None:
-                    heapq.heappush(self._timeouts, (now + pending.timeout, client_msg_id))
+                    self._timeouts.add(now + pending.timeout, client_msg_id)
             self._undated.clear()
         if self._last_sent is None and self._state in (
             CTraderState.OPEN,

@@ -15,12 +15,11 @@ Bad bytes or bad frames from the server end the connection with a ``Closed`` eve
 from __future__ import annotations
 
 import enum
-import heapq
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .._timers import earliest
+from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import JSONDecodeError, loads
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -195,7 +194,7 @@ class TradovateConnection:
         self._now = 0.0
         self._next_id = 1
         self._pending: dict[int, _Pending] = {}
-        self._timeouts: list[tuple[float, int]] = []  # heap of (deadline, request id)
+        self._timeouts: Deadlines[int] = Deadlines()
         self._authorize_id: int | None = None
         self._next_heartbeat: float | None = None
         self._last_received: float | None = None
@@ -257,9 +256,7 @@ class TradovateConnection:
             candidates.append(self._next_heartbeat)
             if self._watchdog_timeout is not None and self._last_received is not None:
                 candidates.append(self._last_received + self._watchdog_timeout)
-        self._drop_settled_timeouts()
-        if self._timeouts:
-            candidates.append(self._timeouts[0][0])
+        candidates.append(self._timeouts.soonest(self._pending))
         return earliest(*candidates)
 
     def handle_timer(self, now: float) -> list[TradovateEvent]:
@@ -283,8 +280,7 @@ class TradovateConnection:
             self._ws.fail(1011, "watchdog timeout")
             self._finish(events, Closed(1011, reason))
             return events
-        while self._timeouts and self._timeouts[0][0] <= now:
-            _, request_id = heapq.heappop(self._timeouts)
+        for request_id in self._timeouts.pop_due(now):
             pending = self._pending.pop(request_id, None)
             if pending is not None:
                 if request_id == self._authorize_id:
@@ -379,14 +375,9 @@ class TradovateConnection:
         self._next_id += 1
         self._pending[request_id] = _Pending(endpoint.lstrip("/"), query, body, timeout)
         if timeout is not None:
-            heapq.heappush(self._timeouts, (self._now + timeout, request_id))
+            self._timeouts.add(self._now + timeout, request_id)
         self.registry.request_sent(endpoint.lstrip("/"), query, body)
         return request_id
-
-    def _drop_settled_timeouts(self) -> None:
-        timeouts = self._timeouts
-        while timeouts and timeouts[0][1] not in self._pending:
-            heapq.heappop(timeouts)
 
     def _receive_frame(self, text: str, events: list[TradovateEvent]) -> None:
         letter, payload = decode_frame(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brokerwire.core._timers import IdleHeartbeat, earliest
+from brokerwire.core._timers import Deadlines, IdleHeartbeat, earliest
 
 
 def test_earliest() -> None:
@@ -31,3 +31,18 @@ def test_idle_heartbeat_off() -> None:
     beat.start(0.0)
     assert beat.due is None
     assert beat.check(1e9) is False
+
+
+def test_deadlines_soonest_skips_settled_keys_and_pop_due() -> None:
+    deadlines: Deadlines[str] = Deadlines()
+    assert deadlines.soonest(set()) is None
+    for deadline, key in [(5.0, "b"), (3.0, "a"), (9.0, "c")]:
+        deadlines.add(deadline, key)
+    assert deadlines.soonest({"a", "b", "c"}) == 3.0
+    assert deadlines.soonest({"b", "c"}) == 5.0, "'a' was settled elsewhere"
+    assert deadlines.pop_due(4.9) == []
+    assert deadlines.pop_due(9.0) == ["b", "c"]
+    assert deadlines.soonest({"b", "c"}) is None
+    deadlines.add(1.0, "d")
+    deadlines.clear()
+    assert deadlines.pop_due(100.0) == []
