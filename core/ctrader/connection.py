@@ -305,6 +305,15 @@ class CTraderConnection:
                 self.send_heartbeat()
         return events
 
+    def peer_alive(self, now: float) -> None:
+        """Restart the watchdog's count of silence: the server is known to be alive.
+
+        An adapter that stops reading while a slow consumer catches up calls this from its
+        timers, since the silence is then its own doing; the count resumes when reading does.
+        """
+        if self._last_received is not None and now > self._last_received:
+            self._last_received = now
+
     # -- requests ----------------------------------------------------------------------------------
 
     def request(
@@ -369,6 +378,19 @@ class CTraderConnection:
         self.registry.request_sent(request_type, body)
         self._release()
         return client_msg_id
+
+    def cancel(self, client_msg_id: str) -> bool:
+        """Take back a request that the rate budget still holds; True when it never left.
+
+        It then gets no outcome event: the caller gave up on it. A request already sent cannot
+        be taken back (False): its answer still comes as its outcome.
+        """
+        pending = self._pending.get(client_msg_id)
+        if pending is None or pending.sent:
+            return False
+        del self._pending[client_msg_id]
+        self._queue = [q for q in self._queue if q.client_msg_id != client_msg_id]
+        return True
 
     def authorize_application(
         self, client_id: str, client_secret: str, *, now: float | None = None

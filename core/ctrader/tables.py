@@ -577,3 +577,21 @@ class TrendbarPeriod(enum.IntEnum):
     D1 = 12
     W1 = 13
     MN1 = 14
+
+
+class TradeSide(enum.IntEnum):
+    """ProtoOATradeSide: the direction of an order, position or deal."""
+
+    BUY = 1
+    SELL = 2
+
+
+class OrderType(enum.IntEnum):
+    """ProtoOAOrderType."""
+
+    MARKET = 1
+    LIMIT = 2
+    STOP = 3
+    STOP_LOSS_TAKE_PROFIT = 4
+    MARKET_RANGE = 5
+    STOP_LIMIT = 6

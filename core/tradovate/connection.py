@@ -295,6 +295,15 @@ class TradovateConnection:
                 self._next_heartbeat = None
         return events
 
+    def peer_alive(self, now: float) -> None:
+        """Restart the watchdog's count of silence: the server is known to be alive.
+
+        An adapter that stops reading while a slow consumer catches up calls this from its
+        timers, since the silence is then its own doing; the count resumes when reading does.
+        """
+        if self._last_received is not None and now > self._last_received:
+            self._last_received = now
+
     # -- requests ----------------------------------------------------------------------------------
 
     def authorize(self, token: str, *, now: float | None = None) -> int:

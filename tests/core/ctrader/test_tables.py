@@ -20,7 +20,9 @@ from brokerwire.core.ctrader import (
     CommonErrorCode,
     ExecutionType,
     OAErrorCode,
+    OrderType,
     PayloadType,
+    TradeSide,
     TrendbarPeriod,
     message_name,
 )
@@ -66,6 +68,8 @@ def test_payload_types_are_exactly_the_proto_enums() -> None:
         (OAErrorCode, "ProtoOAErrorCode"),
         (ExecutionType, "ProtoOAExecutionType"),
         (TrendbarPeriod, "ProtoOATrendbarPeriod"),
+        (TradeSide, "ProtoOATradeSide"),
+        (OrderType, "ProtoOAOrderType"),
     ],
 )
 def test_other_enums_match(enum_class: type, table: str) -> None:

@@ -1,0 +1,459 @@
+"""The cTrader half of the clients, without I/O: requests, outcomes, authorization, helpers.
+
+``CTraderEngine`` authorizes the application on each new connection; after a reconnect it also
+authorizes again every account that was authorized before and restores each account's
+subscriptions from the registry. ``CTraderCalls`` is the one definition of the request helpers;
+each adapter's client inherits it and supplies ``_call``.
+"""
+
+from __future__ import annotations
+
+import enum
+import ssl
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from brokerwire.core.ctrader import (
+    ORDER_REQUESTS,
+    CTraderConnection,
+    CTraderSubscriptionRegistry,
+    OrderType,
+    PayloadType,
+    RequestFailed,
+    RequestTimedOut,
+    Response,
+    TokenInvalidated,
+    TradeSide,
+    TrendbarPeriod,
+    as_int,
+    message_name,
+    redact,
+)
+from brokerwire.core.ctrader import (
+    ErrorResponse as CoreErrorResponse,
+)
+from brokerwire.core.ctrader import (
+    Opened as CTraderOpened,
+)
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.tcp import Framing
+
+from ._engine import ClientEngine, ClientOptions, EventCallback, log
+from .endpoint import Endpoint, parse_url
+from .errors import (
+    AuthenticationError,
+    ConnectionLost,
+    ErrorResponse,
+    RateLimited,
+    RequestTimeout,
+)
+from .reconnect import ReconnectPolicy
+
+__all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
+
+_ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
+
+
+class CTraderCall(NamedTuple):
+    """A request before it goes out."""
+
+    payload_type: int
+    payload: Mapping[str, Any] | None = None
+    timeout: float | None = None
+    response_type: int | None = None
+
+    def __repr__(self) -> str:
+        return f"CTraderCall({self.name}, payload={redact(dict(self.payload or {}))!r})"
+
+    @property
+    def name(self) -> str:
+        return message_name(self.payload_type)
+
+    @property
+    def is_order(self) -> bool:
+        return self.payload_type in ORDER_REQUESTS
+
+    @property
+    def sent_body(self) -> Any:
+        return redact(dict(self.payload or {}))
+
+
+class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
+    outcome_types = frozenset({Response, CoreErrorResponse, RequestTimedOut, RequestFailed})
+    opened_type = CTraderOpened
+    failed_type = RequestFailed
+    watched_types = frozenset({TokenInvalidated})
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        access_token: str | None,
+        reconnect: ReconnectPolicy | None,
+        framing: Framing = Framing.LENGTH_PREFIX,
+        registry: CTraderSubscriptionRegistry | None = None,
+        connection_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(endpoint, reconnect=reconnect)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.access_token = access_token
+        self.framing = framing
+        self.registry = registry if registry is not None else CTraderSubscriptionRegistry()
+        self._options = dict(connection_options or {})
+        self._accounts: dict[int, str] = {}  # authorized accounts and their tokens
+        self._restoring: set[int] = set()
+        self._resubscribed = 0
+
+    @property
+    def accounts(self) -> list[int]:
+        """The accounts authorized through this client (restored after a reconnect)."""
+        return list(self._accounts)
+
+    def make_connection(self) -> CTraderConnection:
+        if self.endpoint.transport == "ws":
+            return CTraderConnection.websocket(
+                self.endpoint.host_header,
+                target=self.endpoint.target,
+                registry=self.registry,
+                **self._options,
+            )
+        return CTraderConnection.tcp(framing=self.framing, registry=self.registry, **self._options)
+
+    def on_open(self, now: float) -> None:
+        assert self.conn is not None
+        if self.client_id is None or self.client_secret is None:
+            self.authorized(0)
+            return
+        request_id = self.conn.authorize_application(self.client_id, self.client_secret, now=now)
+        self.wait_internal(request_id, self._application_answered)
+
+    def _application_answered(self, event: Any, now: float) -> None:
+        assert self.conn is not None
+        if type(event) is Response:
+            self._restoring = set(self._accounts)
+            self._resubscribed = 0
+            if not self._restoring:
+                self.authorized(0)
+            for account, token in list(self._accounts.items()):
+                request_id = self.conn.authorize_account(account, token, now=now)
+                self.wait_internal(request_id, partial(self._account_answered, account))
+        elif type(event) is CoreErrorResponse:
+            message = f"{event.error_code}: {event.description}".strip(": ")
+            self.refused(AuthenticationError(f"cTrader refused the application: {message}"), now)
+        else:
+            log.info("application auth got no answer in time; dropping the connection")
+            self.close_core(now)
+
+    def _account_answered(self, account: int, event: Any, now: float) -> None:
+        assert self.conn is not None
+        if account in self.conn.authorized_accounts:
+            replayed = self.conn.replay_subscriptions(account, now=now)
+            for request_id in replayed:
+                self.wait_internal(request_id, self._resubscribe_answered)
+            self._resubscribed += len(replayed)
+        else:
+            log.warning("account %s could not be authorized again: %r", account, event)
+            self._accounts.pop(account, None)
+            self.emit(event)
+        self._restoring.discard(account)
+        if not self._restoring:
+            self.authorized(self._resubscribed)
+
+    def _resubscribe_answered(self, event: Any, now: float) -> None:
+        if type(event) is not Response:
+            log.warning("a subscription could not be restored: %r", event)
+            self.emit(event)
+
+    def withdraw(self, request_id: Any) -> bool:
+        return self.conn is not None and self.conn.cancel(request_id)
+
+    def observe(self, event: Any) -> None:
+        for account in event.account_ids:
+            self._accounts.pop(account, None)
+
+    def send(self, call: CTraderCall, now: float) -> str:
+        assert self.conn is not None
+        return self.conn.request(
+            call.payload_type,
+            call.payload,
+            timeout=call.timeout,
+            response_type=call.response_type,
+            now=now,
+        )
+
+    def was_sent(self, failed: Any) -> bool:
+        return bool(failed.sent)
+
+    def result(self, call: CTraderCall, event: Any) -> Any:
+        kind = type(event)
+        request_id = event.client_msg_id
+        if kind is Response:
+            if call.payload_type == _ACCOUNT_AUTH:
+                self._remember_account(call)
+            return event.payload
+        if kind is CoreErrorResponse:
+            if call.payload_type == _ACCOUNT_AUTH and event.error_code == "ALREADY_LOGGED_IN":
+                self._remember_account(call)
+            if event.retry_after is not None:
+                raise RateLimited(
+                    event.description or event.error_code,
+                    request=call.name,
+                    request_id=request_id,
+                    retry_after=event.retry_after,
+                    event=event,
+                )
+            raise ErrorResponse(
+                event.description or event.error_code,
+                request=call.name,
+                request_id=request_id,
+                code=event.error_code,
+                event=event,
+            )
+        if kind is RequestTimedOut:
+            raise RequestTimeout(
+                f"no answer to {call.name} within {event.timeout:g} s",
+                request=call.name,
+                request_id=request_id,
+                outcome_unknown=event.sent,
+                event=event,
+            )
+        raise ConnectionLost(
+            event.reason,
+            request=call.name,
+            request_id=request_id,
+            outcome_unknown=event.sent,
+            event=event,
+        )
+
+    def _remember_account(self, call: CTraderCall) -> None:
+        payload = call.payload or {}
+        account = as_int(payload.get("ctidTraderAccountId"))
+        token = payload.get("accessToken")
+        if account is not None and isinstance(token, str):
+            self._accounts[account] = token
+
+    def close_core(self, now: float) -> None:
+        assert self.conn is not None
+        if self.conn.state.value not in ("closing", "closed"):
+            self.conn.close(now=now)
+
+
+R = TypeVar("R")
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _member(enum_class: type[E], value: E | str | int) -> int:
+    """An enum value from a member, its name ("BUY", case-blind) or its number."""
+    if isinstance(value, str):
+        try:
+            member = enum_class[value.upper()]
+        except KeyError:
+            names = ", ".join(enum_class.__members__)
+            raise ValueError(
+                f"unknown {enum_class.__name__} {value!r}: use one of {names}"
+            ) from None
+        return int(member.value)
+    return int(enum_class(value).value)
+
+
+def _symbol_list(symbol_ids: int | Sequence[int]) -> list[int]:
+    return [symbol_ids] if isinstance(symbol_ids, int) else list(symbol_ids)
+
+
+class CTraderCalls(Generic[R]):
+    """A cTrader client's construction and its requests, named after what they do.
+
+    ``R`` is what a call gives: the result payload itself (threaded) or a coroutine that
+    returns it (asyncio). Each adapter supplies ``_start`` and ``_call``.
+    """
+
+    _engine: CTraderEngine
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        framing: Framing = Framing.LENGTH_PREFIX,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        reconnect: bool | ReconnectPolicy = True,
+        on_event: EventCallback | None = None,
+        max_queued_events: int = 10_000,
+        registry: CTraderSubscriptionRegistry | None = None,
+        **connection_options: Any,
+    ) -> None:
+        """``url``: ``wss://demo.ctraderapi.com:5036`` (WebSocket),
+        ``tls://demo.ctraderapi.com:5036`` (raw TCP over TLS; ``framing`` picks the length
+        prefix or concatenated JSON), or ``ws://``/``tcp://`` for local simulators. With
+        ``client_id`` and ``client_secret`` the application is authorized on every
+        connection; ``access_token`` is the default for account requests. Accounts authorized
+        through the client are authorized again, and their subscriptions restored, after a
+        reconnect. The other options are as for ``TradovateClient``; ``connection_options`` go
+        to the core ``CTraderConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
+        ``request_timeout``, ``requests_per_second`` ...).
+        """
+        endpoint = parse_url(url, schemes=frozenset({"ws", "wss", "tcp", "tls"}))
+        engine = CTraderEngine(
+            endpoint,
+            client_id=client_id,
+            client_secret=client_secret,
+            access_token=access_token,
+            reconnect=ReconnectPolicy.from_option(reconnect),
+            framing=framing,
+            registry=registry,
+            connection_options=connection_options,
+        )
+        self._start(
+            engine, ClientOptions(ssl_context, connect_timeout, on_event, max_queued_events)
+        )
+
+    def _start(self, engine: CTraderEngine, options: ClientOptions) -> None:
+        raise NotImplementedError
+
+    def _call(self, call: CTraderCall) -> R:
+        raise NotImplementedError
+
+    @property
+    def registry(self) -> CTraderSubscriptionRegistry:
+        """The live subscriptions, restored after each reconnect."""
+        return self._engine.registry
+
+    @property
+    def accounts(self) -> list[int]:
+        """The accounts authorized through this client."""
+        return self._engine.accounts
+
+    def _token(self, access_token: str | None) -> str:
+        token = access_token if access_token is not None else self._engine.access_token
+        if not token:
+            raise LocalProtocolError("no access token: pass one, or give the client access_token")
+        return token
+
+    def request(
+        self,
+        payload_type: int,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        response_type: int | None = None,
+    ) -> R:
+        """Any request; the result is the payload of the message that completes it."""
+        return self._call(CTraderCall(payload_type, payload, timeout, response_type))
+
+    def authorize_application(self, *, timeout: float | None = None) -> R:
+        """ProtoOAApplicationAuthReq with the client's id and secret (``connect`` does this
+        when both were given)."""
+        engine = self._engine
+        if engine.client_id is None or engine.client_secret is None:
+            raise LocalProtocolError("the client was given no client_id and client_secret")
+        payload = {"clientId": engine.client_id, "clientSecret": engine.client_secret}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_APPLICATION_AUTH_REQ, payload, timeout))
+
+    def authorize_account(
+        self, account_id: int, access_token: str | None = None, *, timeout: float | None = None
+    ) -> R:
+        """ProtoOAAccountAuthReq; the account is authorized again after every reconnect."""
+        payload = {"ctidTraderAccountId": account_id, "accessToken": self._token(access_token)}
+        return self._call(CTraderCall(_ACCOUNT_AUTH, payload, timeout))
+
+    def get_accounts(self, access_token: str | None = None, *, timeout: float | None = None) -> R:
+        """The trading accounts the access token may use (``ctidTraderAccount``)."""
+        payload = {"accessToken": self._token(access_token)}
+        return self._call(
+            CTraderCall(PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ, payload, timeout)
+        )
+
+    def get_symbols(self, account_id: int, *, timeout: float | None = None) -> R:
+        """The account's symbols (``symbol``: ids and names)."""
+        payload = {"ctidTraderAccountId": account_id}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_SYMBOLS_LIST_REQ, payload, timeout))
+
+    def subscribe_spots(
+        self,
+        account_id: int,
+        symbol_ids: int | Sequence[int],
+        *,
+        spot_timestamps: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """Stream bid/ask as ``SpotEvent`` events; restored after a reconnect."""
+        payload: dict[str, Any] = {
+            "ctidTraderAccountId": account_id,
+            "symbolId": _symbol_list(symbol_ids),
+        }
+        if spot_timestamps:
+            payload["subscribeToSpotTimestamp"] = True
+        return self._call(CTraderCall(PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ, payload, timeout))
+
+    def unsubscribe_spots(
+        self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
+    ) -> R:
+        payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ, payload, timeout))
+
+    def new_order(
+        self,
+        account_id: int,
+        symbol_id: int,
+        trade_side: TradeSide | str | int,
+        volume: int,
+        *,
+        order_type: OrderType | str | int = OrderType.MARKET,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        label: str | None = None,
+        comment: str | None = None,
+        client_order_id: str | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """ProtoOANewOrderReq; ``volume`` in cents of a unit (``units.to_raw_volume``). The
+        result is the first execution event (ORDER_ACCEPTED, or the fill); later ones arrive as
+        ``FollowUp`` events. Never sent twice: after a lost link the outcome is reported
+        unknown."""
+        payload: dict[str, Any] = {
+            "ctidTraderAccountId": account_id,
+            "symbolId": symbol_id,
+            "orderType": _member(OrderType, order_type),
+            "tradeSide": _member(TradeSide, trade_side),
+            "volume": volume,
+        }
+        optional = {
+            "limitPrice": limit_price,
+            "stopPrice": stop_price,
+            "label": label,
+            "comment": comment,
+            "clientOrderId": client_order_id,
+        }
+        payload.update({key: value for key, value in optional.items() if value is not None})
+        return self._call(CTraderCall(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
+
+    def get_trendbars(
+        self,
+        account_id: int,
+        symbol_id: int,
+        period: TrendbarPeriod | str | int,
+        from_timestamp: int,
+        to_timestamp: int,
+        *,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """Historical bars between two times in epoch milliseconds (``trendbar``; decode each
+        with ``units.decode_trendbar``). Counts against the 5-per-second historical budget."""
+        payload: dict[str, Any] = {
+            "ctidTraderAccountId": account_id,
+            "symbolId": symbol_id,
+            "period": _member(TrendbarPeriod, period),
+            "fromTimestamp": from_timestamp,
+            "toTimestamp": to_timestamp,
+        }
+        if count is not None:
+            payload["count"] = count
+        return self._call(CTraderCall(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))

@@ -1,0 +1,428 @@
+"""Everything a client does that is not I/O, shared by the threaded and the asyncio adapter.
+
+An adapter owns a socket, a clock and a way to wait; the engine owns the rest: it makes a core
+connection for each socket, authorizes it, restores the subscriptions after a reconnect, hands
+every request's outcome to whoever waits for it, turns the core's ``Closed`` into the user's
+``Disconnected``, and says when to try again. The adapter calls ``begin`` once a socket is up,
+then ``feed``/``timer`` with bytes and times, sends ``data_to_send()``, waits until
+``next_deadline()``, and delivers the events those calls return.
+
+Phases: IDLE (nothing yet) -> CONNECTING (a socket is up; handshake and authorization run) ->
+READY -> DOWN (the link went down; the adapter waits ``next_delay()`` and connects again) or
+CLOSING (``close()`` was called) -> CLOSED.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import socket
+import ssl
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.transport import Closed
+
+from .endpoint import Endpoint
+from .errors import ConnectError, ConnectionLost, RequestError
+from .events import Disconnected, Reconnected, ReconnectFailed, UnknownOrder
+from .reconnect import ReconnectPolicy
+
+__all__ = [
+    "Call",
+    "ClientEngine",
+    "ClientOptions",
+    "CoreConnection",
+    "EventCallback",
+    "Phase",
+    "Settable",
+]
+
+log = logging.getLogger("brokerwire.client")
+
+
+EventCallback = Callable[[Any], object]
+
+
+class ClientOptions(NamedTuple):
+    """How an adapter runs a client: TLS, patience, and where events go."""
+
+    ssl_context: ssl.SSLContext | None
+    connect_timeout: float
+    on_event: EventCallback | None
+    max_queued_events: int
+
+
+class Phase(enum.Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    READY = "ready"
+    DOWN = "down"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Settable(Protocol):
+    """What the engine needs of a future: ``concurrent.futures.Future`` and ``asyncio.Future``
+    both fit."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+class CoreConnection(Protocol):
+    """The connection contract of the core's client connections."""
+
+    @property
+    def state(self) -> enum.Enum: ...
+    def receive_data(self, data: bytes, now: float) -> list[Any]: ...
+    def data_to_send(self) -> bytes: ...
+    def next_deadline(self) -> float | None: ...
+    def handle_timer(self, now: float) -> list[Any]: ...
+    def peer_alive(self, now: float) -> None: ...
+
+
+class Call(Protocol):
+    """A request as the helpers describe it, before it goes to the core."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_order(self) -> bool: ...
+    @property
+    def sent_body(self) -> Any: ...
+
+
+ConnT = TypeVar("ConnT", bound=CoreConnection)
+CallT = TypeVar("CallT", bound=Call)
+Outcome = Callable[[Any, float], None]
+
+
+class _Waiter:
+    """Who waits for one request's outcome: a caller's future, or the engine itself."""
+
+    __slots__ = ("call", "future", "on_outcome")
+
+    def __init__(self, on_outcome: Outcome, future: Settable | None, call: Call | None) -> None:
+        self.on_outcome = on_outcome
+        self.future = future
+        self.call = call
+
+
+class ClientEngine(Generic[ConnT, CallT]):
+    """The life of one client's connections; subclasses add one broker's authorization,
+    request sending and outcome mapping."""
+
+    #: The core's outcome event classes; the request id is the first field of each.
+    outcome_types: frozenset[type] = frozenset()
+    #: The core's event for "the transport is open" (absent over TCP, where it is open at once).
+    opened_type: type = type(None)
+    #: The core's event for "the connection closed before the answer came".
+    failed_type: type = type(None)
+    #: Events ``observe`` must see on their way to the caller.
+    watched_types: frozenset[type] = frozenset()
+
+    def __init__(self, endpoint: Endpoint, *, reconnect: ReconnectPolicy | None) -> None:
+        self.endpoint = endpoint
+        self.reconnect = reconnect
+        self.phase = Phase.IDLE
+        self.conn: ConnT | None = None
+        self.attempts = 0
+        self._waiting: dict[Any, _Waiter] = {}
+        self._orders: dict[Any, UnknownOrder] = {}
+        self._unknown: list[UnknownOrder] = []
+        self._out: list[Any] = []
+        self._connected: Settable | None = None
+        self._refusal: ConnectError | None = None
+        self._ever_ready = False
+
+    # -- what a broker adds ------------------------------------------------------------------------
+
+    def make_connection(self) -> ConnT:
+        raise NotImplementedError
+
+    def on_open(self, now: float) -> None:
+        """The transport is open: start authorizing (``authorized`` when done)."""
+        raise NotImplementedError
+
+    def send(self, call: CallT, now: float) -> Any:
+        """Hand ``call`` to the core; returns the request id."""
+        raise NotImplementedError
+
+    def result(self, call: CallT, event: Any) -> Any:
+        """The caller's result for the outcome ``event``, or raise the matching RequestError."""
+        raise NotImplementedError
+
+    def was_sent(self, failed: Any) -> bool:
+        """Whether a request that failed with the closing connection had left."""
+        return True
+
+    def withdraw(self, request_id: Any) -> bool:
+        """Take back a request that has not left yet; True when it was."""
+        return False
+
+    def observe(self, event: Any) -> None:
+        """See an event on its way to the caller (for state the engine keeps across links)."""
+
+    def close_core(self, now: float) -> None:
+        raise NotImplementedError
+
+    # -- for subclasses ----------------------------------------------------------------------------
+
+    def wait_internal(self, request_id: Any, on_outcome: Outcome) -> None:
+        self._waiting[request_id] = _Waiter(on_outcome, None, None)
+
+    def emit(self, event: Any) -> None:
+        self._out.append(event)
+
+    def authorized(self, resubscribed: int) -> None:
+        """Authorization (and resubscription) is done: the link is READY."""
+        self.phase = Phase.READY
+        if self._connected is not None:
+            connected, self._connected = self._connected, None
+            if not connected.done():
+                connected.set_result(None)
+        elif self._ever_ready:
+            self._out.append(Reconnected(self.attempts, resubscribed))
+        self._ever_ready = True
+        self.attempts = 0
+
+    def refused(self, error: ConnectError, now: float) -> None:
+        """The broker refused the credentials: end this connection and do not retry."""
+        self._refusal = error
+        self.close_core(now)
+
+    # -- for the adapter ---------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self.phase is Phase.READY
+
+    @property
+    def finished(self) -> bool:
+        """The client is closed for good: the adapter stops."""
+        return self.phase is Phase.CLOSED
+
+    @property
+    def link_down(self) -> bool:
+        """The current core connection has ended: the adapter drops its socket."""
+        return self.phase in (Phase.DOWN, Phase.CLOSED) or (
+            self.conn is not None and self.conn.state.value == "closed"
+        )
+
+    def expect(self, connected: Settable) -> None:
+        """The first connection's outcome goes to ``connected``: None once READY, or the
+        ConnectError that stopped it. Reconnects report through events instead."""
+        if self.phase is not Phase.IDLE:
+            raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
+        self._connected = connected
+
+    def begin(self, now: float) -> ConnT:
+        """A socket is up: make its core connection."""
+        if self.phase not in (Phase.IDLE, Phase.DOWN):
+            raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
+        self.conn = self.make_connection()
+        self.phase = Phase.CONNECTING
+        self._waiting.clear()
+        self._orders.clear()
+        self._refusal = None
+        if self.conn.state.value == "open":
+            self.on_open(now)
+        return self.conn
+
+    def feed(self, data: bytes, now: float) -> list[Any]:
+        """Bytes from the socket (``b""`` at its end); returns the events for the caller."""
+        self._out = []
+        if self.conn is not None:
+            self._process(self.conn.receive_data(data, now), now)
+        return self._out
+
+    def timer(self, now: float, *, reading_paused: bool = False) -> list[Any]:
+        """Run the core's timers. While the adapter does not read (a slow consumer), the
+        watchdog is told the silence is ours."""
+        self._out = []
+        if self.conn is not None:
+            if reading_paused:
+                self.conn.peer_alive(now)
+            self._process(self.conn.handle_timer(now), now)
+        return self._out
+
+    def data_to_send(self) -> bytes:
+        return self.conn.data_to_send() if self.conn is not None else b""
+
+    def next_deadline(self) -> float | None:
+        return self.conn.next_deadline() if self.conn is not None else None
+
+    def attempt_failed(self, error: BaseException) -> list[Any]:
+        """The socket could not be made (refused, name lookup, TLS, timeout)."""
+        self._out = []
+        message = f"cannot connect to {self.endpoint.display()}: {describe(error)}"
+        log.info("%s", message)
+        self.conn = None
+        if self._connected is not None:
+            connected, self._connected = self._connected, None
+            self.phase = Phase.CLOSED
+            failure = ConnectError(message)
+            failure.__cause__ = error
+            if not connected.done():
+                connected.set_exception(failure)
+        elif self.phase is not Phase.CLOSED:
+            self.phase = Phase.DOWN
+        return self._out
+
+    def next_delay(self) -> float | None:
+        """How long to wait before the next connection attempt; None when there is none."""
+        if self.phase is not Phase.DOWN or self.reconnect is None:
+            return None
+        delay = self.reconnect.delay(self.attempts + 1)
+        if delay is not None:
+            self.attempts += 1
+        return delay
+
+    def close(self, now: float) -> list[Any]:
+        """The caller closes the client: end the link; requests fail as it closes."""
+        self._out = []
+        if self.phase in (Phase.CONNECTING, Phase.READY) and self.conn is not None:
+            self.phase = Phase.CLOSING
+            if self.conn.state.value not in ("closing", "closed"):
+                self.close_core(now)
+            if self.conn.state.value == "closed":
+                self.phase = Phase.CLOSED
+        elif self.phase is not Phase.CLOSING:
+            self.phase = Phase.CLOSED
+        return self._out
+
+    def finish(self, reason: str) -> list[Any]:
+        """The adapter stops: fail whatever still waits, and say why reconnecting ended."""
+        self._out = []
+        if self.phase is Phase.DOWN:
+            self._out.append(ReconnectFailed(self.attempts, reason))
+        self.phase = Phase.CLOSED
+        if self._connected is not None:
+            connected, self._connected = self._connected, None
+            if not connected.done():
+                connected.set_exception(ConnectError(reason))
+        waiting, self._waiting = self._waiting, {}
+        for request_id, waiter in waiting.items():
+            if waiter.future is not None and not waiter.future.done() and waiter.call:
+                waiter.future.set_exception(
+                    ConnectionLost(
+                        reason,
+                        request=waiter.call.name,
+                        request_id=request_id,
+                        outcome_unknown=True,
+                    )
+                )
+        return self._out
+
+    def submit(self, call: CallT, future: Settable, now: float) -> Any:
+        """Send a caller's request; ``future`` gets its result or its RequestError."""
+        if self.phase in (Phase.CLOSING, Phase.CLOSED):
+            raise LocalProtocolError("the client is closed")
+        if self.phase is not Phase.READY:
+            raise ConnectionLost(
+                f"not connected ({self.phase.value}): the request was not sent",
+                request=call.name,
+                request_id=None,
+                outcome_unknown=False,
+            )
+        request_id = self.send(call, now)
+        self._waiting[request_id] = _Waiter(partial(self._settle, future, call), future, call)
+        if call.is_order:
+            self._orders[request_id] = UnknownOrder(request_id, call.name, call.sent_body)
+        return request_id
+
+    def forget(self, request_id: Any) -> None:
+        """The caller stopped waiting (a cancelled task or future). A request the core still
+        holds back is taken back; the outcome of one already sent is dropped when it comes."""
+        if self._waiting.pop(request_id, None) is not None and self.withdraw(request_id):
+            self._orders.pop(request_id, None)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _settle(self, future: Settable, call: CallT, event: Any, now: float) -> None:
+        if future.done():
+            return
+        try:
+            value = self.result(call, event)
+        except RequestError as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)
+
+    def _process(self, events: list[Any], now: float) -> None:
+        outcomes = self.outcome_types
+        out = self._out
+        for event in events:
+            kind = type(event)
+            if kind in outcomes:
+                request_id = event[0]
+                if self._orders:
+                    order = self._orders.pop(request_id, None)
+                    if order is not None and kind is self.failed_type and self.was_sent(event):
+                        self._unknown.append(order)
+                waiter = self._waiting.pop(request_id, None)
+                if waiter is not None:
+                    waiter.on_outcome(event, now)
+                else:
+                    log.debug("dropped the outcome of request %r: nobody waits for it", request_id)
+            elif kind is Closed:
+                self._link_closed(event)
+            elif kind is self.opened_type:
+                self.on_open(now)
+            else:
+                if kind in self.watched_types:
+                    self.observe(event)
+                out.append(event)
+
+    def _link_closed(self, closed: Closed) -> None:
+        unknown = tuple(self._unknown)
+        self._unknown.clear()
+        self._orders.clear()
+        self._waiting.clear()
+        phase = self.phase
+        if phase is Phase.CLOSING or phase is Phase.CLOSED:
+            self.phase = Phase.CLOSED
+            return
+        if phase is Phase.CONNECTING:
+            error = self._refusal or ConnectError(
+                f"the connection to {self.endpoint.display()} ended before it was ready: "
+                + (closed.reason or f"code {closed.code}")
+            )
+            if self._connected is not None:
+                connected, self._connected = self._connected, None
+                self.phase = Phase.CLOSED
+                if not connected.done():
+                    connected.set_exception(error)
+            elif self._refusal is not None:
+                self.phase = Phase.CLOSED
+                self._out.append(ReconnectFailed(self.attempts, str(error)))
+            else:
+                log.info("%s", error)
+                self.phase = Phase.DOWN
+            return
+        reconnecting = self.reconnect is not None
+        self.phase = Phase.DOWN if reconnecting else Phase.CLOSED
+        reason = closed.reason or f"the connection closed (code {closed.code})"
+        log.warning("disconnected from %s: %s", self.endpoint.display(), reason)
+        self._out.append(Disconnected(closed.code, reason, closed.error, unknown, reconnecting))
+
+
+def describe(error: BaseException) -> str:
+    """One line on why a connection attempt failed, for people rather than programs."""
+    if isinstance(error, socket.gaierror):
+        return f"the host name could not be resolved ({error.strerror or error})"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed ({error.verify_message or error.reason})"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed ({error.reason or error})"
+    if isinstance(error, ConnectionRefusedError):
+        return "the connection was refused"
+    if isinstance(error, TimeoutError):
+        return str(error) or "timed out"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror[0].lower() + error.strerror[1:]
+    return str(error) or type(error).__name__

@@ -1,0 +1,417 @@
+"""The Tradovate half of the clients, without I/O: requests, outcomes, authorization, helpers.
+
+``TradovateEngine`` authorizes each new connection with the token and sends the registry's
+subscriptions again after a reconnect. ``TradovateCalls`` is the one definition of the request
+helpers; each adapter's client inherits it and supplies ``_call``, which blocks (threaded) or
+returns a coroutine (asyncio).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from brokerwire.core.tradovate import (
+    ErrorResponse as CoreErrorResponse,
+)
+from brokerwire.core.tradovate import (
+    Opened,
+    Penalty,
+    RequestFailed,
+    RequestTimedOut,
+    Response,
+    SubscriptionRegistry,
+    TradovateConnection,
+)
+from brokerwire.core.tradovate import (
+    RateLimited as CoreRateLimited,
+)
+from brokerwire.core.tradovate.codec import Body, Query
+
+from ._engine import ClientEngine, ClientOptions, EventCallback, log
+from .endpoint import Endpoint, parse_url
+from .errors import (
+    AuthenticationError,
+    ConnectionLost,
+    ErrorResponse,
+    RateLimited,
+    RequestTimeout,
+)
+from .reconnect import ReconnectPolicy
+
+__all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
+
+# Endpoints that place, change or cancel orders: never sent twice, reported when in doubt.
+_ORDER_ENDPOINTS = frozenset(
+    {
+        "order/placeorder",
+        "order/modifyorder",
+        "order/cancelorder",
+        "order/placeoco",
+        "order/placeoso",
+        "order/liquidateposition",
+        "orderstrategy/startorderstrategy",
+        "orderstrategy/modifyorderstrategy",
+        "orderstrategy/interruptorderstrategy",
+    }
+)
+
+
+class _Refused(Exception):
+    """A 2xx answer that still refused (``errorText``, ``failureReason``)."""
+
+    def __init__(self, message: str, code: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _check_error_text(data: Any) -> Any:
+    if isinstance(data, Mapping) and data.get("errorText"):
+        code = data.get("errorCode")
+        raise _Refused(str(data["errorText"]), str(code) if code is not None else None)
+    return data
+
+
+def _check_order(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        reason = data.get("failureReason")
+        if reason is not None and reason != "Success":
+            raise _Refused(str(data.get("failureText") or reason), str(reason))
+    return data
+
+
+class TradovateCall(NamedTuple):
+    """A request before it goes out. ``check`` turns a 2xx answer into the caller's result."""
+
+    endpoint: str
+    query: Query = None
+    body: Body = None
+    timeout: float | None = None
+    check: Callable[[Any], Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"TradovateCall({self.endpoint!r})"  # bodies may hold a token
+
+    @property
+    def name(self) -> str:
+        return self.endpoint
+
+    @property
+    def is_order(self) -> bool:
+        return self.endpoint.lower() in _ORDER_ENDPOINTS
+
+    @property
+    def sent_body(self) -> Any:
+        return self.body
+
+
+class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
+    outcome_types = frozenset(
+        {Response, CoreErrorResponse, Penalty, CoreRateLimited, RequestTimedOut, RequestFailed}
+    )
+    opened_type = Opened
+    failed_type = RequestFailed
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        token: str | None,
+        reconnect: ReconnectPolicy | None,
+        registry: SubscriptionRegistry | None = None,
+        connection_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(endpoint, reconnect=reconnect)
+        self.token = token
+        self.registry = registry if registry is not None else SubscriptionRegistry()
+        self._options = dict(connection_options or {})
+
+    def make_connection(self) -> TradovateConnection:
+        return TradovateConnection(
+            self.endpoint.host_header,
+            target=self.endpoint.target,
+            registry=self.registry,
+            **self._options,
+        )
+
+    def on_open(self, now: float) -> None:
+        assert self.conn is not None
+        if self.token is None:
+            self.authorized(0)
+            return
+        self.wait_internal(self.conn.authorize(self.token, now=now), self._authorize_answered)
+
+    def _authorize_answered(self, event: Any, now: float) -> None:
+        assert self.conn is not None
+        if type(event) is Response:
+            replayed = self.conn.replay_subscriptions(now=now)
+            for request_id in replayed:
+                self.wait_internal(request_id, self._resubscribe_answered)
+            self.authorized(len(replayed))
+        elif type(event) is RequestTimedOut:
+            log.info("authorize got no answer in time; dropping the connection")
+            self.close_core(now)
+        else:
+            message = getattr(event, "message", "") or type(event).__name__
+            self.refused(AuthenticationError(f"Tradovate refused the token: {message}"), now)
+
+    def _resubscribe_answered(self, event: Any, now: float) -> None:
+        if type(event) is not Response:
+            log.warning("a subscription could not be restored: %r", event)
+            self.emit(event)
+
+    def send(self, call: TradovateCall, now: float) -> int:
+        assert self.conn is not None
+        if call.endpoint.lower() == "authorize":
+            if not isinstance(call.body, str):
+                raise TypeError("authorize takes the access token as a string")
+            return self.conn.authorize(call.body, now=now)
+        return self.conn.request(call.endpoint, call.query, call.body, call.timeout, now=now)
+
+    def result(self, call: TradovateCall, event: Any) -> Any:
+        kind = type(event)
+        request_id = event.request_id
+        if kind is Response:
+            if call.endpoint.lower() == "authorize":
+                self.token = call.body if isinstance(call.body, str) else self.token
+            if call.check is None:
+                return event.data
+            try:
+                return call.check(event.data)
+            except _Refused as refusal:
+                raise ErrorResponse(
+                    refusal.message,
+                    request=call.name,
+                    request_id=request_id,
+                    status=event.status,
+                    code=refusal.code,
+                    event=event,
+                ) from None
+        if kind is CoreErrorResponse:
+            raise ErrorResponse(
+                event.message or f"HTTP status {event.status}",
+                request=call.name,
+                request_id=request_id,
+                status=event.status,
+                event=event,
+            )
+        if kind is Penalty:
+            raise RateLimited(
+                f"time penalty: retry after {event.retry_after:g} s with the ticket",
+                request=call.name,
+                request_id=request_id,
+                retry_after=event.retry_after,
+                ticket=event.ticket,
+                captcha=event.captcha,
+                event=event,
+            )
+        if kind is CoreRateLimited:
+            raise RateLimited(
+                event.message or "too many requests (HTTP 429)",
+                request=call.name,
+                request_id=request_id,
+                retry_after=None,
+                event=event,
+            )
+        if kind is RequestTimedOut:
+            raise RequestTimeout(
+                f"no answer to {call.name} within {event.timeout:g} s",
+                request=call.name,
+                request_id=request_id,
+                outcome_unknown=True,
+                event=event,
+            )
+        raise ConnectionLost(
+            event.reason,
+            request=call.name,
+            request_id=request_id,
+            outcome_unknown=True,
+            event=event,
+        )
+
+    def close_core(self, now: float) -> None:
+        assert self.conn is not None
+        if self.conn.state.value not in ("closing", "closed"):
+            self.conn.close(now=now)
+
+
+R = TypeVar("R")
+
+
+class TradovateCalls(Generic[R]):
+    """A Tradovate client's construction and its requests, named after what they do.
+
+    ``R`` is what a call gives: the result itself (threaded) or a coroutine that returns it
+    (asyncio). Each adapter supplies ``_start`` and ``_call``.
+    """
+
+    _engine: TradovateEngine
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        reconnect: bool | ReconnectPolicy = True,
+        on_event: EventCallback | None = None,
+        max_queued_events: int = 10_000,
+        registry: SubscriptionRegistry | None = None,
+        **connection_options: Any,
+    ) -> None:
+        """``url`` is the WebSocket (``wss://md.tradovateapi.com/v1/websocket`` for market
+        data, ``wss://demo.tradovateapi.com/v1/websocket`` for trading). ``token`` is the
+        access token, sent with ``authorize`` on every connection (or call ``authorize``).
+        ``ssl_context`` replaces the default one (certificate and host name checked).
+        ``connect_timeout`` bounds connecting and authorizing. ``reconnect`` is True, False or
+        a ``ReconnectPolicy``. ``on_event`` receives every event instead of ``events()``;
+        ``max_queued_events`` bounds the queue ``events()`` reads. ``registry`` holds the
+        subscriptions to restore. ``connection_options`` go to the core
+        ``TradovateConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
+        ``request_timeout``, ``max_message_size``).
+        """
+        endpoint = parse_url(url, schemes=frozenset({"ws", "wss"}), default_target="/v1/websocket")
+        engine = TradovateEngine(
+            endpoint,
+            token=token,
+            reconnect=ReconnectPolicy.from_option(reconnect),
+            registry=registry,
+            connection_options=connection_options,
+        )
+        self._start(
+            engine, ClientOptions(ssl_context, connect_timeout, on_event, max_queued_events)
+        )
+
+    def _start(self, engine: TradovateEngine, options: ClientOptions) -> None:
+        raise NotImplementedError
+
+    def _call(self, call: TradovateCall) -> R:
+        raise NotImplementedError
+
+    @property
+    def registry(self) -> SubscriptionRegistry:
+        """The live subscriptions, restored after each reconnect."""
+        return self._engine.registry
+
+    def request(
+        self,
+        endpoint: str,
+        query: Query = None,
+        body: Body = None,
+        *,
+        timeout: float | None = None,
+    ) -> R:
+        """Any request: ``endpoint`` as in the REST API (``"contract/find"``), ``query`` a string
+        or mapping, ``body`` a mapping or list. The result is the answer's ``d``."""
+        return self._call(TradovateCall(endpoint, query, body, timeout))
+
+    def authorize(self, token: str, *, timeout: float | None = None) -> R:
+        """Authorize with an access token (when none was given to the client); the client
+        uses it again after every reconnect."""
+        return self._call(TradovateCall("authorize", None, token, timeout))
+
+    def subscribe_quote(self, symbol: str | int, *, timeout: float | None = None) -> R:
+        """Stream quotes for a contract (name or id) as ``MarketData`` events."""
+        return self._call(
+            TradovateCall("md/subscribeQuote", None, {"symbol": symbol}, timeout, _check_error_text)
+        )
+
+    def unsubscribe_quote(self, symbol: str | int, *, timeout: float | None = None) -> R:
+        return self._call(TradovateCall("md/unsubscribeQuote", None, {"symbol": symbol}, timeout))
+
+    def subscribe_dom(self, symbol: str | int, *, timeout: float | None = None) -> R:
+        """Stream the depth of market as ``MarketData`` events (``doms``)."""
+        return self._call(
+            TradovateCall("md/subscribeDOM", None, {"symbol": symbol}, timeout, _check_error_text)
+        )
+
+    def unsubscribe_dom(self, symbol: str | int, *, timeout: float | None = None) -> R:
+        return self._call(TradovateCall("md/unsubscribeDOM", None, {"symbol": symbol}, timeout))
+
+    def get_chart(
+        self,
+        symbol: str | int,
+        *,
+        underlying_type: str = "MinuteBar",
+        element_size: int = 1,
+        element_size_unit: str = "UnderlyingUnits",
+        as_much_as_elements: int | None = 100,
+        closest_timestamp: str | None = None,
+        with_histogram: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """History then live bars or ticks as ``Chart`` events; the result holds the
+        ``historicalId`` and ``realtimeId`` the packets carry."""
+        time_range: dict[str, Any] = {}
+        if as_much_as_elements is not None:
+            time_range["asMuchAsElements"] = as_much_as_elements
+        if closest_timestamp is not None:
+            time_range["closestTimestamp"] = closest_timestamp
+        body = {
+            "symbol": symbol,
+            "chartDescription": {
+                "underlyingType": underlying_type,
+                "elementSize": element_size,
+                "elementSizeUnit": element_size_unit,
+                "withHistogram": with_histogram,
+            },
+            "timeRange": time_range,
+        }
+        return self._call(TradovateCall("md/getChart", None, body, timeout, _check_error_text))
+
+    def cancel_chart(self, subscription_id: int, *, timeout: float | None = None) -> R:
+        return self._call(
+            TradovateCall("md/cancelChart", None, {"subscriptionId": subscription_id}, timeout)
+        )
+
+    def sync_user(
+        self,
+        user_ids: int | Sequence[int],
+        *,
+        split_responses: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """``user/syncrequest``: the snapshot of the users' accounts, positions, orders...;
+        their changes then arrive as ``EntityChanged`` events."""
+        users = [user_ids] if isinstance(user_ids, int) else list(user_ids)
+        body: dict[str, Any] = {"users": users}
+        if split_responses:
+            body["splitResponses"] = True
+        return self._call(TradovateCall("user/syncrequest", None, body, timeout))
+
+    def place_order(
+        self,
+        *,
+        account_spec: str,
+        account_id: int,
+        symbol: str | int,
+        action: str,
+        order_qty: int,
+        order_type: str = "Market",
+        price: float | None = None,
+        stop_price: float | None = None,
+        time_in_force: str | None = None,
+        is_automated: bool = True,
+        timeout: float | None = None,
+    ) -> R:
+        """``order/placeorder``; the result holds the ``orderId``. A ``failureReason`` raises
+        ``ErrorResponse``. Never sent twice: after a lost link the outcome is reported unknown."""
+        body: dict[str, Any] = {
+            "accountSpec": account_spec,
+            "accountId": account_id,
+            "action": action,
+            "symbol": symbol,
+            "orderQty": order_qty,
+            "orderType": order_type,
+            "isAutomated": is_automated,
+        }
+        if price is not None:
+            body["price"] = price
+        if stop_price is not None:
+            body["stopPrice"] = stop_price
+        if time_in_force is not None:
+            body["timeInForce"] = time_in_force
+        return self._call(TradovateCall("order/placeorder", None, body, timeout, _check_order))

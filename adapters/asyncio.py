@@ -1,0 +1,392 @@
+"""Clients for programs that already run an asyncio loop: ``TradovateClient`` and
+``CTraderClient``, with the threaded adapter's methods as coroutines.
+
+An ``asyncio.Protocol`` on ``loop.create_connection`` feeds the core; the core's next deadline
+is kept on ``loop.call_at`` and moved after every call into it. Events reach the caller through
+``async for event in client.events()`` or a callback; when the queue is full the transport
+stops reading (``pause_reading``) until the consumer catches up. Nothing here blocks the loop:
+no blocking socket call, no sleep outside ``asyncio``, names resolved by the loop's resolver.
+
+A request's task may be cancelled at any time: the client stops waiting for the answer (and a
+cTrader request still held back by the rate budget is never sent). Closing the client fails
+the requests still waiting with ``ConnectionLost``; it cancels nothing of the caller's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from functools import partial
+from typing import Any, Generic, Self, TypeVar
+
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.tradovate.codec import Body, Query
+
+from ._buffer import EventBuffer
+from ._ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from ._engine import ClientEngine, ClientOptions, Phase
+from ._tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from .errors import ConnectError, RequestError
+
+__all__ = ["CTraderClient", "TradovateClient"]
+
+log = logging.getLogger("brokerwire.asyncio")
+
+_CLOSE_TIMEOUT = 5.0
+
+EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
+_Result = Coroutine[Any, Any, Any]
+
+
+class _Protocol(asyncio.Protocol):
+    """Hands one connection's callbacks to its client."""
+
+    def __init__(self, client: _AsyncClient[Any]) -> None:
+        self._client = client
+        self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._client._link_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._client._data(self, data)
+
+    def eof_received(self) -> bool:
+        self._client._data(self, b"")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._client._link_lost(self, exc)
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+class _AsyncClient(Generic[EngineT]):
+    """The protocol, timers, queue and reconnect task; the broker is in the engine."""
+
+    _engine: EngineT
+
+    def _start(self, engine: EngineT, options: ClientOptions) -> None:
+        if options.connect_timeout <= 0:
+            raise ValueError("connect_timeout must be positive")
+        self._engine = engine
+        self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
+        self._connect_timeout = options.connect_timeout
+        self._on_event = options.on_event
+        self._buffer = EventBuffer(options.max_queued_events)
+        self._has_events: asyncio.Event | None = None
+        self._protocol: _Protocol | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._attempt_timer: asyncio.TimerHandle | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._closing: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._paused = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"
+
+    # -- life ------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Phase:
+        """IDLE, CONNECTING, READY, DOWN (reconnecting), CLOSING or CLOSED."""
+        return self._engine.phase
+
+    @property
+    def ready(self) -> bool:
+        return self._engine.ready
+
+    async def connect(self) -> Self:
+        """Connect and authorize; returns once ready. Raises ``ConnectError`` (or its
+        ``AuthenticationError``) when that fails within ``connect_timeout``."""
+        if self._runner is not None:
+            raise LocalProtocolError("connect() was already called on this client")
+        loop = self._loop = asyncio.get_running_loop()
+        self._has_events = asyncio.Event()
+        self._closing = asyncio.Event()
+        connected: asyncio.Future[None] = loop.create_future()
+        self._runner = loop.create_task(self._run(connected), name=f"brokerwire-{self!r}")
+        try:
+            await asyncio.wait_for(asyncio.shield(connected), self._connect_timeout + 1.0)
+        except TimeoutError:
+            await self.close()
+            raise ConnectError(
+                f"cannot connect to {self._engine.endpoint.display()}: timed out"
+            ) from None
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        """Close the link and stop reconnecting; requests still waiting fail with
+        ``ConnectionLost``. Safe to call more than once."""
+        if self._runner is None:
+            self._engine.finish("the client was closed")
+            self._buffer.ended = True
+            return
+        assert self._closing is not None
+        self._closing.set()
+        if self._protocol is None:
+            # Between links (connecting, or waiting to reconnect): stop our own task.
+            self._runner.cancel()
+        elif self._engine.phase in (Phase.CONNECTING, Phase.READY) and self._abort_timer is None:
+            self._after(self._engine.close(self._now()))
+            assert self._loop is not None
+            self._abort_timer = self._loop.call_later(_CLOSE_TIMEOUT, self._abort)
+        if self._runner is not asyncio.current_task():
+            await asyncio.wait({self._runner})
+
+    async def __aenter__(self) -> Self:
+        return await self.connect()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def events(self, timeout: float | None = None) -> AsyncIterator[Any]:
+        """Events as they come; ends once the client is closed and every event was taken.
+
+        ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
+        """
+        if self._on_event is not None:
+            raise LocalProtocolError("this client hands its events to on_event, not events()")
+        return self._iterate_events(timeout)
+
+    async def _iterate_events(self, timeout: float | None) -> AsyncIterator[Any]:
+        buffer = self._buffer
+        while True:
+            while not buffer and not buffer.ended:
+                has_events = self._has_events
+                if has_events is None:
+                    raise LocalProtocolError("connect() first")
+                has_events.clear()
+                try:
+                    await asyncio.wait_for(has_events.wait(), timeout)
+                except TimeoutError:
+                    raise TimeoutError(f"no event within {timeout:g} s") from None
+            if not buffer:
+                return
+            event = buffer.pop()
+            if self._paused and buffer.drained:
+                self._paused = False
+                if self._protocol is not None and self._protocol.transport is not None:
+                    self._protocol.transport.resume_reading()
+            yield event
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _call(self, call: Any) -> _Result:
+        return self._request(call)
+
+    async def _request(self, call: Any) -> Any:
+        return await self._submit(call)
+
+    def _submit(self, call: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        try:
+            request_id = self._engine.submit(call, future, loop.time())
+        except RequestError as exc:
+            future.set_exception(exc)
+            return future
+        future.add_done_callback(partial(self._forget_cancelled, request_id))
+        self._after([])
+        return future
+
+    def _forget_cancelled(self, request_id: Any, future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            self._engine.forget(request_id)
+            self._after([])
+
+    # -- driving the core ------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def _after(self, events: list[Any]) -> None:
+        """After every call into the core: send, move the timer, deliver, drop a dead link."""
+        engine = self._engine
+        protocol = self._protocol
+        transport = protocol.transport if protocol is not None else None
+        data = engine.data_to_send()
+        if data and transport is not None and not transport.is_closing():
+            transport.write(data)
+        deadline = engine.next_deadline()
+        if deadline != self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._timer_at = deadline
+            if deadline is not None:
+                assert self._loop is not None
+                self._timer = self._loop.call_at(deadline, self._on_timer)
+        if engine.phase is not Phase.CONNECTING and self._attempt_timer is not None:
+            self._attempt_timer.cancel()
+            self._attempt_timer = None
+        self._deliver(events)
+        if transport is not None and engine.link_down:
+            transport.close()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._after(self._engine.timer(self._now(), reading_paused=self._paused))
+
+    def _deliver(self, events: list[Any]) -> None:
+        if not events:
+            return
+        callback = self._on_event
+        if callback is not None:
+            for event in events:
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("the on_event callback raised on %s", type(event).__name__)
+            return
+        self._buffer.push(events)
+        if self._has_events is not None:
+            self._has_events.set()
+        if not self._paused and self._buffer.full:
+            protocol = self._protocol
+            if protocol is not None and protocol.transport is not None:
+                self._paused = True
+                protocol.transport.pause_reading()
+
+    def _link_made(self, protocol: _Protocol) -> None:
+        self._protocol = protocol
+        self._paused = False
+        self._engine.begin(self._now())
+        assert self._loop is not None
+        self._attempt_timer = self._loop.call_later(self._connect_timeout, self._attempt_expired)
+        self._after([])
+
+    def _data(self, protocol: _Protocol, data: bytes) -> None:
+        if protocol is self._protocol:
+            self._after(self._engine.feed(data, self._now()))
+
+    def _link_lost(self, protocol: _Protocol, exc: Exception | None) -> None:
+        if protocol is not self._protocol:
+            return
+        if exc is not None:
+            log.debug("the connection was lost: %s", exc)
+        if not self._engine.link_down:
+            self._after(self._engine.feed(b"", self._now()))
+        self._protocol = None
+        for handle in (self._timer, self._attempt_timer, self._abort_timer):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._attempt_timer = self._abort_timer = None
+        self._timer_at = None
+
+    def _attempt_expired(self) -> None:
+        self._attempt_timer = None
+        if self._engine.phase is Phase.CONNECTING:
+            error = TimeoutError(f"not ready within {self._connect_timeout:g} s")
+            self._deliver(self._engine.attempt_failed(error))
+            self._abort()
+
+    def _abort(self) -> None:
+        self._abort_timer = None
+        protocol = self._protocol
+        if protocol is not None and protocol.transport is not None:
+            if not self._engine.link_down:
+                self._after(self._engine.feed(b"", self._now()))
+            protocol.transport.abort()
+
+    # -- connecting and reconnecting -------------------------------------------------------------
+
+    async def _run(self, connected: asyncio.Future[None]) -> None:
+        engine = self._engine
+        endpoint = engine.endpoint
+        assert self._loop is not None
+        assert self._closing is not None
+        loop, closing = self._loop, self._closing
+        reason = "the client was closed"
+        engine.expect(connected)
+        try:
+            first = True
+            while not closing.is_set():
+                if not first:
+                    delay = engine.next_delay()
+                    if delay is None:
+                        reason = "reconnecting is off or ran out of attempts"
+                        break
+                    log.info("reconnecting in %.2f s (attempt %d)", delay, engine.attempts)
+                    try:
+                        await asyncio.wait_for(closing.wait(), delay)
+                        break
+                    except TimeoutError:
+                        pass
+                first = False
+                try:
+                    _, protocol = await asyncio.wait_for(
+                        loop.create_connection(
+                            lambda: _Protocol(self),
+                            endpoint.host,
+                            endpoint.port,
+                            ssl=self._ssl_context,
+                            server_hostname=endpoint.host if self._ssl_context else None,
+                            ssl_handshake_timeout=(
+                                self._connect_timeout if self._ssl_context else None
+                            ),
+                        ),
+                        self._connect_timeout,
+                    )
+                except (OSError, ssl.SSLError, TimeoutError) as exc:
+                    self._deliver(engine.attempt_failed(exc))
+                    if engine.finished:
+                        break
+                    continue
+                await protocol.lost
+                if engine.finished:
+                    break
+        finally:
+            self._deliver(engine.finish(reason))
+            self._buffer.ended = True
+            if self._has_events is not None:
+                self._has_events.set()
+
+
+class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result]):
+    """An asyncio Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
+
+    Every request helper is a coroutine function's result: ``await client.subscribe_quote(..)``.
+    """
+
+    def request_async(
+        self,
+        endpoint: str,
+        query: Query = None,
+        body: Body = None,
+        *,
+        timeout: float | None = None,
+    ) -> asyncio.Future[Any]:
+        """Send now, await later: a future of the result (or its RequestError)."""
+        return self._submit(TradovateCall(endpoint, query, body, timeout))
+
+
+class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result]):
+    """An asyncio cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
+    options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""
+
+    def request_async(
+        self,
+        payload_type: int,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        response_type: int | None = None,
+    ) -> asyncio.Future[Any]:
+        """Send now, await later: a future of the result (or its RequestError)."""
+        return self._submit(CTraderCall(payload_type, payload, timeout, response_type))

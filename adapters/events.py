@@ -1,0 +1,63 @@
+"""Events the clients add to the core's: the link going down, coming back, or giving up.
+
+Every other event a client yields is the core's own (``MarketData``, ``SpotEvent``,
+``FollowUp`` ...). Request outcomes are not among them: they go to whoever made the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from brokerwire.core._event import event
+from brokerwire.core.errors import RemoteProtocolError
+
+__all__ = ["Disconnected", "ReconnectFailed", "Reconnected", "UnknownOrder"]
+
+
+@event
+class UnknownOrder(NamedTuple):
+    """An order request that went out and got no answer before the link went down.
+
+    It may or may not have been placed; the client does not send it again. ``request`` names
+    the request (endpoint or message name), ``body`` is what was sent.
+    """
+
+    request_id: int | str
+    request: str
+    body: Any
+
+
+@event
+class Disconnected(NamedTuple):
+    """The link went down. ``code``/``reason``/``error`` say why (as the core's ``Closed``).
+
+    ``unknown_orders`` lists the order requests whose outcome is unknown. ``reconnecting`` is
+    True when the client will try to reconnect (a ``Reconnected`` or ``ReconnectFailed``
+    follows).
+    """
+
+    code: int | None
+    reason: str
+    error: RemoteProtocolError | None
+    unknown_orders: tuple[UnknownOrder, ...]
+    reconnecting: bool
+
+
+@event
+class Reconnected(NamedTuple):
+    """The link is back: authorized again, with ``resubscribed`` subscriptions sent again.
+
+    ``attempts`` is how many connection attempts it took. Nothing sent on the server's side
+    while the link was down is replayed: ask for a fresh snapshot if the gap matters.
+    """
+
+    attempts: int
+    resubscribed: int
+
+
+@event
+class ReconnectFailed(NamedTuple):
+    """The client stopped trying to reconnect and is now closed; ``reason`` says why."""
+
+    attempts: int
+    reason: str

@@ -1,0 +1,450 @@
+"""Blocking clients for programs that use threads: ``TradovateClient`` and ``CTraderClient``.
+
+Each client runs one reader thread. It alone touches the socket: it waits in a selector on the
+socket and on one end of a socket pair, reads and feeds the core, sends what the core queues,
+and fires the core's timers on time. Other threads call into the core under a lock and write a
+byte to the socket pair, so that a new request, an earlier deadline or ``close()`` is acted on
+at once. Events reach the caller through a bounded queue (``events()``) or a callback
+(``on_event``); when the queue is full the reader stops reading, and the server slows down.
+
+The reader also reconnects: with backoff and jitter, authorizing again and restoring the
+subscriptions, with ``Disconnected`` and ``Reconnected`` events to say so.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import logging
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import Any, Generic, Self, TypeVar
+
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.tradovate.codec import Body, Query
+
+from ._buffer import EventBuffer
+from ._ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from ._engine import ClientEngine, ClientOptions, Phase
+from ._tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from .endpoint import Endpoint
+from .errors import ConnectError, RequestError
+
+__all__ = ["CTraderClient", "TradovateClient"]
+
+log = logging.getLogger("brokerwire.threaded")
+
+_READ_SIZE = 256 * 1024
+_CLOSE_TIMEOUT = 5.0
+
+EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
+
+
+def open_socket(
+    endpoint: Endpoint, context: ssl.SSLContext | None, timeout: float
+) -> socket.socket:
+    """A connected (and TLS-wrapped) non-blocking socket; raises OSError or ssl.SSLError."""
+    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if context is not None:
+            sock = context.wrap_socket(sock, server_hostname=endpoint.host)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _Link:
+    """One socket's bytes: what is left to send, and reading that survives TLS's buffering."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.out = bytearray()
+        self.broken = False
+
+    def send_some(self) -> None:
+        while self.out and not self.broken:
+            try:
+                sent = self.sock.send(self.out)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                return
+            except OSError as exc:
+                log.debug("send failed: %s", exc)
+                self.broken = True
+                return
+            del self.out[:sent]
+
+    def receive(self) -> bytes | None:
+        """What arrived (``b""`` at the end of the stream), or None when nothing was ready."""
+        chunks: list[bytes] = []
+        while True:
+            try:
+                data = self.sock.recv(_READ_SIZE)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            except OSError as exc:
+                log.debug("receive failed: %s", exc)
+                data = b""
+            if not data:
+                if not chunks:
+                    return b""
+                break
+            chunks.append(data)
+            if not self.buffered():
+                break
+        return b"".join(chunks) if chunks else None
+
+    def buffered(self) -> bool:
+        """TLS may hold decrypted bytes that the selector cannot see."""
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+
+
+class _ThreadedClient(Generic[EngineT]):
+    """The reader thread, the queue and the blocking calls; the broker is in the engine."""
+
+    _engine: EngineT
+
+    def _start(self, engine: EngineT, options: ClientOptions) -> None:
+        if options.connect_timeout <= 0:
+            raise ValueError("connect_timeout must be positive")
+        self._engine = engine
+        self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
+        self._connect_timeout = options.connect_timeout
+        self._on_event = options.on_event
+        self._buffer = EventBuffer(options.max_queued_events)
+        self._queue = threading.Condition()
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._close_requested = False
+        self._paused = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"
+
+    # -- life ------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Phase:
+        """IDLE, CONNECTING, READY, DOWN (reconnecting), CLOSING or CLOSED."""
+        return self._engine.phase
+
+    @property
+    def ready(self) -> bool:
+        return self._engine.ready
+
+    def connect(self) -> Self:
+        """Connect and authorize; returns once ready. Raises ``ConnectError`` (or its
+        ``AuthenticationError``) when that fails within ``connect_timeout``."""
+        if self._thread is not None:
+            raise LocalProtocolError("connect() was already called on this client")
+        connected: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(connected,), name=f"brokerwire-{type(self).__name__}"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        try:
+            connected.result(timeout=self._connect_timeout + _CLOSE_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            self.close()
+            raise ConnectError(
+                f"cannot connect to {self._engine.endpoint.display()}: timed out"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Close the link and stop the reader; requests still waiting fail with
+        ``ConnectionLost``. Safe to call more than once, and from a callback."""
+        with self._lock:
+            self._close_requested = True
+        self._wake()
+        thread = self._thread
+        if thread is None:
+            with self._lock:
+                self._engine.finish("the client was closed")
+            self._end_queue()
+            self._close_wake()
+        elif thread is not threading.current_thread():
+            thread.join(self._connect_timeout + 2 * _CLOSE_TIMEOUT)
+            if thread.is_alive():
+                log.warning("the reader thread did not stop in time")
+
+    def __enter__(self) -> Self:
+        return self.connect()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def events(self, timeout: float | None = None) -> Iterator[Any]:
+        """Events as they come; ends once the client is closed and every event was taken.
+
+        ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
+        """
+        if self._on_event is not None:
+            raise LocalProtocolError("this client hands its events to on_event, not events()")
+        return self._iterate_events(timeout)
+
+    def _event_or_end(self) -> bool:
+        return bool(self._buffer) or self._buffer.ended
+
+    def _iterate_events(self, timeout: float | None) -> Iterator[Any]:
+        while True:
+            with self._queue:
+                if not self._queue.wait_for(self._event_or_end, timeout):
+                    raise TimeoutError(f"no event within {timeout:g} s")
+                if not self._buffer:
+                    return
+                event = self._buffer.pop()
+                resume = self._paused and self._buffer.drained
+            if resume:
+                self._wake()
+            yield event
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _submit(self, call: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            try:
+                request_id = self._engine.submit(call, future, time.monotonic())
+            except RequestError as exc:
+                future.set_exception(exc)
+                return future
+        future.add_done_callback(partial(self._forget_cancelled, request_id))
+        self._wake()
+        return future
+
+    def _forget_cancelled(self, request_id: Any, future: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled():
+            with self._lock:
+                self._engine.forget(request_id)
+            self._wake()
+
+    def _call(self, call: Any) -> Any:
+        return self._submit(call).result()
+
+    # -- the reader thread -----------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _close_wake(self) -> None:
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _deliver(self, events: list[Any]) -> None:
+        if not events:
+            return
+        callback = self._on_event
+        if callback is not None:
+            for event in events:
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("the on_event callback raised on %s", type(event).__name__)
+            return
+        with self._queue:
+            self._buffer.push(events)
+            self._queue.notify_all()
+
+    def _end_queue(self) -> None:
+        with self._queue:
+            self._buffer.ended = True
+            self._queue.notify_all()
+
+    def _run(self, connected: concurrent.futures.Future[None]) -> None:
+        engine = self._engine
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ)
+        reason = "the client was closed"
+        try:
+            with self._lock:
+                engine.expect(connected)
+            first = True
+            while not self._close_requested:
+                if not first:
+                    delay = engine.next_delay()
+                    if delay is None:
+                        reason = "reconnecting is off or ran out of attempts"
+                        break
+                    log.info("reconnecting in %.2f s (attempt %d)", delay, engine.attempts)
+                    if self._sleep(selector, delay):
+                        break
+                try:
+                    sock = open_socket(engine.endpoint, self._ssl_context, self._connect_timeout)
+                except (OSError, ssl.SSLError) as exc:
+                    with self._lock:
+                        events = engine.attempt_failed(exc)
+                    self._deliver(events)
+                    first = False
+                    if engine.finished:
+                        break
+                    continue
+                with self._lock:
+                    engine.begin(time.monotonic())
+                first = False
+                try:
+                    self._serve(selector, sock)
+                finally:
+                    sock.close()
+                if engine.finished:
+                    break
+        except BaseException:
+            log.exception("the reader thread failed")
+            reason = "the reader thread failed"
+            raise
+        finally:
+            with self._lock:
+                events = engine.finish(reason)
+            self._deliver(events)
+            self._end_queue()
+            selector.close()
+            self._close_wake()
+
+    def _sleep(self, selector: selectors.BaseSelector, delay: float) -> bool:
+        """Wait ``delay`` seconds unless close() comes first; True when it did."""
+        end = time.monotonic() + delay
+        while not self._close_requested:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return False
+            if selector.select(remaining):
+                self._drain_wake()
+        return True
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
+
+    def _serve(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
+        """Drive one socket until its link is down, or the client closed."""
+        engine = self._engine
+        link = _Link(sock)
+        attempt_deadline: float | None = time.monotonic() + self._connect_timeout
+        abort_at: float | None = None
+        close_sent = False
+        registered = 0
+        try:
+            while True:
+                with self._lock:
+                    link.out += engine.data_to_send()
+                    deadline = engine.next_deadline()
+                    down = engine.link_down
+                link.send_some()
+                if link.broken and not down:
+                    self._deliver(self._locked(engine.feed, b"", time.monotonic()))
+                    continue
+                if down and (not link.out or link.broken):
+                    return
+                if down and abort_at is None:
+                    abort_at = time.monotonic() + _CLOSE_TIMEOUT
+                paused = self._on_event is None and self._buffer.full
+                with self._queue:
+                    self._paused = paused
+                mask = 0 if paused or down else selectors.EVENT_READ
+                if link.out:
+                    mask |= selectors.EVENT_WRITE
+                if mask != registered:
+                    if registered and mask:
+                        selector.modify(sock, mask)
+                    elif mask:
+                        selector.register(sock, mask)
+                    else:
+                        selector.unregister(sock)
+                    registered = mask
+                now = time.monotonic()
+                if attempt_deadline is not None and engine.phase is not Phase.CONNECTING:
+                    attempt_deadline = None
+                wake_at = [t for t in (deadline, attempt_deadline, abort_at) if t is not None]
+                timeout = max(0.0, min(wake_at) - now) if wake_at else None
+                if not paused and link.buffered():
+                    timeout = 0.0
+                ready = selector.select(timeout)
+                for key, events in ready:
+                    if key.fileobj is self._wake_r:
+                        self._drain_wake()
+                    elif events & selectors.EVENT_READ:
+                        self._read(link)
+                if not paused and link.buffered():
+                    self._read(link)
+                now = time.monotonic()
+                if self._close_requested and not close_sent:
+                    close_sent = True
+                    abort_at = now + _CLOSE_TIMEOUT
+                    self._deliver(self._locked(engine.close, now))
+                if abort_at is not None and now >= abort_at:
+                    log.info("the server did not finish closing in time; dropping the socket")
+                    self._deliver(self._locked(engine.feed, b"", time.monotonic()))
+                    return
+                if attempt_deadline is not None and now >= attempt_deadline:
+                    error = TimeoutError(f"not ready within {self._connect_timeout:g} s")
+                    self._deliver(self._locked(engine.attempt_failed, error))
+                    return
+                if deadline is not None and now >= deadline:
+                    with self._lock:
+                        events_due = engine.timer(now, reading_paused=paused)
+                    self._deliver(events_due)
+        finally:
+            if registered:
+                selector.unregister(sock)
+
+    def _read(self, link: _Link) -> None:
+        data = link.receive()
+        if data is not None:
+            self._deliver(self._locked(self._engine.feed, data, time.monotonic()))
+
+    def _locked(self, function: Callable[..., list[Any]], *args: Any) -> list[Any]:
+        with self._lock:
+            return function(*args)
+
+
+class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any]):
+    """A blocking Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
+
+    Requests block until their outcome and raise ``RequestError`` subclasses; subscriptions
+    are restored after a reconnect.
+    """
+
+    def request_async(
+        self,
+        endpoint: str,
+        query: Query = None,
+        body: Body = None,
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """``request(...)`` without waiting: a future of its result (or its RequestError)."""
+        return self._submit(TradovateCall(endpoint, query, body, timeout))
+
+
+class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any]):
+    """A blocking cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
+    options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""
+
+    def request_async(
+        self,
+        payload_type: int,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        response_type: int | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """``request(...)`` without waiting: a future of its result (or its RequestError)."""
+        return self._submit(CTraderCall(payload_type, payload, timeout, response_type))
