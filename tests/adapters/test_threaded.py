@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import trustme
 
 from brokerwire.adapters.errors import (
     AuthenticationError,
@@ -32,7 +33,6 @@ from tests.adapters.clients import (
     assert_resumed,
     ctrader_credentials,
     ctrader_sim,
-    open_descriptors,
     sequence_numbers,
     stream_segments,
     streamed,
@@ -57,19 +57,6 @@ def collect(
             break
     names = [type(e).__name__ for e in events[-10:]]
     raise AssertionError(f"condition not met within {timeout} s; last events: {names}")
-
-
-@pytest.fixture
-def clean_process() -> Iterator[None]:
-    """Every test here must leave no thread and no descriptor behind."""
-    threads = set(threading.enumerate())
-    descriptors = open_descriptors()
-    yield
-    deadline = time.monotonic() + 5
-    while set(threading.enumerate()) - threads and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert set(threading.enumerate()) - threads == set()
-    assert open_descriptors() == descriptors
 
 
 # -- requests and streams -------------------------------------------------------------------------
@@ -447,7 +434,6 @@ def test_a_server_that_never_answers_the_handshake_times_out(clean_process: None
 def test_tls_is_verified_unless_the_caller_brings_a_context(
     clean_process: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    trustme = pytest.importorskip("trustme")
     authority = trustme.CA()
     import ssl
 

@@ -482,6 +482,34 @@ def test_queued_request_that_times_out_was_never_sent() -> None:
     assert sent(conn) == [], "a timed-out request is not sent afterwards"
 
 
+def test_cancel_takes_back_only_a_request_that_never_left() -> None:
+    sent = Sent("websocket")
+    conn = client("websocket", requests_per_second=1)
+    first = conn.request(2104, now=0.0)
+    held = conn.request(2104, now=0.0)
+    assert sent(conn) == [{"clientMsgId": first, "payloadType": 2104}]
+    assert conn.cancel(first) is False, "a request on the wire cannot be taken back"
+    assert conn.cancel(held) is True
+    assert conn.cancel(held) is False
+    assert (conn.pending_requests, conn.queued_requests) == (1, 0)
+    assert conn.handle_timer(1.5) == []
+    assert sent(conn) == [], "a cancelled request is never sent"
+
+
+def test_peer_alive_holds_the_watchdog() -> None:
+    conn = client("tcp", watchdog_timeout=5.0, heartbeat_interval=100.0)
+    conn.request(2104, now=0.0)
+    conn.receive_data(wire("tcp", {"payloadType": 51}), 1.0)
+    assert conn.next_deadline() == 6.0
+    conn.peer_alive(4.0)
+    assert conn.next_deadline() == 9.0
+    conn.peer_alive(3.0)  # never moves the count back
+    assert conn.next_deadline() == 9.0
+    assert conn.handle_timer(8.0) == []
+    assert conn.state is CTraderState.OPEN
+    assert only_closed(conn.handle_timer(9.0)).code is None  # silent for 5 s since 4.0
+
+
 # -- closing and bad input ---------------------------------------------------------------------
 
 

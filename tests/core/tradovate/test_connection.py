@@ -373,6 +373,15 @@ def test_watchdog_reports_a_silent_link_dead() -> None:
     assert conn.next_deadline() is None
 
 
+def test_peer_alive_holds_the_watchdog() -> None:
+    conn = open_client(now=0.0, watchdog_timeout=10.0, heartbeat_interval=100.0)
+    conn.receive_data(frames("h"), 4.0)
+    conn.peer_alive(12.0)
+    assert conn.handle_timer(14.0) == []
+    assert conn.state is TradovateState.OPEN
+    assert conn.next_deadline() == 22.0
+
+
 def test_request_timeouts() -> None:
     conn = open_client(
         now=0.0, request_timeout=30.0, heartbeat_interval=100.0, watchdog_timeout=None

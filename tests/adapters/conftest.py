@@ -1,0 +1,24 @@
+"""Fixtures for the client tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.adapters.clients import open_descriptors
+
+
+@pytest.fixture
+def clean_process() -> Iterator[None]:
+    """The test must leave no thread and no file descriptor behind."""
+    threads = set(threading.enumerate())
+    descriptors = open_descriptors()
+    yield
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(threading.enumerate()) - threads == set()
+    assert open_descriptors() == descriptors

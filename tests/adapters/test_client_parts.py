@@ -1,0 +1,241 @@
+"""The clients' parts that need no socket: URLs, backoff, the event queue, the engine."""
+
+from __future__ import annotations
+
+import random
+import ssl
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+
+from brokerwire.adapters._buffer import EventBuffer
+from brokerwire.adapters._ctrader import CTraderCall, CTraderEngine, _member
+from brokerwire.adapters._engine import Phase, describe
+from brokerwire.adapters._tradovate import TradovateCall, TradovateEngine
+from brokerwire.adapters.endpoint import parse_url
+from brokerwire.adapters.errors import ConnectError, ConnectionLost, RateLimited
+from brokerwire.adapters.events import Disconnected, Reconnected
+from brokerwire.adapters.reconnect import ReconnectPolicy
+from brokerwire.core.ctrader import OrderType, TradeSide
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.tradovate import TradovateServerConnection
+from brokerwire.core.websocket import ConnectionRequest
+
+WS = frozenset({"ws", "wss"})
+ALL = frozenset({"ws", "wss", "tcp", "tls"})
+
+
+def test_urls() -> None:
+    md = parse_url("wss://md.tradovateapi.com/v1/websocket", schemes=WS)
+    assert (md.host, md.port, md.target, md.transport, md.tls) == (
+        "md.tradovateapi.com",
+        443,
+        "/v1/websocket",
+        "ws",
+        True,
+    )
+    assert md.host_header == "md.tradovateapi.com"
+    plain = parse_url("ws://127.0.0.1:8080", schemes=WS, default_target="/v1/websocket")
+    assert (plain.target, plain.host_header, plain.tls) == (
+        "/v1/websocket",
+        "127.0.0.1:8080",
+        False,
+    )
+    raw = parse_url("tls://demo.ctraderapi.com:5036", schemes=ALL)
+    assert (raw.transport, raw.tls, raw.port) == ("tcp", True, 5036)
+    secret = parse_url("wss://user:pw@host.example:5036/path?token=abc", schemes=ALL)
+    assert secret.display() == "wss://host.example:5036/path"
+    assert parse_url("ws://[::1]:9/", schemes=WS).host_header == "[::1]:9"
+    for bad, message in [
+        ("http://x", "unsupported URL scheme"),
+        ("ws://", "names no host"),
+        ("ws://h:99999", "invalid port"),
+        ("tcp://h", "needs a port"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            parse_url(bad, schemes=ALL)
+
+
+def test_tls_context_defaults_to_verified() -> None:
+    endpoint = parse_url("wss://h", schemes=WS)
+    context = endpoint.ssl_context(None)
+    assert context is not None
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
+    own = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    assert endpoint.ssl_context(own) is own
+    assert parse_url("ws://h", schemes=WS).ssl_context(own) is None
+
+
+def test_backoff_grows_caps_jitters_and_stops() -> None:
+    policy = ReconnectPolicy(
+        initial_delay=1, max_delay=8, jitter=0.5, max_attempts=6, rng=random.Random(3)
+    )
+    delays = [policy.delay(n) for n in range(1, 8)]
+    bases = [1, 2, 4, 8, 8, 8]
+    for delay, base in zip(delays, bases, strict=False):
+        assert delay is not None
+        assert base * 0.5 <= delay <= base
+    assert delays[-1] is None
+    steady = ReconnectPolicy(initial_delay=1, jitter=0)
+    assert [steady.delay(n) for n in (1, 2, 3)] == [1, 2, 4]
+    assert len({ReconnectPolicy(rng=random.Random(s)).delay(1) for s in range(5)}) == 5
+    assert ReconnectPolicy.from_option(False) is None
+    assert ReconnectPolicy.from_option(True) == ReconnectPolicy()
+    assert ReconnectPolicy.from_option(steady) is steady
+    for options in ({"multiplier": 0.5}, {"jitter": 2}, {"max_attempts": 0}, {"max_delay": 0.1}):
+        with pytest.raises(ValueError, match=r"must be|need"):
+            ReconnectPolicy(**options)  # type: ignore[arg-type]
+
+
+def test_event_buffer_pauses_full_and_resumes_at_half() -> None:
+    buffer = EventBuffer(4)
+    buffer.push([1, 2, 3])
+    assert not buffer.full
+    buffer.push([4, 5])
+    assert buffer.full
+    assert [buffer.pop() for _ in range(2)] == [1, 2]
+    assert not buffer.drained
+    buffer.pop()
+    assert buffer.drained
+    with pytest.raises(ValueError, match="at least one"):
+        EventBuffer(0)
+
+
+def test_enum_arguments_by_member_name_or_number() -> None:
+    assert _member(TradeSide, "sell") == 2
+    assert _member(OrderType, OrderType.LIMIT) == 2
+    assert _member(OrderType, 3) == 3
+    with pytest.raises(ValueError, match="use one of BUY, SELL"):
+        _member(TradeSide, "hold")
+
+
+def test_calls_hide_credentials() -> None:
+    authorize = TradovateCall("authorize", None, "secret-token")
+    assert "secret-token" not in repr(authorize)
+    auth = CTraderCall(2100, {"clientId": "id", "clientSecret": "very-secret"})
+    assert "very-secret" not in repr(auth)
+    assert CTraderCall(2106, {}).is_order
+    assert TradovateCall("order/placeOrder").is_order
+    assert not TradovateCall("order/list").is_order
+
+
+def test_describe_connect_failures() -> None:
+    assert describe(ConnectionRefusedError(111, "Connection refused")) == (
+        "the connection was refused"
+    )
+    assert "timed out" in describe(TimeoutError("timed out"))
+    assert describe(OSError(101, "Network is unreachable")) == "network is unreachable"
+
+
+class _Server:
+    """A Tradovate server role wired back to back with an engine's core connection."""
+
+    def __init__(self, engine: TradovateEngine, now: float = 0.0) -> None:
+        self.engine = engine
+        self.server = TradovateServerConnection()
+        self.events: list[Any] = []
+        self.engine.begin(now)
+        self.pump(now)
+
+    def pump(self, now: float) -> list[Any]:
+        """Move bytes both ways until quiet; returns the server's events."""
+        seen = []
+        for _ in range(10):
+            to_server = self.engine.data_to_send()
+            if to_server:
+                for event in self.server.receive_data(to_server, now):
+                    if isinstance(event, ConnectionRequest):
+                        self.server.accept(now=now)
+                    seen.append(event)
+            to_client = self.server.data_to_send()
+            if to_client:
+                self.events += self.engine.feed(to_client, now)
+            if not to_server and not to_client:
+                break
+        return seen
+
+
+def engine(**options: Any) -> TradovateEngine:
+    endpoint = parse_url("ws://127.0.0.1:1", schemes=WS, default_target="/v1/websocket")
+    settings: dict[str, Any] = {"token": "tok", "reconnect": ReconnectPolicy(jitter=0)}
+    settings.update(options)
+    return TradovateEngine(endpoint, **settings)
+
+
+def test_engine_requests_outcomes_and_link_loss() -> None:
+    tradovate = engine()
+    connected: Future[None] = Future()
+    tradovate.expect(connected)
+    link = _Server(tradovate)
+    # The server saw the upgrade and authorize; answer authorize.
+    link.server.respond(1, 200, None)
+    link.pump(0.0)
+    assert connected.result(0) is None
+    assert tradovate.ready
+    done: Future[Any] = Future()
+    order: Future[Any] = Future()
+    tradovate.submit(TradovateCall("account/list"), done, 1.0)
+    order_id = tradovate.submit(TradovateCall("order/placeorder", None, {"x": 1}), order, 1.0)
+    link.pump(1.0)
+    link.server.respond(2, 200, [{"id": 1}])
+    link.pump(1.0)
+    assert done.result(0) == [{"id": 1}]
+    limited: Future[Any] = Future()
+    tradovate.submit(TradovateCall("account/list"), limited, 1.0)
+    link.pump(1.0)
+    link.server.respond(4, 200, {"p-ticket": "T", "p-time": 5})
+    link.pump(1.0)
+    penalty = limited.exception(0)
+    assert isinstance(penalty, RateLimited)
+    assert (penalty.retry_after, penalty.ticket) == (5.0, "T")
+    events = tradovate.feed(b"", 2.0)
+    error = order.exception(0)
+    assert isinstance(error, ConnectionLost)
+    assert error.outcome_unknown
+    [disconnected] = events
+    assert type(disconnected) is Disconnected
+    assert disconnected.reconnecting
+    assert [o.request_id for o in disconnected.unknown_orders] == [order_id]
+    assert tradovate.phase is Phase.DOWN
+    with pytest.raises(ConnectionLost, match="not sent") as not_sent:
+        tradovate.submit(TradovateCall("account/list"), Future(), 2.0)
+    assert not not_sent.value.outcome_unknown
+    assert tradovate.next_delay() == 0.5
+    # Reconnect: authorize again, then a Reconnected event.
+    again = _Server(tradovate, 3.0)
+    again.server.respond(1, 200, None)
+    again.pump(3.0)
+    assert [type(e) for e in again.events] == [Reconnected]
+    assert tradovate.close(4.0) == []
+    assert tradovate.phase is Phase.CLOSING
+    with pytest.raises(LocalProtocolError):
+        tradovate.submit(TradovateCall("account/list"), Future(), 4.0)
+
+
+def test_engine_refused_token_fails_the_first_connect() -> None:
+    tradovate = engine(token="bad")
+    connected: Future[None] = Future()
+    tradovate.expect(connected)
+    link = _Server(tradovate)
+    link.server.respond(1, 401, "Invalid access token")
+    link.pump(0.0)
+    link.pump(0.0)
+    error = connected.exception(0)
+    assert isinstance(error, ConnectError)
+    assert "Invalid access token" in str(error)
+    assert tradovate.finished
+
+
+def test_engine_without_credentials_is_ready_when_open() -> None:
+    endpoint = parse_url("tcp://127.0.0.1:1", schemes=ALL)
+    ctrader = CTraderEngine(
+        endpoint, client_id=None, client_secret=None, access_token=None, reconnect=None
+    )
+    connected: Future[None] = Future()
+    ctrader.expect(connected)
+    ctrader.begin(0.0)
+    assert connected.result(0) is None
+    assert ctrader.finish("closed") == []
+    assert ctrader.finished
