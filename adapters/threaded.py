@@ -122,9 +122,8 @@ class _ThreadedClient(Generic[EngineT]):
         self._queue = threading.Condition()
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._close_requested = False
         self._paused = False
 
@@ -148,6 +147,9 @@ class _ThreadedClient(Generic[EngineT]):
         if self._thread is not None:
             raise LocalProtocolError("connect() was already called on this client")
         connected: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._thread = threading.Thread(
             target=self._run, args=(connected,), name=f"brokerwire-{type(self).__name__}"
         )
@@ -241,12 +243,14 @@ class _ThreadedClient(Generic[EngineT]):
     # -- the reader thread -----------------------------------------------------------------------
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"\0")
 
     def _close_wake(self) -> None:
-        self._wake_r.close()
-        self._wake_w.close()
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
 
     def _deliver(self, events: list[Any]) -> None:
         if not events:
@@ -271,6 +275,7 @@ class _ThreadedClient(Generic[EngineT]):
     def _run(self, connected: concurrent.futures.Future[None]) -> None:
         engine = self._engine
         selector = selectors.DefaultSelector()
+        assert self._wake_r is not None
         selector.register(self._wake_r, selectors.EVENT_READ)
         reason = "the client was closed"
         try:
@@ -329,6 +334,7 @@ class _ThreadedClient(Generic[EngineT]):
         return True
 
     def _drain_wake(self) -> None:
+        assert self._wake_r is not None
         with contextlib.suppress(OSError):
             while self._wake_r.recv(4096):
                 pass

@@ -156,9 +156,8 @@ def test_heartbeats_keep_an_idle_connection_alive(clean_process: None) -> None:
                 assert t.ready
                 assert c.ready
                 assert (t_sim.connections, c_sim.connections) == (1, 1)
-                assert len(t._buffer) + len(c._buffer) == 0 or not [
-                    e for e in list(t._buffer._events) if type(e) is Disconnected
-                ]
+                queued = list(t._buffer._events) + list(c._buffer._events)
+                assert not [e for e in queued if type(e) is Disconnected]
 
     run(scenario)
 
@@ -305,12 +304,42 @@ def test_tls_is_verified_unless_the_caller_brings_a_context(clean_process: None)
 def test_no_callback_is_slow_in_debug_mode(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         asyncio.get_running_loop().slow_callback_duration = 0.1
-        with tradovate_sim(quote_rate=20_000) as sim:
+        # A moderate rate: the simulator's thread must not hold the GIL for long stretches,
+        # or its time would be counted against the client's callbacks.
+        with tradovate_sim(quote_rate=3_000) as sim:
             async with TradovateClient(sim.url, token=sim.token) as client:
                 await client.subscribe_quote("ESZ6")
-                await collect(client, streamed(5_000))
+                await client.sync_user(2001)
+                await collect(client, streamed(4_000))
 
     with caplog.at_level(logging.WARNING, logger="asyncio"):
         run(scenario, debug=True)
     slow = [r.getMessage() for r in caplog.records if "took" in r.getMessage()]
     assert slow == []
+
+
+def test_callbacks_see_every_event_and_one_that_raises_is_logged(
+    caplog: pytest.LogCaptureFixture, clean_process: None
+) -> None:
+    seen: list[int] = []
+
+    def on_event(event: Any) -> None:
+        seen.extend(sequence_numbers(event))
+        if len(seen) == 1:
+            raise ValueError("a bug in the caller's callback")
+
+    async def scenario() -> None:
+        with ctrader_sim(spot_rate=5_000) as sim:
+            async with CTraderClient(
+                sim.websocket_url, **ctrader_credentials(sim), on_event=on_event
+            ) as client:
+                await client.authorize_account(sim.accounts[0])
+                await client.subscribe_spots(sim.accounts[0], 1)
+                while len(seen) < 500:
+                    await asyncio.sleep(0.01)
+                with pytest.raises(LocalProtocolError):
+                    client.events()
+
+    run(scenario)
+    assert "a bug in the caller's callback" in caplog.text
+    assert_no_gap(seen)

@@ -486,3 +486,11 @@ def test_spot_events_carry_typed_views() -> None:
         event = next(e for e in client.events(timeout=5) if type(e) is SpotEvent)
     assert event.symbol_id == 1
     assert event.bid is not None
+
+
+def test_a_client_never_connected_holds_nothing_and_closes_quietly(clean_process: None) -> None:
+    client = TradovateClient("ws://127.0.0.1:1", token="t")
+    assert repr(client) == "<TradovateClient ws://127.0.0.1:1/v1/websocket idle>"
+    client.close()
+    assert list(client.events(timeout=1)) == []
+    assert client.state.value == "closed"
