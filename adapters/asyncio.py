@@ -19,14 +19,14 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from functools import partial
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._buffer import EventBuffer
+from ._client import ClientBase
 from ._ctrader import CTraderCall, CTraderCalls, CTraderEngine
-from ._engine import ClientEngine, ClientOptions, Phase
+from ._engine import ClientEngine, Phase
 from ._tradovate import TradovateCall, TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
@@ -66,19 +66,10 @@ class _Protocol(asyncio.Protocol):
             self.lost.set_result(None)
 
 
-class _AsyncClient(Generic[EngineT]):
+class _AsyncClient(ClientBase[EngineT]):
     """The protocol, timers, queue and reconnect task; the broker is in the engine."""
 
-    _engine: EngineT
-
-    def _start(self, engine: EngineT, options: ClientOptions) -> None:
-        if options.connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
-        self._engine = engine
-        self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
-        self._connect_timeout = options.connect_timeout
-        self._on_event = options.on_event
-        self._buffer = EventBuffer(options.max_queued_events)
+    def _setup(self) -> None:
         self._has_events: asyncio.Event | None = None
         self._protocol: _Protocol | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -88,21 +79,8 @@ class _AsyncClient(Generic[EngineT]):
         self._runner: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._paused = False
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"
 
     # -- life ------------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> Phase:
-        """IDLE, CONNECTING, READY, DOWN (reconnecting), CLOSING or CLOSED."""
-        return self._engine.phase
-
-    @property
-    def ready(self) -> bool:
-        return self._engine.ready
 
     async def connect(self) -> Self:
         """Connect and authorize; returns once ready. Raises ``ConnectError`` (or its
@@ -246,13 +224,7 @@ class _AsyncClient(Generic[EngineT]):
     def _deliver(self, events: list[Any]) -> None:
         if not events:
             return
-        callback = self._on_event
-        if callback is not None:
-            for event in events:
-                try:
-                    callback(event)
-                except Exception:
-                    log.exception("the on_event callback raised on %s", type(event).__name__)
+        if self._call_back(events):
             return
         self._buffer.push(events)
         if self._has_events is not None:

@@ -102,40 +102,33 @@ class RateLimited(RequestError):
         self.captcha = captcha
 
 
-class RequestTimeout(RequestError):
+class _OutcomeInDoubt(RequestError):
+    """A request that ended without an answer: whether it took effect depends on whether it
+    had been sent, which ``outcome_unknown`` says."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: str,
+        request_id: int | str | None,
+        outcome_unknown: bool,
+        event: Any = None,
+    ) -> None:
+        super().__init__(message, request=request, request_id=request_id, event=event)
+        self.outcome_unknown = outcome_unknown
+
+
+class RequestTimeout(_OutcomeInDoubt):
     """No outcome came within the request's timeout.
 
     ``outcome_unknown`` is True when the request had been sent: the broker may still act on it.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        request: str,
-        request_id: int | str | None,
-        outcome_unknown: bool,
-        event: Any = None,
-    ) -> None:
-        super().__init__(message, request=request, request_id=request_id, event=event)
-        self.outcome_unknown = outcome_unknown
 
-
-class ConnectionLost(RequestError):
+class ConnectionLost(_OutcomeInDoubt):
     """The connection ended (or was not up) before the request's outcome arrived.
 
     ``outcome_unknown`` is True when the request had been sent: an order in that state may have
     been placed. The client never re-sends it; look the order up after the reconnect.
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        request: str,
-        request_id: int | str | None,
-        outcome_unknown: bool,
-        event: Any = None,
-    ) -> None:
-        super().__init__(message, request=request, request_id=request_id, event=event)
-        self.outcome_unknown = outcome_unknown

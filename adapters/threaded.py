@@ -23,14 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._buffer import EventBuffer
+from ._client import ClientBase
 from ._ctrader import CTraderCall, CTraderCalls, CTraderEngine
-from ._engine import ClientEngine, ClientOptions, Phase
+from ._engine import ClientEngine, Phase
 from ._tradovate import TradovateCall, TradovateCalls, TradovateEngine
 from .endpoint import Endpoint
 from .errors import ConnectError, RequestError
@@ -106,40 +106,18 @@ class _Link:
         return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
 
 
-class _ThreadedClient(Generic[EngineT]):
+class _ThreadedClient(ClientBase[EngineT]):
     """The reader thread, the queue and the blocking calls; the broker is in the engine."""
 
-    _engine: EngineT
-
-    def _start(self, engine: EngineT, options: ClientOptions) -> None:
-        if options.connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
-        self._engine = engine
-        self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
-        self._connect_timeout = options.connect_timeout
-        self._on_event = options.on_event
-        self._buffer = EventBuffer(options.max_queued_events)
+    def _setup(self) -> None:
         self._queue = threading.Condition()
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._close_requested = False
-        self._paused = False
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"
 
     # -- life ------------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> Phase:
-        """IDLE, CONNECTING, READY, DOWN (reconnecting), CLOSING or CLOSED."""
-        return self._engine.phase
-
-    @property
-    def ready(self) -> bool:
-        return self._engine.ready
 
     def connect(self) -> Self:
         """Connect and authorize; returns once ready. Raises ``ConnectError`` (or its
@@ -255,13 +233,7 @@ class _ThreadedClient(Generic[EngineT]):
     def _deliver(self, events: list[Any]) -> None:
         if not events:
             return
-        callback = self._on_event
-        if callback is not None:
-            for event in events:
-                try:
-                    callback(event)
-                except Exception:
-                    log.exception("the on_event callback raised on %s", type(event).__name__)
+        if self._call_back(events):
             return
         with self._queue:
             self._buffer.push(events)
