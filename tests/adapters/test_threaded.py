@@ -91,6 +91,11 @@ def test_tradovate_requests_helpers_and_errors(clean_process: None) -> None:
             )
         assert refused.value.code == "UnknownReason"
         assert [s.kind for s in client.registry.live] == ["dom", "chart", "sync"]
+        client.subscribe_quote("NQZ6")
+        client.unsubscribe_quote("NQZ6")
+        client.unsubscribe_dom("ESZ6")
+        client.cancel_chart(chart["realtimeId"])
+        assert [s.kind for s in client.registry.live] == ["sync"]
     assert client.state.value == "closed"
 
 
@@ -494,3 +499,15 @@ def test_a_client_never_connected_holds_nothing_and_closes_quietly(clean_process
     client.close()
     assert list(client.events(timeout=1)) == []
     assert client.state.value == "closed"
+
+
+def test_unsubscribing_spots_stops_the_stream_and_leaves_the_registry() -> None:
+    with ctrader_sim() as sim, CTraderClient(sim.tcp_url, **ctrader_credentials(sim)) as client:
+        account = sim.accounts[0]
+        client.authorize_account(account)
+        client.subscribe_spots(account, [1, 2])
+        client.unsubscribe_spots(account, 2)
+        assert client.registry.spots(account) == [1]
+        client.request_async(PayloadType.PROTO_OA_VERSION_REQ).result(timeout=5)
+        spots = [e for e in collect(client, streamed(400)) if type(e) is SpotEvent]
+    assert {e.symbol_id for e in spots[-200:]} == {1}, "symbol 2 still streams"
