@@ -85,7 +85,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _wall_clock() -> str:
-    return _iso(dt.datetime.now(dt.timezone.utc))
+    return _iso(dt.datetime.now(dt.UTC))
 
 
 def _public(contract: Mapping[str, Any]) -> dict[str, Any]:
@@ -495,7 +495,7 @@ class _TradovateSession(SimulatedSession):
     async def _stream_chart(
         self, contract_id: int, historical_id: int, realtime_id: int, count: int
     ) -> None:
-        now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
         price = self.sim.market.price(contract_id)
         bars = []
         for i in range(count, 0, -1):
