@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..jsonlib import JSONDecodeError, dumps, loads
+from ..redaction import SECRET_FIELDS, redact
 
 __all__ = [
     "SECRET_FIELDS",
@@ -24,9 +25,6 @@ __all__ = [
     "redact",
 ]
 
-# Payload fields that hold credentials: never shown in a repr, a log line or CLI output.
-SECRET_FIELDS = frozenset({"clientSecret", "accessToken", "refreshToken", "password"})
-
 
 class EnvelopeError(Exception):
     """A message that is not a cTrader envelope; ``close_code`` is the WebSocket code to send."""
@@ -35,15 +33,6 @@ class EnvelopeError(Exception):
         super().__init__(message)
         self.message = message
         self.close_code = close_code
-
-
-def redact(payload: Any) -> Any:
-    """A copy of ``payload`` with credential fields replaced, for reprs and logs."""
-    if isinstance(payload, Mapping):
-        return {k: "<redacted>" if k in SECRET_FIELDS else redact(v) for k, v in payload.items()}
-    if isinstance(payload, list):
-        return [redact(v) for v in payload]
-    return payload
 
 
 class Envelope(NamedTuple):
