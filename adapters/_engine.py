@@ -181,6 +181,7 @@ class ClientEngine(Generic[ConnT, CallT]):
     def authorized(self, resubscribed: int) -> None:
         """Authorization (and resubscription) is done: the link is READY."""
         self.phase = Phase.READY
+        log.info("ready on %s (%d subscriptions restored)", self.endpoint.display(), resubscribed)
         if self._connected is not None:
             connected, self._connected = self._connected, None
             if not connected.done():
@@ -226,6 +227,7 @@ class ClientEngine(Generic[ConnT, CallT]):
             raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
         self.conn = self.make_connection()
         self.phase = Phase.CONNECTING
+        log.debug("connected to %s; opening the session", self.endpoint.display())
         self._waiting.clear()
         self._orders.clear()
         self._refusal = None
@@ -330,6 +332,7 @@ class ClientEngine(Generic[ConnT, CallT]):
                 outcome_unknown=False,
             )
         request_id = self.send(call, now)
+        log.debug("request %r sent as %r", call, request_id)
         self._waiting[request_id] = _Waiter(partial(self._settle, future, call), future, call)
         if call.is_order:
             self._orders[request_id] = UnknownOrder(request_id, call.name, call.sent_body)
