@@ -1,13 +1,23 @@
-"""The ``brokerwire`` command."""
+"""The ``brokerwire`` command: ``stream``, ``decode`` and ``simulate``.
+
+Every failure the user can do something about ends in one line on stderr and exit code 1
+(2 for a command line that does not parse); a traceback means a bug in brokerwire.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from . import decode, simulate, stream
+from ._common import CommandError, OutputClosed
+
 __all__ = ["build_parser", "main"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _version() -> str:
@@ -17,23 +27,62 @@ def _version() -> str:
         return "unknown"
 
 
+def _log_level_options() -> argparse.ArgumentParser:
+    """``--log-level``, accepted before or after the subcommand."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=argparse.SUPPRESS,
+        help="log to stderr from this level up (default: warning); secrets are never logged",
+    )
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = _log_level_options()
     parser = argparse.ArgumentParser(
         prog="brokerwire",
         description=(
             "Speak the Tradovate WebSocket API and the cTrader Open API (JSON) "
             "from the command line."
         ),
+        epilog="Run 'brokerwire COMMAND --help' for the options of each command.",
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (stream, decode, simulate):
+        module.add_parser(commands, [common])
     return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    _configure_logging(getattr(args, "log_level", "warning"))
+    command_parser: argparse.ArgumentParser = args.command_parser
+    try:
+        result: int = args.run(args, command_parser)
+    except CommandError as exc:
+        print(f"{command_parser.prog}: {exc}", file=sys.stderr)
+        return 1
+    except OutputClosed:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    return result
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from brokerwire.adapters.cli import main
+from tests.adapters.cli.helpers import run_cli
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,3 +39,32 @@ def test_console_script_is_installed() -> None:
         [str(script), "--version"], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.startswith("brokerwire ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stream"],
+        ["stream", "tradovate"],
+        ["stream", "ctrader"],
+        ["decode"],
+        ["simulate"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: brokerwire {' '.join(command)}")
+    assert "--log-level" in result.stdout
+
+
+def test_log_level_before_or_after_the_command() -> None:
+    for args in (
+        ["--log-level", "info", "stream", "ctrader", "--count", "1"],
+        ["stream", "ctrader", "--count", "1", "--log-level", "info"],
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert "INFO brokerwire.client: ready on ws://127.0.0.1:" in result.stderr
+    quiet = run_cli("stream", "ctrader", "--count", "1")
+    assert quiet.stderr == ""

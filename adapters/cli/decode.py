@@ -1,0 +1,131 @@
+"""``brokerwire decode``: captured server-to-client bytes in, one event per line out.
+
+The capture starts after the WebSocket handshake (a ``HTTP/1.1 101`` response head at the start
+is skipped) or, for cTrader over TCP, at the first byte of the stream. It is fed to the same
+client connection a live link uses, so what comes out is exactly what a program would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
+
+from brokerwire.core.ctrader import CTraderConnection
+from brokerwire.core.tradovate import TradovateConnection
+from brokerwire.core.transport import Closed
+
+from ._common import CommandError, Output
+from .render import json_line, pretty_line
+
+__all__ = ["DecodeError", "add_parser", "decode_capture", "run"]
+
+CHUNK_SIZE = 64 * 1024
+
+
+class DecodeError(Exception):
+    """The capture held bytes that are not the protocol, or ended inside a message."""
+
+
+def _connection(broker: str, transport: str) -> Any:
+    if broker == "tradovate":
+        return TradovateConnection(already_open=True, watchdog_timeout=None, request_timeout=None)
+    if transport == "ws":
+        return CTraderConnection.websocket(already_open=True, watchdog_timeout=None)
+    return CTraderConnection.tcp(watchdog_timeout=None)
+
+
+def decode_capture(broker: str, transport: str, chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Every event in a capture, in order, as soon as its bytes have been read.
+
+    Raises ``DecodeError`` after the last good event when the bytes break the protocol or stop
+    in the middle of a message. A close in the capture is an event like any other; the end of
+    a capture that stops between messages is not.
+    """
+    conn = _connection(broker, transport)
+    for chunk in chunks:
+        events = conn.receive_data(chunk, 0.0)
+        conn.data_to_send()  # pongs and heartbeats a live link would send: not ours to send
+        yield from _until_closed(events)
+        if events and isinstance(events[-1], Closed):
+            return
+    for event in conn.receive_data(b"", 0.0):
+        if isinstance(event, Closed):
+            if event.error is not None:
+                raise DecodeError(str(event.error))
+            return
+        yield event
+
+
+def _until_closed(events: list[Any]) -> Iterator[Any]:
+    for event in events:
+        if isinstance(event, Closed) and event.error is not None:
+            raise DecodeError(str(event.error))
+        yield event
+
+
+def _chunks(source: BinaryIO) -> Iterator[bytes]:
+    while chunk := source.read(CHUNK_SIZE):
+        yield chunk
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "decode",
+        parents=parents,
+        help="decode captured server-to-client bytes into events",
+        description=(
+            "Decode bytes a server sent (captured after the WebSocket handshake; an HTTP "
+            "response head at the start is skipped) into JSON lines, one event per line: "
+            '{"type": "<EventClass>", ...fields}. On bad bytes, every event before them is '
+            "printed, then one error line on stderr, and the exit code is 1."
+        ),
+    )
+    parser.add_argument("broker", choices=("tradovate", "ctrader"))
+    parser.add_argument("file", metavar="FILE", help="the capture, or - for standard input")
+    parser.add_argument(
+        "--transport",
+        choices=("ws", "tcp"),
+        default="ws",
+        help="how the bytes were carried: WebSocket frames (default) or cTrader's TCP framing",
+    )
+    parser.add_argument(
+        "--pretty", action="store_true", help="one human-readable line per event instead of JSON"
+    )
+    parser.set_defaults(run=run, command_parser=parser)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.broker == "tradovate" and args.transport != "ws":
+        parser.error("Tradovate speaks only WebSocket: --transport tcp is for cTrader")
+    render: Callable[[Any], str] = pretty_line if args.pretty else json_line
+    output = Output()
+    if args.file == "-":
+        return _decode(args, sys.stdin.buffer, render, output, "standard input")
+    try:
+        source = open(args.file, "rb")  # noqa: SIM115 - closed below, after decoding
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    with source:
+        return _decode(args, source, render, output, args.file)
+
+
+def _decode(
+    args: argparse.Namespace,
+    source: BinaryIO,
+    render: Callable[[Any], str],
+    output: Output,
+    name: str,
+) -> int:
+    decoded = 0
+    try:
+        for event in decode_capture(args.broker, args.transport, _chunks(source)):
+            output.line(render(event))
+            decoded += 1
+    except DecodeError as exc:
+        events = "1 event" if decoded == 1 else f"{decoded} events"
+        raise CommandError(f"{name}: {exc} (after {events})") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
+    return 0

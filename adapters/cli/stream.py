@@ -1,0 +1,345 @@
+"""``brokerwire stream``: live events as JSON lines, from the embedded simulator or a broker.
+
+With no ``--url`` a simulator starts on loopback, so the command works offline with no
+account. With ``--url`` it connects to the real service with credentials taken from the
+options or, better (options show in the process list), from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import signal
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from types import FrameType
+from typing import Any, TypeVar
+
+from brokerwire.core.tcp import Framing
+
+from ..errors import ConnectError, RequestError
+from ..events import ReconnectFailed
+from ..simulators import CTraderSimulator, TradovateSimulator
+from ..threaded import CTraderClient, TradovateClient
+from ._common import CommandError, Output, positive_float, positive_int
+from .render import json_line, pretty_line
+
+__all__ = ["add_parser", "run_ctrader", "run_tradovate"]
+
+TRADOVATE_DEFAULT_SYMBOL = "ESZ6"
+CTRADER_DEFAULT_SYMBOL = "EURUSD"
+
+T = TypeVar("T")
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    stream: argparse.ArgumentParser = commands.add_parser(
+        "stream",
+        parents=parents,
+        help="print live events as JSON lines",
+        description=(
+            "Print live events, one JSON object per line, until interrupted (Ctrl-C) or until "
+            "--count events or --duration seconds. With no --url, a simulator is started on "
+            "this machine and streamed from."
+        ),
+    )
+    brokers = stream.add_subparsers(dest="broker", metavar="BROKER", required=True)
+    common = [*parents, _common_options()]
+
+    tradovate = brokers.add_parser(
+        "tradovate",
+        parents=common,
+        help="quotes from Tradovate's market-data WebSocket",
+        description=(
+            "Stream quotes from Tradovate. The real market-data service is "
+            "wss://md.tradovateapi.com/v1/websocket; it takes the mdAccessToken of an "
+            "accessTokenRequest, in TRADOVATE_TOKEN."
+        ),
+    )
+    tradovate.add_argument(
+        "--token",
+        default=os.environ.get("TRADOVATE_TOKEN"),
+        help="access token (default: $TRADOVATE_TOKEN; prefer the variable)",
+    )
+    tradovate.set_defaults(run=run_tradovate, command_parser=tradovate)
+
+    ctrader = brokers.add_parser(
+        "ctrader",
+        parents=common,
+        help="spot prices from the cTrader Open API (JSON)",
+        description=(
+            "Stream spot prices from cTrader. The real services are "
+            "wss://live.ctraderapi.com:5036 and wss://demo.ctraderapi.com:5036 (WebSocket), or "
+            "tls://live.ctraderapi.com:5036 and tls://demo.ctraderapi.com:5036 (TCP). "
+            "Symbols may be named (EURUSD) or given by id (1)."
+        ),
+    )
+    for option, variable, what in (
+        ("--client-id", "CTRADER_CLIENT_ID", "the application's client id"),
+        ("--client-secret", "CTRADER_CLIENT_SECRET", "the application's client secret"),
+        ("--access-token", "CTRADER_ACCESS_TOKEN", "the account owner's access token"),
+    ):
+        ctrader.add_argument(
+            option,
+            default=os.environ.get(variable),
+            help=f"{what} (default: ${variable}; prefer the variable)",
+        )
+    ctrader.add_argument(
+        "--account",
+        type=positive_int,
+        default=os.environ.get("CTRADER_ACCOUNT_ID"),  # a string default goes through type
+        help=(
+            "ctidTraderAccountId to stream for (default: $CTRADER_ACCOUNT_ID, or the token's "
+            "only account)"
+        ),
+    )
+    ctrader.add_argument(
+        "--transport",
+        choices=("ws", "tcp"),
+        default="ws",
+        help="the simulator's endpoint to use (with --url, its scheme decides)",
+    )
+    ctrader.add_argument(
+        "--framing",
+        choices=[f.value for f in Framing],
+        default=Framing.LENGTH_PREFIX.value,
+        help="message framing over tls:// and tcp:// (default: length-prefix)",
+    )
+    ctrader.set_defaults(run=run_ctrader, command_parser=ctrader)
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", help="the broker's URL (default: start a simulator)")
+    common.add_argument(
+        "--symbol",
+        action="append",
+        help="a symbol to stream; repeat for more (default with the simulator: "
+        f"{TRADOVATE_DEFAULT_SYMBOL} / {CTRADER_DEFAULT_SYMBOL})",
+    )
+    common.add_argument("--count", type=positive_int, help="stop after this many events")
+    common.add_argument("--duration", type=positive_float, help="stop after this many seconds")
+    common.add_argument(
+        "--pretty", action="store_true", help="one human-readable line per event instead of JSON"
+    )
+    common.add_argument(
+        "--rate",
+        type=positive_float,
+        help="the simulator's quotes or spots per second per symbol (default: 10)",
+    )
+    common.add_argument(
+        "--ca-file", help="trust the certificates in this PEM file instead of the system's"
+    )
+    common.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        default=10.0,
+        help="seconds to connect and authorize (default: 10)",
+    )
+    return common
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+def run_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    with _stopping_on_signals(), contextlib.ExitStack() as stack:
+        if args.url is None:
+            _check_simulator_options(args, parser)
+            sim = stack.enter_context(TradovateSimulator(quote_rate=args.rate or 10.0))
+            url, token = sim.url, sim.token
+            symbols = args.symbol or [TRADOVATE_DEFAULT_SYMBOL]
+        else:
+            _check_service_options(args, parser, {"--token / TRADOVATE_TOKEN": args.token})
+            url, token, symbols = args.url, args.token, args.symbol
+        client = _make(
+            parser,
+            lambda: TradovateClient(
+                url,
+                token=token,
+                ssl_context=_ssl_context(args),
+                connect_timeout=args.connect_timeout,
+            ),
+        )
+        _connect(stack, client)
+        for symbol in symbols:
+            _ask(f"cannot subscribe to {symbol}", partial(client.subscribe_quote, symbol))
+        return _print_events(client.events, args)
+    return 0  # interrupted
+
+
+def run_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    with _stopping_on_signals(), contextlib.ExitStack() as stack:
+        if args.url is None:
+            _check_simulator_options(args, parser)
+            sim = stack.enter_context(CTraderSimulator(spot_rate=args.rate or 10.0))
+            url = sim.websocket_url if args.transport == "ws" else sim.tcp_url
+            credentials = (sim.client_id, sim.client_secret, sim.access_token)
+            account: int | None = sim.accounts[0]
+            symbols = args.symbol or [CTRADER_DEFAULT_SYMBOL]
+        else:
+            _check_service_options(
+                args,
+                parser,
+                {
+                    "--client-id / CTRADER_CLIENT_ID": args.client_id,
+                    "--client-secret / CTRADER_CLIENT_SECRET": args.client_secret,
+                    "--access-token / CTRADER_ACCESS_TOKEN": args.access_token,
+                },
+            )
+            if args.transport != "ws":
+                parser.error("--transport picks the simulator's endpoint; with --url use tls://")
+            url, account, symbols = args.url, args.account, args.symbol
+            credentials = (args.client_id, args.client_secret, args.access_token)
+        client_id, client_secret, access_token = credentials
+        client = _make(
+            parser,
+            lambda: CTraderClient(
+                url,
+                client_id=client_id,
+                client_secret=client_secret,
+                access_token=access_token,
+                framing=Framing(args.framing),
+                ssl_context=_ssl_context(args),
+                connect_timeout=args.connect_timeout,
+            ),
+        )
+        _connect(stack, client)
+        if account is None:
+            account = _only_account(client)
+        _ask(f"account {account} was refused", lambda: client.authorize_account(account))
+        symbol_ids = _symbol_ids(client, account, symbols)
+        _ask("cannot subscribe", lambda: client.subscribe_spots(account, symbol_ids))
+        return _print_events(client.events, args)
+    return 0  # interrupted
+
+
+# -- pieces --------------------------------------------------------------------------------------
+
+
+def _check_simulator_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if args.ca_file is not None:
+        parser.error("--ca-file is for --url: the simulator speaks plain ws://")
+
+
+def _check_service_options(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, credentials: dict[str, str | None]
+) -> None:
+    missing = [name for name, value in credentials.items() if not value]
+    if missing:
+        parser.error(f"--url needs credentials; missing {', '.join(missing)}")
+    if args.rate is not None:
+        parser.error("--rate sets the simulator's rate: it cannot be used with --url")
+    if not args.symbol:
+        parser.error("name at least one --symbol to stream")
+
+
+def _make(parser: argparse.ArgumentParser, make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except ValueError as exc:  # a URL that does not parse, a scheme the client cannot speak
+        parser.error(str(exc))
+
+
+def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if args.ca_file is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=args.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise CommandError(f"cannot load certificates from {args.ca_file}: {exc}") from None
+
+
+def _connect(stack: contextlib.ExitStack, client: Any) -> None:
+    try:
+        stack.enter_context(client)
+    except ConnectError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _ask(failure: str, call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except RequestError as exc:
+        raise CommandError(f"{failure}: {exc}") from None
+
+
+def _only_account(client: CTraderClient) -> int:
+    answer = _ask("cannot list the token's accounts", client.get_accounts)
+    accounts = [a.get("ctidTraderAccountId") for a in answer.get("ctidTraderAccount", [])]
+    if len(accounts) == 1 and isinstance(accounts[0], int):
+        return accounts[0]
+    if not accounts:
+        raise CommandError("the access token gives access to no trading account")
+    choices = ", ".join(str(a) for a in accounts)
+    raise CommandError(
+        f"the access token gives access to several accounts ({choices}): "
+        "choose one with --account or CTRADER_ACCOUNT_ID"
+    )
+
+
+def _symbol_ids(client: CTraderClient, account: int, symbols: list[str]) -> list[int]:
+    if all(symbol.isdigit() for symbol in symbols):
+        return [int(symbol) for symbol in symbols]
+    answer = _ask("cannot list the symbols", lambda: client.get_symbols(account))
+    by_name = {
+        str(s.get("symbolName", "")).upper(): s.get("symbolId") for s in answer.get("symbol", [])
+    }
+    ids = []
+    for symbol in symbols:
+        symbol_id = int(symbol) if symbol.isdigit() else by_name.get(symbol.upper())
+        if not isinstance(symbol_id, int):
+            raise CommandError(f"account {account} has no symbol named {symbol!r}")
+        ids.append(symbol_id)
+    return ids
+
+
+def _print_events(events: Callable[[float | None], Iterator[Any]], args: argparse.Namespace) -> int:
+    """Print events until --count or --duration; an error if the client gives up first."""
+    render = _pretty_with_time if args.pretty else json_line
+    output = Output()
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    printed = 0
+    last = None
+    while True:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            return 0
+        try:
+            for event in events(wait):
+                output.line(render(event))
+                printed += 1
+                last = event
+                if printed == args.count:
+                    return 0
+                if deadline is not None and time.monotonic() >= deadline:
+                    return 0
+        except TimeoutError:
+            continue
+        if isinstance(last, ReconnectFailed):
+            raise CommandError(f"the connection is lost for good: {last.reason}")
+        raise CommandError("the client closed")
+
+
+def _pretty_with_time(event: Any) -> str:
+    return f"{dt.datetime.now().strftime('%H:%M:%S.%f')[:-3]} {pretty_line(event)}"
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the stream normally: the client closes and the exit code is 0."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
