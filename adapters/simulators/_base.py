@@ -111,3 +111,12 @@ class SimulatorBase(Generic[SessionT]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop_background()
+
+    # -- running inside the caller's asyncio loop ------------------------------------------------
+
+    async def __aenter__(self: SimulatorT) -> SimulatorT:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

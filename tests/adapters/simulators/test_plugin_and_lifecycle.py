@@ -72,3 +72,19 @@ def test_running_inside_the_callers_event_loop_leaves_no_task_or_port_behind() -
         socket.create_connection(("127.0.0.1", port), timeout=1.0),
     ):
         pass
+
+
+def test_async_with_starts_and_stops_in_the_callers_loop() -> None:
+    async def scenario() -> int:
+        async with TradovateSimulator() as sim:
+            _, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+            writer.close()
+            await writer.wait_closed()
+            return sim.port
+
+    port = asyncio.run(scenario())
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", port), timeout=1.0),
+    ):
+        pass
