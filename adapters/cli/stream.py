@@ -147,7 +147,34 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def run_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    with _stopping_on_signals(), contextlib.ExitStack() as stack:
+    return _until_interrupted(_stream_tradovate, args, parser)
+
+
+def run_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    return _until_interrupted(_stream_ctrader, args, parser)
+
+
+def _until_interrupted(
+    stream: Callable[[argparse.Namespace, argparse.ArgumentParser], int],
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+) -> int:
+    """Ctrl-C and SIGTERM end a stream normally: the client closes and the exit code is 0."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        return stream(args, parser)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
             sim = stack.enter_context(TradovateSimulator(quote_rate=args.rate or 10.0))
@@ -169,11 +196,10 @@ def run_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         for symbol in symbols:
             _ask(f"cannot subscribe to {symbol}", partial(client.subscribe_quote, symbol))
         return _print_events(client.events, args)
-    return 0  # interrupted
 
 
-def run_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    with _stopping_on_signals(), contextlib.ExitStack() as stack:
+def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
             sim = stack.enter_context(CTraderSimulator(spot_rate=args.rate or 10.0))
@@ -215,7 +241,6 @@ def run_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         symbol_ids = _symbol_ids(client, account, symbols)
         _ask("cannot subscribe", lambda: client.subscribe_spots(account, symbol_ids))
         return _print_events(client.events, args)
-    return 0  # interrupted
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -327,19 +352,3 @@ def _print_events(events: Callable[[float | None], Iterator[Any]], args: argpars
 
 def _pretty_with_time(event: Any) -> str:
     return f"{dt.datetime.now().strftime('%H:%M:%S.%f')[:-3]} {pretty_line(event)}"
-
-
-@contextlib.contextmanager
-def _stopping_on_signals() -> Iterator[None]:
-    """Ctrl-C and SIGTERM end the stream normally: the client closes and the exit code is 0."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
