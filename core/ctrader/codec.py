@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..jsonlib import JSONDecodeError, dumps, loads
+from ..jsonlib import JSONDecodeError, dumps, loads, loads_utf8
 from ..redaction import SECRET_FIELDS, redact
 
 __all__ = [
@@ -22,6 +22,9 @@ __all__ = [
     "as_int",
     "decode_envelope",
     "encode_envelope",
+    "envelope_from",
+    "invalid_json",
+    "parse_message",
     "redact",
 ]
 
@@ -68,10 +71,24 @@ def _preview(data: str | bytes) -> str:
 
 def decode_envelope(data: str | bytes) -> Envelope:
     """One message's envelope; raises ``EnvelopeError`` for anything that is not one."""
+    return envelope_from(parse_message(data), data)
+
+
+def parse_message(data: str | bytes) -> Any:
+    """The JSON of one message (bytes as a transport delivers them, UTF-8 checked here)."""
     try:
-        message = loads(data)
+        return loads(data) if type(data) is str else loads_utf8(data)  # type: ignore[arg-type]
     except (JSONDecodeError, RecursionError) as exc:
-        raise EnvelopeError(f"invalid JSON ({exc}): {_preview(data)}", 1007) from None
+        raise invalid_json(exc, data) from None
+
+
+def invalid_json(error: Exception, data: str | bytes) -> EnvelopeError:
+    """The error for a message that is not JSON (or not UTF-8): close code 1007."""
+    return EnvelopeError(f"invalid JSON ({error}): {_preview(data)}", 1007)
+
+
+def envelope_from(message: Any, data: str | bytes) -> Envelope:
+    """The envelope of a parsed message; ``data`` is what it was parsed from, for errors."""
     if type(message) is not dict:
         raise EnvelopeError(
             f"a message must be a JSON object, not {type(message).__name__}: {_preview(data)}"

@@ -18,10 +18,19 @@ from typing import Any, NamedTuple
 
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
+from ..jsonlib import JSONDecodeError, loads, loads_utf8
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import ConnectionAccepted, ConnectionRejected, Role, WebSocketConnection
-from .codec import Envelope, EnvelopeError, as_int, decode_envelope, encode_envelope
+from .codec import (
+    Envelope,
+    EnvelopeError,
+    as_int,
+    decode_envelope,
+    encode_envelope,
+    envelope_from,
+    invalid_json,
+)
 from .events import (
     AccountDisconnected,
     ClientDisconnected,
@@ -67,6 +76,7 @@ _ERROR_TYPES = frozenset(
 )
 _HEARTBEAT = PayloadType.HEARTBEAT_EVENT
 _SPOT = PayloadType.PROTO_OA_SPOT_EVENT
+_SPOT_TYPE = int(_SPOT)
 _APP_AUTH = PayloadType.PROTO_OA_APPLICATION_AUTH_REQ
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 _HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
@@ -229,10 +239,31 @@ class CTraderConnection:
         if data:
             self._last_received = now
         events: list[CTraderEvent] = []
-        for t_event in self._transport.receive_data(data, now):
-            if type(t_event) is TextMessage or type(t_event) is BinaryMessage:
+        append = events.append
+        for t_event in self._transport.receive_messages(data, now):
+            if type(t_event) is bytes or type(t_event) is TextMessage:
+                raw = t_event if type(t_event) is bytes else t_event.data  # type: ignore[union-attr]
                 try:
-                    self._receive_message(t_event.data, events)
+                    try:
+                        message = loads_utf8(raw) if type(raw) is bytes else loads(raw)
+                    except (JSONDecodeError, RecursionError) as exc:
+                        raise invalid_json(exc, raw) from None
+                    # The hot path, inlined: a spot event (sent with no clientMsgId).
+                    if (
+                        type(message) is dict
+                        and message.get("payloadType") == _SPOT_TYPE
+                        and message.get("clientMsgId") is None
+                        and type(payload := message.get("payload")) is dict
+                    ):
+                        append(_new_event(SpotEvent, (payload,)))
+                        continue
+                    self._receive_envelope(envelope_from(message, raw), events)
+                except EnvelopeError as exc:
+                    self._fail(events, exc.close_code, exc.message)
+                    break
+            elif type(t_event) is BinaryMessage:
+                try:
+                    self._receive_envelope(decode_envelope(t_event.data), events)
                 except EnvelopeError as exc:
                     self._fail(events, exc.close_code, exc.message)
                     break
@@ -520,8 +551,7 @@ class CTraderConnection:
         if sent_any and self._now is not None:
             self._last_sent = now
 
-    def _receive_message(self, data: str | bytes, events: list[CTraderEvent]) -> None:
-        envelope = decode_envelope(data)
+    def _receive_envelope(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
         payload_type = envelope.payload_type
         if payload_type == _SPOT and envelope.client_msg_id is None:
             events.append(_new_event(SpotEvent, (envelope.payload,)))

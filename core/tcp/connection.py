@@ -72,6 +72,13 @@ class TcpConnection:
 
     def receive_data(self, data: bytes, now: float) -> list[TcpEvent]:
         """Feed bytes from the peer (``b""`` when it closed); returns the messages they complete."""
+        return [
+            m if type(m) is Closed else _new_event(BinaryMessage, (m,))
+            for m in self.receive_messages(data, now)
+        ]
+
+    def receive_messages(self, data: bytes, now: float) -> list[bytes | Closed]:
+        """``receive_data`` with each message as its bytes rather than a ``BinaryMessage``."""
         if self._state is TransportState.CLOSED:
             return []
         if not data:
@@ -82,16 +89,14 @@ class TcpConnection:
             framer = self._receive_framer = make_framer(framing, self._max_message_size)
             if self._send_framer is None:
                 self._send_framer = make_framer(framing, self._max_message_size)
-        messages: list[bytes] = []
+        messages: list[bytes | Closed] = []
         try:
-            framer.feed(data, messages)
+            framer.feed(data, messages)  # type: ignore[arg-type]
         except RemoteProtocolError as exc:
-            events: list[TcpEvent] = [_new_event(BinaryMessage, (m,)) for m in messages]
-            events.append(self._close_with(Closed(None, exc.message, exc)))
-            return events
-        return [_new_event(BinaryMessage, (m,)) for m in messages]
+            messages.append(self._close_with(Closed(None, exc.message, exc)))
+        return messages
 
-    def _receive_eof(self) -> list[TcpEvent]:
+    def _receive_eof(self) -> list[bytes | Closed]:
         buffered = self._receive_framer.buffered if self._receive_framer is not None else 0
         if buffered:
             message = f"the stream ended inside a message ({buffered} bytes of it had arrived)"

@@ -83,14 +83,18 @@ class LengthPrefixFramer:
 
     def feed(self, data: bytes, out: list[bytes]) -> None:
         buffer = self._buffer
-        buffer += data
-        size = len(buffer)
+        # With nothing left over from the last read, cut messages out of ``data`` itself: a
+        # slice of bytes is one copy, a slice of the bytearray two.
+        source: bytes | bytearray = data if not buffer and type(data) is bytes else buffer
+        if source is buffer:
+            buffer += data
+        size = len(source)
         pos = 0
         limit = self.max_message_size
         append = out.append
         try:
             while size - pos >= 4:
-                (length,) = _unpack_prefix(buffer, pos)
+                (length,) = _unpack_prefix(source, pos)
                 if length > limit:
                     raise RemoteProtocolError(
                         f"a length prefix announces a message of {length} bytes, over the limit of "
@@ -99,11 +103,14 @@ class LengthPrefixFramer:
                 end = pos + 4 + length
                 if end > size:
                     break
-                append(bytes(buffer[pos + 4 : end]))
+                message = source[pos + 4 : end]
+                append(message if source is data else bytes(message))  # type: ignore[arg-type]
                 pos = end
         finally:
-            if pos:
+            if source is buffer:
                 del buffer[:pos]
+            elif pos < size:
+                buffer += memoryview(source)[pos:]
 
     def frame(self, message: bytes) -> bytes:
         if len(message) > _MAX_PREFIXED:

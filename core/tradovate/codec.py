@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from ..errors import LocalProtocolError
-from ..jsonlib import JSONDecodeError, dumps_str, loads
+from ..jsonlib import JSONDecodeError, dumps_str, loads, loads_utf8_from
 
 __all__ = [
     "CLIENT_HEARTBEAT",
@@ -25,6 +25,7 @@ __all__ = [
     "FrameError",
     "Query",
     "RequestDocument",
+    "decode_array_frame",
     "decode_close_frame",
     "decode_frame",
     "decode_request",
@@ -55,6 +56,8 @@ class FrameError(Exception):
 
 
 def _preview(value: object, limit: int = 60) -> str:
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -72,14 +75,8 @@ def decode_frame(text: str) -> tuple[str, Any]:
         try:
             messages = loads(text[1:])
         except (JSONDecodeError, RecursionError) as exc:
-            raise FrameError(
-                f"'a' frame holds invalid JSON ({exc}): {_preview(text)}", 1007
-            ) from None
-        if type(messages) is not list:
-            raise FrameError(
-                f"'a' frame must hold a JSON array, not {type(messages).__name__}: {_preview(text)}"
-            )
-        return "a", messages
+            raise _invalid_json(exc, text) from None
+        return "a", _message_list(messages, text)
     if letter == "h" and len(text) == 1:
         return "h", None
     if letter == "o" and len(text) == 1:
@@ -87,6 +84,34 @@ def decode_frame(text: str) -> tuple[str, Any]:
     if letter == "c":
         return "c", decode_close_frame(text)
     raise FrameError(f"unknown frame {_preview(text)!r} (expected o, h, a[...] or c[...])")
+
+
+def decode_array_frame(frame: bytes) -> list[Any]:
+    """The messages of an ``a[...]`` frame, parsed from the frame's UTF-8 bytes.
+
+    Raises ``FrameError`` (close code 1007) when the bytes are not UTF-8 or not JSON.
+    """
+    try:
+        messages = loads_utf8_from(frame, 1)
+    except (JSONDecodeError, RecursionError) as exc:
+        try:
+            frame.decode()
+        except UnicodeDecodeError as bad:
+            raise FrameError(f"text message is not valid UTF-8 ({bad.reason})", 1007) from None
+        raise _invalid_json(exc, frame) from None
+    return _message_list(messages, frame)
+
+
+def _invalid_json(error: Exception, frame: str | bytes) -> FrameError:
+    return FrameError(f"'a' frame holds invalid JSON ({error}): {_preview(frame)}", 1007)
+
+
+def _message_list(messages: Any, frame: str | bytes) -> list[Any]:
+    if type(messages) is not list:
+        raise FrameError(
+            f"'a' frame must hold a JSON array, not {type(messages).__name__}: {_preview(frame)}"
+        )
+    return messages
 
 
 def decode_close_frame(text: str) -> tuple[int | None, str]:

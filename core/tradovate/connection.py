@@ -29,6 +29,7 @@ from .codec import (
     Body,
     FrameError,
     Query,
+    decode_array_frame,
     decode_frame,
     encode_request,
     unwrap_error_text,
@@ -224,8 +225,34 @@ class TradovateConnection:
         if data:
             self._last_received = now
         events: list[TradovateEvent] = []
-        for ws_event in self._ws.receive_data(data, now):
-            if type(ws_event) is TextMessage:
+        append = events.append
+        for ws_event in self._ws.receive_messages(data, now):
+            if type(ws_event) is bytes:
+                try:
+                    if ws_event[:1] != b"a":
+                        self._receive_frame_bytes(ws_event, events)
+                        continue
+                    for message in decode_array_frame(ws_event):
+                        # The hot path, inlined: market data.
+                        if type(message) is dict and message.get("e") == "md":
+                            d = message.get("d")
+                            if type(d) is dict:
+                                append(
+                                    _new_event(
+                                        MarketData,
+                                        (
+                                            d.get("quotes") or [],
+                                            d.get("doms") or [],
+                                            d.get("histograms") or [],
+                                        ),
+                                    )
+                                )
+                                continue
+                        self._receive_message(message, events)
+                except FrameError as exc:
+                    self._fail(events, exc.close_code, exc.message)
+                    break
+            elif type(ws_event) is TextMessage:
                 try:
                     self._receive_frame(ws_event.data, events)
                 except FrameError as exc:
@@ -388,33 +415,18 @@ class TradovateConnection:
         self.registry.request_sent(endpoint.lstrip("/"), query, body)
         return request_id
 
+    def _receive_frame_bytes(self, frame: bytes, events: list[TradovateEvent]) -> None:
+        """A frame other than ``a[...]``, as the WebSocket's bytes."""
+        try:
+            text = frame.decode()
+        except UnicodeDecodeError as exc:
+            raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
+        self._receive_frame(text, events)
+
     def _receive_frame(self, text: str, events: list[TradovateEvent]) -> None:
         letter, payload = decode_frame(text)
         if letter == "a":
-            append = events.append
-            for message in payload:
-                if type(message) is not dict:
-                    raise FrameError(
-                        f"a message in an 'a' frame is not a JSON object: {_preview(message)}"
-                    )
-                kind = message.get("e")
-                if kind is not None:
-                    if type(kind) is not str:
-                        raise FrameError(f"an event kind must be a string: {_preview(message)}")
-                    builder = _EVENT_BUILDERS.get(kind)
-                    data = message.get("d")
-                    append(
-                        builder(message, data)
-                        if builder is not None
-                        else UnknownEvent(kind, data, message)
-                    )
-                elif "i" in message:
-                    self._receive_response(message, events)
-                else:
-                    raise FrameError(
-                        "a message is neither a response (i, s) nor an event (e): "
-                        + _preview(message)
-                    )
+            self._receive_messages(payload, events)
         elif letter == "h":
             events.append(ServerHeartbeat())
         elif letter == "o":
@@ -428,6 +440,30 @@ class TradovateConnection:
             if self._ws.state is TransportState.OPEN:
                 self._ws.close(1000, "", now=self._now)
             self._state = TradovateState.CLOSING
+
+    def _receive_messages(self, messages: list[Any], events: list[TradovateEvent]) -> None:
+        """The messages of one ``a`` frame."""
+        for message in messages:
+            self._receive_message(message, events)
+
+    def _receive_message(self, message: Any, events: list[TradovateEvent]) -> None:
+        if type(message) is not dict:
+            raise FrameError(f"a message in an 'a' frame is not a JSON object: {_preview(message)}")
+        kind = message.get("e")
+        if kind is not None:
+            if type(kind) is not str:
+                raise FrameError(f"an event kind must be a string: {_preview(message)}")
+            builder = _EVENT_BUILDERS.get(kind)
+            data = message.get("d")
+            events.append(
+                builder(message, data) if builder is not None else UnknownEvent(kind, data, message)
+            )
+        elif "i" in message:
+            self._receive_response(message, events)
+        else:
+            raise FrameError(
+                "a message is neither a response (i, s) nor an event (e): " + _preview(message)
+            )
 
     def _receive_response(self, message: dict[str, Any], events: list[TradovateEvent]) -> None:
         request_id = message["i"]

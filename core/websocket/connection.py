@@ -28,6 +28,7 @@ import enum
 import os
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
@@ -55,6 +56,10 @@ __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "Role", "WebSocketConnection"]
 DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
 _MAX_SKIPPED_HEAD = 64 * 1024
 
+# What the receive path collects: events, and for ``receive_messages`` whole text payloads too.
+# (The public methods say which; inside, one list type serves both.)
+_Events = list[Any]
+
 _unpack_u64 = struct.Struct("!Q").unpack_from
 _new_event = tuple.__new__
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
@@ -72,6 +77,16 @@ class _PeerError(Exception):
         super().__init__(message)
         self.close_code = close_code
         self.message = message
+
+
+_FIN_TEXT = 0x80 | OP_TEXT
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode()
+    except UnicodeDecodeError as exc:
+        raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
 
 
 class WebSocketConnection:
@@ -163,13 +178,26 @@ class WebSocketConnection:
 
     def receive_data(self, data: bytes, now: float) -> list[WebSocketEvent]:
         """Feed bytes from the peer (``b""`` when the peer closed); returns what they meant."""
+        return self._receive(data, now, False)
+
+    def receive_messages(self, data: bytes, now: float) -> list[bytes | WebSocketEvent]:
+        """``receive_data`` for a protocol layer that parses text messages itself.
+
+        A text message that arrived in one frame comes as its payload ``bytes``, UTF-8 not yet
+        checked: the layer decodes it (a JSON parser checks the UTF-8 as it goes) and fails the
+        connection with 1007 when it is not text. This spares an event object and a decode per
+        message on the hot path. Everything else, fragmented text included, comes as events.
+        """
+        return self._receive(data, now, True)
+
+    def _receive(self, data: bytes, now: float, raw: bool) -> _Events:
         self._now = now
         if self._state is TransportState.CLOSED:
             return []
         if self._keepalive_unstarted:
             self._keepalive_unstarted = False
             self._open()
-        events: list[WebSocketEvent] = []
+        events: _Events = []
         if self._state is TransportState.CONNECTING:
             data = self._receive_handshake(data, events)
             # ``self.state``, not ``self._state``: the handshake has just changed it.
@@ -178,10 +206,18 @@ class WebSocketConnection:
         elif not data:
             self._receive_eof(events)
             return events
-        self._buffer += data
-        if self._skip_head and not self._skip_http_head(events):
-            return events
-        self._decode_frames(events)
+        buffer = self._buffer
+        if buffer or self._skip_head:
+            buffer += data
+            if self._skip_head and not self._skip_http_head(events):
+                return events
+            del buffer[: self._decode_frames(buffer, events, raw)]
+        else:
+            # Nothing left over from the last call: parse ``data`` where it is, and keep only an
+            # unfinished frame at its end.
+            used = self._decode_frames(data, events, raw)
+            if used < len(data) and self.state is not TransportState.CLOSED:
+                buffer += data[used:]
         return events
 
     def data_to_send(self) -> bytes:
@@ -308,10 +344,11 @@ class WebSocketConnection:
         self._out.append(response)
         self._server_handshake = None
         self._open()
-        events: list[WebSocketEvent] = []
+        events: _Events = []
         if early_bytes:
-            self._buffer += early_bytes
-            self._decode_frames(events)
+            buffer = self._buffer
+            buffer += early_bytes
+            del buffer[: self._decode_frames(buffer, events, False)]
         return events
 
     def reject(
@@ -356,16 +393,16 @@ class WebSocketConnection:
         self._frag_text.clear()
         self._next_ping_at = self._pong_deadline = self._close_deadline = None
 
-    def _finish(self, events: list[WebSocketEvent], closed: Closed) -> None:
+    def _finish(self, events: _Events, closed: Closed) -> None:
         self._shut_down()
         events.append(closed)
 
-    def _fail(self, events: list[WebSocketEvent], close_code: int, message: str) -> None:
+    def _fail(self, events: _Events, close_code: int, message: str) -> None:
         """The peer broke the protocol: answer with ``close_code`` and end the connection."""
         self.fail(close_code, message)
         events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
 
-    def _receive_handshake(self, data: bytes, events: list[WebSocketEvent]) -> bytes:
+    def _receive_handshake(self, data: bytes, events: _Events) -> bytes:
         """Advance the opening handshake; returns the frame bytes that followed it, if any."""
         if self._client_handshake is not None:
             try:
@@ -398,7 +435,7 @@ class WebSocketConnection:
             events.append(request)
         return b""
 
-    def _skip_http_head(self, events: list[WebSocketEvent]) -> bool:
+    def _skip_http_head(self, events: _Events) -> bool:
         """For captured streams: drop an HTTP head at the start. False while undecided."""
         prefix = b"HTTP/" if self._client else b"GET "
         buffer = self._buffer
@@ -418,7 +455,7 @@ class WebSocketConnection:
         self._skip_head = False
         return True
 
-    def _receive_eof(self, events: list[WebSocketEvent]) -> None:
+    def _receive_eof(self, events: _Events) -> None:
         if self._buffer or self._frag_opcode:
             if self._buffer:
                 what = f"inside a frame ({len(self._buffer)} bytes of it had arrived)"
@@ -447,23 +484,49 @@ class WebSocketConnection:
                 ),
             )
 
-    def _receive_close(self, events: list[WebSocketEvent], code: int, reason: str) -> None:
+    def _receive_close(self, events: _Events, code: int, reason: str) -> None:
         if self._state is TransportState.OPEN:
             # Echo the peer's code, as RFC 6455 §5.5.1 asks (an empty close when it gave none).
             self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
         self._finish(events, Closed(code, reason))
 
-    def _decode_frames(self, events: list[WebSocketEvent]) -> None:
-        """Decode every complete frame in the buffer; on bad bytes, fail the connection."""
-        buffer = self._buffer
+    def _decode_frames(self, buffer: bytes | bytearray, events: _Events, raw: bool) -> int:
+        """Decode every complete frame in ``buffer``; returns how many bytes were used.
+
+        On bad bytes, fails the connection (what follows them no longer matters). ``raw``: a
+        whole text message is appended as its payload bytes, not as a ``TextMessage``.
+        """
         size = len(buffer)
         pos = 0
         client = self._client
         append = events.append
+        copy = type(buffer) is not bytes  # slices of a bytearray are bytearrays
+        max_size = self._max_message_size
         try:
             while size - pos >= 2:
                 first = buffer[pos]
                 second = buffer[pos + 1]
+                if first == _FIN_TEXT and client and not self._frag_opcode:
+                    # The hot path: a whole, unmasked text frame from the server (a quote, a
+                    # spot) of up to 64 KiB. Anything the general path below would refuse (a
+                    # length in too many bytes, over the limit) is left to it.
+                    if second < 126:
+                        length, start = second, pos + 2
+                    elif second == 126 and size - pos >= 4:
+                        length, start = (buffer[pos + 2] << 8) | buffer[pos + 3], pos + 4
+                        if length < 126:
+                            length = -1
+                    else:
+                        length = -1
+                    if 0 <= length <= max_size:
+                        end = start + length
+                        if end > size:
+                            break
+                        chunk = buffer[start:end]
+                        payload: bytes = bytes(chunk) if copy else chunk  # type: ignore[assignment]
+                        pos = end
+                        append(payload if raw else _new_event(TextMessage, (_text(payload),)))
+                        continue
                 opcode = first & 0x0F
                 fin = first & 0x80
                 length = second & 0x7F
@@ -512,23 +575,21 @@ class WebSocketConnection:
                     header += 4
                 elif not client:
                     raise _PeerError(1002, "the client sent an unmasked frame")
-                if opcode < OP_CLOSE:
+                if opcode < OP_CLOSE and (
+                    opcode == OP_CONTINUATION or self._frag_opcode or length > max_size
+                ):
                     self._check_data_frame(opcode, length)
                 start = pos + header
                 end = start + length
                 if end > size:
                     break
-                payload = bytes(buffer[start:end])
+                chunk = buffer[start:end]
+                payload = bytes(chunk) if copy else chunk  # type: ignore[assignment]
                 if masked:
                     payload = apply_mask(payload, bytes(buffer[start - 4 : start]))
                 pos = end
                 if opcode == OP_TEXT and fin:
-                    try:
-                        append(_new_event(TextMessage, (payload.decode(),)))
-                    except UnicodeDecodeError as exc:
-                        raise _PeerError(
-                            1007, f"text message is not valid UTF-8 ({exc.reason})"
-                        ) from None
+                    append(payload if raw else _new_event(TextMessage, (_text(payload),)))
                 elif opcode == OP_BINARY and fin:
                     append(_new_event(BinaryMessage, (payload,)))
                 elif opcode < OP_CLOSE:
@@ -547,12 +608,10 @@ class WebSocketConnection:
                     except InvalidClosePayload as exc:
                         raise _PeerError(exc.close_code, str(exc)) from None
                     self._receive_close(events, code, reason)
-                    return
+                    return pos
         except _PeerError as exc:
             self._fail(events, exc.close_code, exc.message)
-            return
-        if pos:
-            del buffer[:pos]
+        return pos
 
     def _check_data_frame(self, opcode: int, length: int) -> None:
         """Check fragment order and the size limit from the header, before buffering the payload."""

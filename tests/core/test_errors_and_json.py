@@ -49,6 +49,43 @@ def test_invalid_json_raises_one_exception_type(bad: bytes) -> None:
     assert issubclass(jsonlib.JSONDecodeError, ValueError)
 
 
+DOCUMENTS = [
+    '{"price":18405.25,"name":"ESZ6","ids":[1,2],"\u00e9":null}',
+    "[1, 2.5e3, -0, true, false, null]",
+    ' \t{"padded": "on both sides"}\n ',
+    '"a string"',
+    "[]",
+    '{"nested":{"deeper":[{"x":"\u00e9\u4e2d"}]}}',
+]
+
+
+@pytest.mark.parametrize("text", DOCUMENTS)
+@pytest.mark.parametrize("prefix", ["", "a"])
+def test_the_hot_path_parses_as_loads_does(text: str, prefix: str) -> None:
+    data = (prefix + text).encode()
+    expected = json.loads(text)
+    assert jsonlib.loads_utf8_from(data, len(prefix)) == expected
+    if not prefix:
+        assert jsonlib.loads_utf8(data) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", [b"{", b"nope", b'{"a":1}x', b'{"a":1} {}', b"\xff\xfe{}", b'{"a":"\xc3"}', b"", b" "]
+)
+def test_the_hot_path_refuses_what_loads_refuses(bad: bytes) -> None:
+    for data, start in ((bad, 0), (b"a" + bad, 1)):
+        with pytest.raises(jsonlib.JSONDecodeError):
+            jsonlib.loads_utf8_from(data, start)
+    with pytest.raises(jsonlib.JSONDecodeError):
+        jsonlib.loads_utf8(bad)
+
+
+def test_the_hot_path_reports_where_the_error_is() -> None:
+    with pytest.raises(jsonlib.JSONDecodeError) as error:
+        jsonlib.loads_utf8(b'{"a": [1, 2,, 3]}')
+    assert "line 1 column" in str(error.value)
+
+
 def test_dumps_is_compact_utf8() -> None:
     value = {"symbol": "ESZ6", "n": [1, 2.5, True, None], "text": "é"}
     encoded = jsonlib.dumps(value)

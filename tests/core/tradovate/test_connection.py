@@ -29,7 +29,7 @@ from brokerwire.core.tradovate import (
     UnmatchedResponse,
     decode_tick_packet,
 )
-from brokerwire.core.websocket.frames import OP_BINARY
+from brokerwire.core.websocket.frames import OP_BINARY, OP_TEXT
 from tests.core.tradovate import fixtures as fx
 from tests.core.tradovate.helpers import SentTexts, close_code_sent, frames, open_client, reply
 from tests.helpers import only_closed, server_frame
@@ -533,3 +533,16 @@ def test_repr_shows_no_token() -> None:
     conn = open_client()
     conn.authorize("s3cret-token")
     assert "s3cret" not in repr(conn)
+
+
+def test_bad_utf8_in_an_a_frame_closes_with_1007() -> None:
+    conn = TradovateConnection(already_open=True)
+    events = conn.receive_data(
+        server_frame(OP_TEXT, b"o") + server_frame(OP_TEXT, b'a["\xff"]'), 0.0
+    )
+    assert type(events[0]).__name__ == "Opened"
+    closed = events[-1]
+    assert (closed.code, closed.reason) == (
+        1007,
+        "text message is not valid UTF-8 (invalid start byte)",
+    )
