@@ -1,0 +1,225 @@
+"""The decoders a benchmark compares: brokerwire and the three baselines.
+
+Each is a ``Decoder``: ``prepare(workload)`` builds what one timed run needs (connections
+past their handshake, requests the stream answers) and is not timed; the callable it returns
+decodes the chunks and returns how many messages it delivered, which the benchmark checks
+against the workload before it trusts any timing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
+
+from brokerwire.core import jsonlib, tradovate
+from brokerwire.core.ctrader import CTraderConnection, SpotEvent
+from brokerwire.core.tradovate import TradovateConnection
+
+from .streams import Workload
+
+try:
+    from websockets.client import ClientProtocol
+    from websockets.frames import Frame, Opcode
+    from websockets.http11 import Request as HandshakeRequest
+    from websockets.server import ServerProtocol
+    from websockets.uri import parse_uri
+except ImportError:  # the bench extra is not installed: that baseline is left out
+    HAVE_WEBSOCKETS = False
+else:
+    HAVE_WEBSOCKETS = True
+
+__all__ = ["DECODERS", "Decoder", "Run"]
+
+#: decodes the chunks of one run; returns the messages delivered
+Run = Callable[[list[bytes]], int]
+#: builds a run for a workload; None when the decoder does not apply (no WebSocket over TCP)
+Decoder = Callable[[Workload], Run | None]
+
+OPEN_FRAME = b"\x81\x01o"
+# The events that deliver a message (a program's handler would be called for each).
+_COUNTED = frozenset({tradovate.MarketData, tradovate.EntityChanged, tradovate.Response, SpotEvent})
+
+
+# -- brokerwire -----------------------------------------------------------------------------------
+
+
+def _tradovate_connection(workload: Workload) -> TradovateConnection:
+    """A client past the handshake and the ``o`` frame, with the stream's requests pending."""
+    conn = TradovateConnection(already_open=True, watchdog_timeout=None, request_timeout=None)
+    conn.receive_data(OPEN_FRAME, 0.0)
+    conn.authorize("benchmark-token")
+    for expected in workload.request_ids:
+        request_id = conn.request("order/placeorder", body={"accountId": 7001})
+        assert request_id == expected, (request_id, expected)
+    conn.data_to_send()
+    return conn
+
+
+def brokerwire(workload: Workload) -> Run:
+    if workload.broker == "tradovate":
+        conn: Any = _tradovate_connection(workload)
+        skip = len(OPEN_FRAME)
+    elif workload.transport == "ws":
+        conn = CTraderConnection.websocket(already_open=True, watchdog_timeout=None)
+        skip = 0
+    else:
+        conn = CTraderConnection.tcp(watchdog_timeout=None)
+        skip = 0
+    receive = conn.receive_data
+    counted = _COUNTED
+
+    def run(chunks: list[bytes]) -> int:
+        delivered = 0
+        first = chunks[0][skip:]
+        for chunk in (first, *chunks[1:]):
+            for event in receive(chunk, 0.0):
+                if type(event) in counted:
+                    delivered += 1
+        return delivered
+
+    return run
+
+
+# -- the naive pipeline: wsproto, json.loads, a dict of handlers ----------------------------------
+
+
+def _handle(message: dict[str, Any]) -> None:
+    """What a dispatch target does at the least: look at the message."""
+    message.get("d")
+
+
+def _tradovate_dispatch(loads: Callable[[Any], Any]) -> Callable[[Any], int]:
+    handlers: dict[Any, Callable[[dict[str, Any]], None]] = {
+        "md": _handle,
+        "props": _handle,
+        "chart": _handle,
+        "shutdown": _handle,
+    }
+
+    def dispatch(text: Any) -> int:
+        kind = text[0]
+        if kind not in ("a", 0x61):  # o, h, c frames carry no messages to deliver
+            return 0
+        messages = loads(text[1:])
+        for message in messages:
+            handlers.get(message.get("e"), _handle)(message)
+        return len(messages)
+
+    return dispatch
+
+
+def _ctrader_dispatch(loads: Callable[[Any], Any]) -> Callable[[Any], int]:
+    handlers: dict[Any, Callable[[dict[str, Any]], None]] = {2131: _handle, 2155: _handle}
+
+    def dispatch(text: Any) -> int:
+        message = loads(text)
+        handlers.get(message.get("payloadType"), _handle)(message)
+        return 1
+
+    return dispatch
+
+
+def _dispatch(workload: Workload) -> Callable[[Any], int]:
+    if workload.broker == "tradovate":
+        return _tradovate_dispatch(json.loads)
+    return _ctrader_dispatch(json.loads)
+
+
+def naive_wsproto(workload: Workload) -> Run | None:
+    if workload.transport != "ws":
+        return None
+    client = WSConnection(ConnectionType.CLIENT)
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(client.send(Request(host="bench.test", target="/v1/websocket")))
+    for _ in server.events():
+        pass
+    client.receive_data(server.send(AcceptConnection()))
+    for _ in client.events():
+        pass
+    dispatch = _dispatch(workload)
+
+    def run(chunks: list[bytes]) -> int:
+        delivered = 0
+        parts: list[str] = []
+        for chunk in chunks:
+            client.receive_data(chunk)
+            for event in client.events():
+                if type(event) is TextMessage:
+                    if event.message_finished and not parts:
+                        delivered += dispatch(event.data)
+                    else:
+                        parts.append(event.data)
+                        if event.message_finished:
+                            delivered += dispatch("".join(parts))
+                            parts.clear()
+        return delivered
+
+    return run
+
+
+# -- websockets' sans-I/O protocol + json.loads --------------------------------------------------
+
+
+def websockets_protocol(workload: Workload) -> Run | None:
+    if workload.transport != "ws" or not HAVE_WEBSOCKETS:
+        return None
+    client = ClientProtocol(parse_uri("ws://bench.test/v1/websocket"), max_size=None)
+    client.send_request(client.connect())
+    server = ServerProtocol(max_size=None)
+    server.receive_data(b"".join(client.data_to_send()))
+    (request,) = server.events_received()
+    assert isinstance(request, HandshakeRequest)
+    server.send_response(server.accept(request))
+    client.receive_data(b"".join(server.data_to_send()))
+    client.events_received()
+    dispatch = _dispatch(workload)
+    data_opcodes = (Opcode.TEXT, Opcode.CONT)
+    # Past the handshake the protocol only hands out frames.
+    frames_received: Callable[[], list[Frame]] = client.events_received  # type: ignore[assignment]
+
+    def run(chunks: list[bytes]) -> int:
+        delivered = 0
+        parts: list[bytes | bytearray | memoryview] = []
+        for chunk in chunks:
+            client.receive_data(chunk)
+            for frame in frames_received():
+                if frame.opcode in data_opcodes:
+                    if frame.fin and not parts:
+                        delivered += dispatch(frame.data)
+                    else:
+                        parts.append(frame.data)
+                        if frame.fin:
+                            delivered += dispatch(b"".join(parts))
+                            parts.clear()
+        return delivered
+
+    return run
+
+
+# -- the floor: the JSON library alone ------------------------------------------------------------
+
+
+def json_floor(workload: Workload) -> Run:
+    """``loads`` (the backend brokerwire uses) on each payload, already cut out of its frame."""
+    loads = jsonlib.loads
+    payloads = workload.payloads
+    messages = workload.messages
+
+    def run(chunks: list[bytes]) -> int:
+        for payload in payloads:
+            loads(payload)
+        return messages
+
+    return run
+
+
+DECODERS: dict[str, Decoder] = {
+    "brokerwire": brokerwire,
+    "naive-wsproto": naive_wsproto,
+    "websockets": websockets_protocol,
+    "json-floor": json_floor,
+}

@@ -1,0 +1,119 @@
+"""Timing the decoders on the workloads, checking what they deliver, and the targets."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from brokerwire.core import jsonlib
+
+from .impls import DECODERS
+from .streams import Workload, chunked
+
+__all__ = ["TARGETS", "BenchmarkError", "Result", "Target", "check_targets", "measure"]
+
+
+class BenchmarkError(Exception):
+    """A decoder delivered the wrong number of messages: its timing would mean nothing."""
+
+
+class Result(NamedTuple):
+    workload: str
+    impl: str
+    messages: int
+    wire_bytes: int
+    seconds: float  # the median run
+    runs: tuple[float, ...]
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def mb_per_s(self) -> float:
+        """Megabytes (10**6) of the wire stream per second, whatever the decoder read."""
+        return self.wire_bytes / self.seconds / 1e6
+
+    @property
+    def us_per_msg(self) -> float:
+        return self.seconds / self.messages * 1e6
+
+
+def measure(workload: Workload, impl: str, repeats: int, warmup: bool = True) -> Result | None:
+    """The median of ``repeats`` timed runs (after one untimed run when ``warmup``); None when
+    the decoder does not apply to this workload or is not installed."""
+    chunks = chunked(workload.data)
+    runs = []
+    for attempt in range(repeats + (1 if warmup else 0)):
+        run = DECODERS[impl](workload)
+        if run is None:
+            return None
+        gc.collect()
+        started = time.perf_counter()
+        delivered = run(chunks)
+        elapsed = time.perf_counter() - started
+        if delivered != workload.messages:
+            raise BenchmarkError(
+                f"{impl} delivered {delivered} of the {workload.messages} messages "
+                f"in {workload.name}"
+            )
+        if attempt or not warmup:
+            runs.append(elapsed)
+    return Result(
+        workload.name,
+        impl,
+        workload.messages,
+        len(workload.data),
+        statistics.median(runs),
+        tuple(runs),
+    )
+
+
+class Target(NamedTuple):
+    workload: str
+    baseline: str
+    minimum: float  # brokerwire's msgs/s over the baseline's
+    backend: str  # the JSON backend the target is set for
+
+
+def _targets() -> list[Target]:
+    targets = []
+    for workload in ("tradovate-ws-quotes", "ctrader-ws-spots"):
+        for backend in ("json", "orjson"):
+            targets.append(Target(workload, "naive-wsproto", 3.0, backend))
+            targets.append(Target(workload, "websockets", 1.5, backend))
+        targets.append(Target(workload, "json-floor", 0.70, "json"))
+        targets.append(Target(workload, "json-floor", 0.50, "orjson"))
+    targets.append(Target("ctrader-tcp-spots", "json-floor", 0.80, "json"))
+    targets.append(Target("ctrader-tcp-spots", "json-floor", 0.50, "orjson"))
+    return targets
+
+
+#: The speed brokerwire must reach, as ratios to the baselines in the same run.
+TARGETS = _targets()
+
+
+class TargetOutcome(NamedTuple):
+    target: Target
+    ratio: float
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= self.target.minimum
+
+
+def check_targets(results: Iterable[Result]) -> list[TargetOutcome]:
+    """Each target for the JSON backend in use whose workload and baseline were measured."""
+    speed = {(r.workload, r.impl): r.msgs_per_s for r in results}
+    outcomes = []
+    for target in TARGETS:
+        if target.backend != jsonlib.BACKEND:
+            continue
+        ours = speed.get((target.workload, "brokerwire"))
+        theirs = speed.get((target.workload, target.baseline))
+        if ours is not None and theirs is not None:
+            outcomes.append(TargetOutcome(target, ours / theirs))
+    return outcomes
