@@ -15,11 +15,12 @@ from typing import Any
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
+from brokerwire.adapters.cli.decode import capture_connection
 from brokerwire.core import jsonlib, tradovate
-from brokerwire.core.ctrader import CTraderConnection, SpotEvent
+from brokerwire.core.ctrader import SpotEvent
 from brokerwire.core.tradovate import TradovateConnection
 
-from .streams import Workload
+from .streams import OPEN_FRAME, Workload
 
 try:
     from websockets.client import ClientProtocol
@@ -39,7 +40,6 @@ Run = Callable[[list[bytes]], int]
 #: builds a run for a workload; None when the decoder does not apply (no WebSocket over TCP)
 Decoder = Callable[[Workload], Run | None]
 
-OPEN_FRAME = b"\x81\x01o"
 # The events that deliver a message (a program's handler would be called for each).
 _COUNTED = frozenset({tradovate.MarketData, tradovate.EntityChanged, tradovate.Response, SpotEvent})
 
@@ -49,7 +49,7 @@ _COUNTED = frozenset({tradovate.MarketData, tradovate.EntityChanged, tradovate.R
 
 def _tradovate_connection(workload: Workload) -> TradovateConnection:
     """A client past the handshake and the ``o`` frame, with the stream's requests pending."""
-    conn = TradovateConnection(already_open=True, watchdog_timeout=None, request_timeout=None)
+    conn: TradovateConnection = capture_connection("tradovate", "ws")
     conn.receive_data(OPEN_FRAME, 0.0)
     conn.authorize("benchmark-token")
     for expected in workload.request_ids:
@@ -63,11 +63,8 @@ def brokerwire(workload: Workload) -> Run:
     if workload.broker == "tradovate":
         conn: Any = _tradovate_connection(workload)
         skip = len(OPEN_FRAME)
-    elif workload.transport == "ws":
-        conn = CTraderConnection.websocket(already_open=True, watchdog_timeout=None)
-        skip = 0
     else:
-        conn = CTraderConnection.tcp(watchdog_timeout=None)
+        conn = capture_connection("ctrader", workload.transport)
         skip = 0
     receive = conn.receive_data
     counted = _COUNTED

@@ -10,16 +10,15 @@ from __future__ import annotations
 import gc
 import time
 import tracemalloc
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from brokerwire.core.tradovate import TradovateConnection
+from brokerwire.adapters.cli.decode import capture_connection
 
-from .streams import CHUNK_SIZE, large, repeat_chunks, tradovate_quotes
+from .streams import CHUNK_SIZE, OPEN_FRAME, large, repeat_chunks, tradovate_quotes
 
 __all__ = ["MemoryResult", "measure_memory"]
 
 LIMIT = 64 * 1024 * 1024
-OPEN_FRAME = b"\x81\x01o"
 
 
 class MemoryResult(NamedTuple):
@@ -36,7 +35,7 @@ class MemoryResult(NamedTuple):
 
 def _decode(name: str, block: bytes, total: int) -> MemoryResult:
     """``total`` bytes of ``block`` repeated (it holds whole frames), through one connection."""
-    conn = TradovateConnection(already_open=True, watchdog_timeout=None, request_timeout=None)
+    conn = capture_connection("tradovate", "ws")
     conn.receive_data(OPEN_FRAME, 0.0)
     events = 0
     gc.collect()
@@ -54,8 +53,8 @@ def _decode(name: str, block: bytes, total: int) -> MemoryResult:
 
 def measure_memory(total: int) -> list[MemoryResult]:
     """Peak traced memory for ``total`` bytes of small quote frames, and of 1 MiB messages."""
-    quotes: Any = tradovate_quotes(20_000)
-    answers: Any = large(4)
+    quotes = tradovate_quotes(20_000)
+    answers = large(4)
     # Without the leading "o" frame, each block is whole frames and may repeat.
     results = [_decode("tradovate-ws-quotes", quotes.data[len(OPEN_FRAME) :], total)]
     results.append(_decode("large", answers.data[len(OPEN_FRAME) :], total))

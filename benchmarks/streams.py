@@ -15,7 +15,15 @@ from typing import NamedTuple
 
 from brokerwire.core import jsonlib
 
-__all__ = ["CHUNK_SIZE", "WORKLOADS", "Workload", "chunked", "make_workload", "ws_frame"]
+__all__ = [
+    "CHUNK_SIZE",
+    "OPEN_FRAME",
+    "WORKLOADS",
+    "Workload",
+    "chunked",
+    "make_workload",
+    "ws_frame",
+]
 
 CHUNK_SIZE = 64 * 1024
 CONTRACT_IDS = (3570918, 3570919, 3570920, 3570921)
@@ -45,6 +53,10 @@ def ws_frame(payload: bytes, opcode: int = 0x1, fin: bool = True) -> bytes:
     if length < 65536:
         return bytes((first, 126)) + struct.pack("!H", length) + payload
     return bytes((first, 127)) + struct.pack("!Q", length) + payload
+
+
+#: Tradovate's ``o`` frame, which opens every Tradovate stream here.
+OPEN_FRAME = ws_frame(b"o")
 
 
 def _quote(rng: random.Random, seq: int) -> dict[str, object]:
@@ -93,7 +105,7 @@ def _tradovate_frame(messages: list[dict[str, object]]) -> tuple[bytes, bytes]:
 
 def tradovate_quotes(count: int) -> Workload:
     rng = random.Random(1)
-    frames, payloads = [ws_frame(b"o")], []
+    frames, payloads = [OPEN_FRAME], []
     for seq in range(count):
         frame, body = _tradovate_frame([_quote_message(rng, seq)])
         frames.append(frame)
@@ -104,7 +116,7 @@ def tradovate_quotes(count: int) -> Workload:
 def tradovate_batched(frames_count: int) -> Workload:
     """Frames of five messages: three quotes, a props event and a response, shuffled."""
     rng = random.Random(2)
-    frames, payloads, request_ids = [ws_frame(b"o")], [], []
+    frames, payloads, request_ids = [OPEN_FRAME], [], []
     for number in range(frames_count):
         request_id = number + 2  # 1 is the authorize request
         request_ids.append(request_id)
@@ -153,7 +165,7 @@ def ctrader_spots(count: int, transport: str) -> Workload:
 def large(count: int, fragment_size: int = 16 * 1024) -> Workload:
     """user/syncrequest answers of about 1 MiB each, sent in fragmented frames."""
     rng = random.Random(4)
-    frames, payloads, request_ids = [ws_frame(b"o")], [], []
+    frames, payloads, request_ids = [OPEN_FRAME], [], []
     for number in range(count):
         request_id = number + 2
         request_ids.append(request_id)

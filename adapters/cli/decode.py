@@ -19,7 +19,7 @@ from brokerwire.core.transport import Closed
 from ._common import CommandError, Output
 from .render import json_line, pretty_line
 
-__all__ = ["DecodeError", "add_parser", "decode_capture", "run"]
+__all__ = ["DecodeError", "add_parser", "capture_connection", "decode_capture", "run"]
 
 CHUNK_SIZE = 64 * 1024
 
@@ -28,7 +28,9 @@ class DecodeError(Exception):
     """The capture held bytes that are not the protocol, or ended inside a message."""
 
 
-def _connection(broker: str, transport: str) -> Any:
+def capture_connection(broker: str, transport: str) -> Any:
+    """A client connection for bytes a server sent past the handshake: no timers of its own,
+    since a capture (or a benchmark) has no clock."""
     if broker == "tradovate":
         return TradovateConnection(already_open=True, watchdog_timeout=None, request_timeout=None)
     if transport == "ws":
@@ -43,7 +45,7 @@ def decode_capture(broker: str, transport: str, chunks: Iterable[bytes]) -> Iter
     in the middle of a message. A close in the capture is an event like any other; the end of
     a capture that stops between messages is not.
     """
-    conn = _connection(broker, transport)
+    conn = capture_connection(broker, transport)
     for chunk in chunks:
         events = conn.receive_data(chunk, 0.0)
         conn.data_to_send()  # pongs and heartbeats a live link would send: not ours to send

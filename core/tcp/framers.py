@@ -92,6 +92,7 @@ class LengthPrefixFramer:
         pos = 0
         limit = self.max_message_size
         append = out.append
+        copy = source is buffer
         try:
             while size - pos >= 4:
                 (length,) = _unpack_prefix(source, pos)
@@ -104,10 +105,10 @@ class LengthPrefixFramer:
                 if end > size:
                     break
                 message = source[pos + 4 : end]
-                append(message if source is data else bytes(message))  # type: ignore[arg-type]
+                append(bytes(message) if copy else message)  # type: ignore[arg-type]
                 pos = end
         finally:
-            if source is buffer:
+            if copy:
                 del buffer[:pos]
             elif pos < size:
                 buffer += memoryview(source)[pos:]
