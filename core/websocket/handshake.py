@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import NamedTuple
 
 import h11
-from wsproto.utilities import generate_accept_token, split_comma_header
+from wsproto.utilities import generate_accept_token
 
 from .._event import event
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -53,10 +53,15 @@ def redact_headers(headers: Sequence[Header]) -> list[tuple[bytes, bytes]]:
 
 
 def _header_tokens(headers: Sequence[Header], name: bytes) -> list[str]:
+    """The comma-separated tokens of every ``name`` header, lower-cased.
+
+    Decoded as Latin-1, which cannot fail: HTTP allows any octet in a field value, and a peer
+    that sends one outside ASCII must get an answer, not an exception.
+    """
     tokens: list[str] = []
     for key, value in headers:
         if key == name:
-            tokens.extend(token.lower() for token in split_comma_header(value))
+            tokens.extend(token.strip().lower() for token in value.decode("latin-1").split(","))
     return tokens
 
 

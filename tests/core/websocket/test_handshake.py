@@ -137,6 +137,10 @@ def test_server_may_only_choose_an_offered_subprotocol() -> None:
             lambda r: r.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Protocol: chat\r\n\r\n"),
             "not offered",
         ),
+        (
+            lambda r: r.replace(b"Upgrade: websocket", b"Upgrade: web\xe9socket"),
+            "Upgrade: websocket",
+        ),
         (lambda r: b"HTTP/1.1 101 \x00bad\r\n\r\n", "invalid HTTP response"),
         (lambda r: b"NOT HTTP AT ALL\r\n\r\n", "invalid HTTP response"),
     ],
@@ -259,8 +263,14 @@ def test_sending_before_the_handshake_is_the_callers_mistake() -> None:
             400,
             "invalid HTTP",
         ),
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: web\xe9socket\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: a2V5\r\n\r\n",
+            426,
+            "Upgrade: websocket",
+        ),
     ],
-    ids=["post", "plain-get", "version-8", "no-key", "tls-hello"],
+    ids=["post", "plain-get", "version-8", "no-key", "tls-hello", "non-ascii-upgrade"],
 )
 def test_server_refuses_a_bad_upgrade_request(
     request_bytes: bytes, status: int, words: str
