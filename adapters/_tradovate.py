@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate import (
     ErrorResponse as CoreErrorResponse,
 )
@@ -307,6 +308,18 @@ class TradovateCalls(Generic[R]):
         """Any request: ``endpoint`` as in the REST API (``"contract/find"``), ``query`` a string
         or mapping, ``body`` a mapping or list. The result is the answer's ``d``."""
         return self._call(TradovateCall(endpoint, query, body, timeout))
+
+    def use_token(self, token: str) -> None:
+        """Authorize every later connection with ``token``, a renewed access token.
+
+        Renew through the REST API (``/auth/renewaccesstoken``) before the old token expires,
+        then hand the new one here. The live connection stays as it is: Tradovate keeps an
+        authorized socket open past its token's expiry, and authorizing a socket twice is not
+        part of the protocol. A reconnect with an expired token would be refused.
+        """
+        if not isinstance(token, str) or not token:
+            raise LocalProtocolError("use_token needs the new access token as a non-empty string")
+        self._engine.token = token
 
     def authorize(self, token: str, *, timeout: float | None = None) -> R:
         """Authorize with an access token (when none was given to the client); the client

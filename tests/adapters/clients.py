@@ -1,4 +1,4 @@
-"""What the threaded and the asyncio client tests share: fast settings, stream checks, faults."""
+"""What the threaded and the asyncio client tests share: fast settings and stream checks."""
 
 from __future__ import annotations
 
@@ -8,21 +8,12 @@ from typing import Any
 
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.reconnect import ReconnectPolicy
-from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, TradovateSimulator
+from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
 from brokerwire.core.ctrader import SpotEvent
 from brokerwire.core.tradovate import MarketData
 
 #: Reconnect at once: the tests should not wait for a production backoff.
 FAST_RECONNECT = ReconnectPolicy(initial_delay=0.02, max_delay=0.1, max_attempts=20)
-
-#: Each fault a simulator can strike, with what the client must report when it does.
-FAULTS = [
-    (Fault(FaultKind.DROP_MID_FRAME, after=30), "dropped"),
-    (Fault(FaultKind.GARBAGE, after=30), "protocol error"),
-    (Fault(FaultKind.SILENCE, after=30), "watchdog"),
-    (Fault(FaultKind.CLOSE, after=30, code=4000, reason="simulated"), "close 4000"),
-    (Fault(FaultKind.SHUTDOWN, after=30, code=1001, reason="maintenance"), "shutdown"),
-]
 
 
 def tradovate_sim(**options: Any) -> TradovateSimulator:

@@ -27,9 +27,7 @@ from brokerwire.core.ctrader import PayloadType
 from brokerwire.core.errors import LocalProtocolError
 from tests.adapters.clients import (
     FAST_RECONNECT,
-    FAULTS,
     assert_no_gap,
-    assert_resumed,
     ctrader_credentials,
     ctrader_sim,
     sequence_numbers,
@@ -113,36 +111,6 @@ def test_ctrader_requests_and_a_stream_without_gaps(transport: str, clean_proces
     run(scenario)
 
 
-@pytest.mark.parametrize(("fault", "note"), FAULTS, ids=[note for _, note in FAULTS])
-@pytest.mark.parametrize("broker", ["tradovate", "ctrader-ws", "ctrader-tcp"])
-def test_each_fault_reconnects_and_resubscribes(
-    fault: Fault, note: str, broker: str, clean_process: None
-) -> None:
-    async def scenario() -> None:
-        options: dict[str, Any] = {"reconnect": FAST_RECONNECT, "watchdog_timeout": 1.0}
-        if broker == "tradovate":
-            with tradovate_sim(faults={1: fault}) as sim:
-                async with TradovateClient(sim.url, token=sim.token, **options) as client:
-                    await client.subscribe_quote("ESZ6")
-                    events = await collect(client, streamed(200, after_reconnect=True))
-        else:
-            with ctrader_sim(faults={1: fault}) as sim:
-                url = sim.websocket_url if broker == "ctrader-ws" else sim.tcp_url
-                creds = ctrader_credentials(sim)
-                async with CTraderClient(url, **creds, **options) as client:
-                    await client.authorize_account(sim.accounts[0])
-                    await client.subscribe_spots(sim.accounts[0], 1)
-                    events = await collect(client, streamed(200, after_reconnect=True))
-        assert_resumed(events, note)
-        disconnected = next(e for e in events if type(e) is Disconnected)
-        if fault.kind is FaultKind.CLOSE and broker != "ctrader-tcp":
-            assert disconnected.code == 4000
-        if fault.kind is FaultKind.SILENCE:
-            assert "nothing arrived" in disconnected.reason
-
-    run(scenario)
-
-
 def test_heartbeats_keep_an_idle_connection_alive(clean_process: None) -> None:
     async def scenario() -> None:
         with tradovate_sim(idle_timeout=0.6) as t_sim, ctrader_sim(idle_timeout=0.6) as c_sim:
@@ -158,26 +126,6 @@ def test_heartbeats_keep_an_idle_connection_alive(clean_process: None) -> None:
                 assert (t_sim.connections, c_sim.connections) == (1, 1)
                 queued = list(t._buffer._events) + list(c._buffer._events)
                 assert not [e for e in queued if type(e) is Disconnected]
-
-    run(scenario)
-
-
-def test_a_slow_consumer_loses_nothing_and_reading_pauses(clean_process: None) -> None:
-    async def scenario() -> None:
-        with tradovate_sim(quote_rate=20_000) as sim:
-            async with TradovateClient(sim.url, token=sim.token, max_queued_events=50) as client:
-                await client.subscribe_quote("ESZ6")
-                numbers: list[int] = []
-                paused_seen = False
-                async for event in client.events(timeout=5):
-                    numbers.extend(sequence_numbers(event))
-                    paused_seen = paused_seen or client._paused
-                    if len(numbers) % 100 == 0:
-                        await asyncio.sleep(0.02)
-                    if len(numbers) >= 3000:
-                        break
-        assert_no_gap(numbers)
-        assert paused_seen
 
     run(scenario)
 

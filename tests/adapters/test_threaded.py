@@ -23,14 +23,12 @@ from brokerwire.adapters.errors import (
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.simulators import Fault, FaultKind
 from brokerwire.adapters.threaded import CTraderClient, TradovateClient
-from brokerwire.core.ctrader import ClientDisconnected, FollowUp, PayloadType, SpotEvent
-from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.tradovate import MarketData, ServerHeartbeat, Shutdown
+from brokerwire.core.ctrader import FollowUp, PayloadType, SpotEvent
+from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.tradovate import MarketData, ServerHeartbeat
 from tests.adapters.clients import (
     FAST_RECONNECT,
-    FAULTS,
     assert_no_gap,
-    assert_resumed,
     ctrader_credentials,
     ctrader_sim,
     sequence_numbers,
@@ -149,63 +147,6 @@ def test_ctrader_requests_and_spot_stream(transport: str, clean_process: None) -
 
 
 # -- faults, reconnects and resubscription --------------------------------------------------------
-
-
-def check_disconnect(kind: FaultKind, event: Disconnected, before: list[Any], ws: bool) -> None:
-    """The documented report for each fault."""
-    if kind is FaultKind.DROP_MID_FRAME:
-        assert event.code in (1006, None)
-        assert "ended" in event.reason
-    elif kind is FaultKind.GARBAGE:
-        assert isinstance(event.error, RemoteProtocolError)
-    elif kind is FaultKind.SILENCE:
-        assert event.code == (1011 if ws else None)
-        assert "nothing arrived" in event.reason
-    elif kind is FaultKind.CLOSE and ws:
-        assert (event.code, event.reason) == (4000, "simulated")
-    elif kind is FaultKind.SHUTDOWN:
-        assert any(type(e) in (Shutdown, ClientDisconnected) for e in before)
-        if ws:
-            assert event.code == 1001
-
-
-@pytest.mark.parametrize(("fault", "note"), FAULTS, ids=[note for _, note in FAULTS])
-def test_tradovate_fault_reconnects_and_resubscribes(
-    fault: Fault, note: str, clean_process: None
-) -> None:
-    with (
-        tradovate_sim(faults={1: fault}) as sim,
-        TradovateClient(
-            sim.url, token=sim.token, reconnect=FAST_RECONNECT, watchdog_timeout=1.0
-        ) as client,
-    ):
-        client.subscribe_quote("ESZ6")
-        events = collect(client, streamed(200, after_reconnect=True))
-        assert client.ready
-    disconnected = next(e for e in events if type(e) is Disconnected)
-    check_disconnect(fault.kind, disconnected, events[: events.index(disconnected)], ws=True)
-    assert_resumed(events, note)
-
-
-@pytest.mark.parametrize("transport", ["ws", "tcp"])
-@pytest.mark.parametrize(("fault", "note"), FAULTS, ids=[note for _, note in FAULTS])
-def test_ctrader_fault_reconnects_reauthorizes_and_resubscribes(
-    fault: Fault, note: str, transport: str, clean_process: None
-) -> None:
-    with ctrader_sim(faults={1: fault}) as sim:
-        url = sim.websocket_url if transport == "ws" else sim.tcp_url
-        with CTraderClient(
-            url, **ctrader_credentials(sim), reconnect=FAST_RECONNECT, watchdog_timeout=1.0
-        ) as client:
-            account = sim.accounts[0]
-            client.authorize_account(account)
-            client.subscribe_spots(account, 1)
-            events = collect(client, streamed(200, after_reconnect=True))
-            assert client.accounts == [account]
-    disconnected = next(e for e in events if type(e) is Disconnected)
-    before = events[: events.index(disconnected)]
-    check_disconnect(fault.kind, disconnected, before, ws=transport == "ws")
-    assert_resumed(events, note)
 
 
 def test_requests_pending_at_a_disconnect_fail_and_orders_are_reported_unknown(
@@ -330,28 +271,6 @@ def test_ctrader_threads_share_the_rate_budget_and_each_get_their_answer(
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             answered = list(pool.map(order, volumes))
     assert answered == volumes
-
-
-def test_a_slow_consumer_loses_nothing_and_the_reader_pauses(clean_process: None) -> None:
-    with (
-        tradovate_sim(quote_rate=20_000) as sim,
-        TradovateClient(sim.url, token=sim.token, max_queued_events=50) as client,
-    ):
-        client.subscribe_quote("ESZ6")
-        numbers: list[int] = []
-        largest_queue = 0
-        paused_seen = False
-        for event in client.events(timeout=5):
-            numbers.extend(sequence_numbers(event))
-            largest_queue = max(largest_queue, len(client._buffer))
-            paused_seen = paused_seen or client._paused
-            if len(numbers) % 100 == 0:
-                time.sleep(0.02)  # a consumer much slower than the stream
-            if len(numbers) >= 3000:
-                break
-    assert_no_gap(numbers)
-    assert paused_seen
-    assert largest_queue < 50 + 2000  # the limit plus at most one read's worth
 
 
 def test_a_callback_that_raises_is_logged_and_the_reader_goes_on(
