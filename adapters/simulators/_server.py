@@ -107,14 +107,16 @@ class Driver(asyncio.Protocol):
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        """True once the connection is gone, or going: a transport whose send failed is
+        closing before ``connection_lost`` runs, and writing to it only logs warnings."""
+        return self._closed or (self.transport is not None and self.transport.is_closing())
 
     def now(self) -> float:
         return self.loop.time()
 
     def flush(self) -> None:
         """Write what the core queued; close the socket once the core is closed; re-arm timers."""
-        if self.session is None or self._closed or self.transport is None:
+        if self.session is None or self.closed or self.transport is None:
             return
         data = self.session.conn.data_to_send()
         if data and not self._muted:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
+from brokerwire.core.transport import TransportState
+
 from ._server import Driver, ServerConnection
 from .faults import Fault, FaultKind
 
@@ -35,8 +37,9 @@ class SimulatedSession:
         self._fault_base = self.sent
 
     def deliver(self, send: Callable[[], None]) -> bool:
-        """Queue one message with ``send`` and write it, unless a fault strikes first."""
-        if self.driver.closed:
+        """Queue one message with ``send`` and write it, unless a fault strikes first (or the
+        connection has ended: a stream may still be running when the client goes)."""
+        if self.driver.closed or self.conn.state is TransportState.CLOSED:
             return False
         fault = self._fault
         if fault is not None and self.sent - self._fault_base >= fault.after:
