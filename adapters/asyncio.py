@@ -56,6 +56,12 @@ class _Protocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._client._data(self, data)
 
+    def pause_writing(self) -> None:
+        self._client._write_blocked(self, True)
+
+    def resume_writing(self) -> None:
+        self._client._write_blocked(self, False)
+
     def eof_received(self) -> bool:
         self._client._data(self, b"")
         return False
@@ -72,6 +78,8 @@ class _AsyncClient(ClientBase[EngineT]):
     def _setup(self) -> None:
         self._has_events: asyncio.Event | None = None
         self._protocol: _Protocol | None = None
+        self._writes_blocked = False
+        self._reading_paused = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._attempt_timer: asyncio.TimerHandle | None = None
@@ -157,8 +165,7 @@ class _AsyncClient(ClientBase[EngineT]):
             event = buffer.pop()
             if self._paused and buffer.drained:
                 self._paused = False
-                if self._protocol is not None and self._protocol.transport is not None:
-                    self._protocol.transport.resume_reading()
+                self._update_reading()
             yield event
 
     # -- requests --------------------------------------------------------------------------------
@@ -230,14 +237,35 @@ class _AsyncClient(ClientBase[EngineT]):
         if self._has_events is not None:
             self._has_events.set()
         if not self._paused and self._buffer.full:
-            protocol = self._protocol
-            if protocol is not None and protocol.transport is not None:
-                self._paused = True
+            self._paused = True
+            self._update_reading()
+
+    def _write_blocked(self, protocol: _Protocol, blocked: bool) -> None:
+        """The transport's write buffer passed its high-water mark (or fell back below the low
+        one): stop reading meanwhile, so that a peer that sends pings and never reads the pongs
+        cannot grow that buffer without end."""
+        if protocol is self._protocol:
+            self._writes_blocked = blocked
+            self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read while neither the event queue is full nor the write buffer."""
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            return
+        pause = self._paused or self._writes_blocked
+        if pause != self._reading_paused:
+            self._reading_paused = pause
+            if pause:
                 protocol.transport.pause_reading()
+            else:
+                protocol.transport.resume_reading()
 
     def _link_made(self, protocol: _Protocol) -> None:
         self._protocol = protocol
         self._paused = False
+        self._writes_blocked = False
+        self._reading_paused = False
         self._engine.begin(self._now())
         assert self._loop is not None
         self._attempt_timer = self._loop.call_later(self._connect_timeout, self._attempt_expired)

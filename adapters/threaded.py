@@ -41,6 +41,9 @@ log = logging.getLogger("brokerwire.threaded")
 
 _READ_SIZE = 256 * 1024
 _CLOSE_TIMEOUT = 5.0
+#: Stop reading while this much is waiting to be sent: a server that floods pings but does not
+#: read our pongs would otherwise grow the outgoing buffer without end.
+MAX_UNSENT = 1024 * 1024
 
 EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
 
@@ -336,7 +339,8 @@ class _ThreadedClient(ClientBase[EngineT]):
                 paused = self._on_event is None and self._buffer.full
                 with self._queue:
                     self._paused = paused
-                mask = 0 if paused or down else selectors.EVENT_READ
+                write_blocked = len(link.out) > MAX_UNSENT
+                mask = 0 if paused or down or write_blocked else selectors.EVENT_READ
                 if link.out:
                     mask |= selectors.EVENT_WRITE
                 if mask != registered:
@@ -352,7 +356,7 @@ class _ThreadedClient(ClientBase[EngineT]):
                     attempt_deadline = None
                 wake_at = [t for t in (deadline, attempt_deadline, abort_at) if t is not None]
                 timeout = max(0.0, min(wake_at) - now) if wake_at else None
-                if not paused and link.buffered():
+                if not paused and not write_blocked and link.buffered():
                     timeout = 0.0
                 ready = selector.select(timeout)
                 for key, events in ready:
@@ -360,7 +364,7 @@ class _ThreadedClient(ClientBase[EngineT]):
                         self._drain_wake()
                     elif events & selectors.EVENT_READ:
                         self._read(link)
-                if not paused and link.buffered():
+                if not paused and not write_blocked and link.buffered():
                     self._read(link)
                 now = time.monotonic()
                 if self._close_requested and not close_sent:

@@ -377,23 +377,6 @@ def test_tls_is_verified_unless_the_caller_brings_a_context(
     assert sim.token not in caplog.text
 
 
-def test_secrets_stay_out_of_reprs_and_logs(caplog: pytest.LogCaptureFixture) -> None:
-    with (
-        caplog.at_level(logging.DEBUG),
-        ctrader_sim() as sim,
-        CTraderClient(
-            sim.websocket_url, **ctrader_credentials(sim), reconnect=FAST_RECONNECT
-        ) as client,
-    ):
-        client.authorize_account(sim.accounts[0])
-        text = repr(client) + repr(client._engine.registry)
-        sim.call_soon(lambda: [s.close_with(4000, "x") for s in sim.sessions()])
-        collect(client, lambda evs: any(type(e) is Reconnected for e in evs))
-    for secret in (sim.client_secret, sim.access_token):
-        assert secret not in text
-        assert secret not in caplog.text
-
-
 def test_events_iterator_times_out_when_nothing_comes() -> None:
     with (
         tradovate_sim(heartbeat_interval=60) as sim,
