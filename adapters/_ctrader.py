@@ -16,6 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from brokerwire.core.ctrader import (
     ORDER_REQUESTS,
+    AccountDisconnected,
     CTraderConnection,
     CTraderSubscriptionRegistry,
     OrderType,
@@ -39,7 +40,7 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
-from ._engine import ClientEngine, ClientOptions, EventCallback, log
+from ._engine import ClientEngine, ClientOptions, EventCallback, Phase, log
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -83,7 +84,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
     outcome_types = frozenset({Response, CoreErrorResponse, RequestTimedOut, RequestFailed})
     opened_type = CTraderOpened
     failed_type = RequestFailed
-    watched_types = frozenset({TokenInvalidated})
+    watched_types = frozenset({TokenInvalidated, AccountDisconnected})
 
     def __init__(
         self,
@@ -149,16 +150,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             self.close_core(now)
 
     def _account_answered(self, account: int, event: Any, now: float) -> None:
-        assert self.conn is not None
-        if account in self.conn.authorized_accounts:
-            replayed = self.conn.replay_subscriptions(account, now=now)
-            for request_id in replayed:
-                self.wait_internal(request_id, self._resubscribe_answered)
-            self._resubscribed += len(replayed)
-        else:
-            log.warning("account %s could not be authorized again: %r", account, event)
-            self._accounts.pop(account, None)
-            self.emit(event)
+        self._resubscribed += self._account_reauthorized(account, event, now)
         self._restoring.discard(account)
         if not self._restoring:
             self.authorized(self._resubscribed)
@@ -171,9 +163,37 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
     def withdraw(self, request_id: Any) -> bool:
         return self.conn is not None and self.conn.cancel(request_id)
 
-    def observe(self, event: Any) -> None:
-        for account in event.account_ids:
+    def observe(self, event: Any, now: float) -> None:
+        if type(event) is TokenInvalidated:
+            for account in event.account_ids:
+                self._accounts.pop(account, None)
+            return
+        # ProtoOAAccountDisconnectEvent: the server ended the account's session, but its token
+        # still holds. Authorize it again and restore its subscriptions, as after a reconnect.
+        account = event.account_id
+        token = self._accounts.get(account)
+        if token is None or self.conn is None or self.phase is not Phase.READY:
+            return
+        log.info("account %s was disconnected by the server; authorizing it again", account)
+        request_id = self.conn.authorize_account(account, token, now=now)
+        self.wait_internal(request_id, partial(self._account_back, account))
+
+    def _account_back(self, account: int, event: Any, now: float) -> None:
+        self._account_reauthorized(account, event, now)
+
+    def _account_reauthorized(self, account: int, event: Any, now: float) -> int:
+        """The answer to authorizing ``account`` again: restore its subscriptions (how many),
+        or forget it and pass the refusal on."""
+        assert self.conn is not None
+        if account not in self.conn.authorized_accounts:
+            log.warning("account %s could not be authorized again: %r", account, event)
             self._accounts.pop(account, None)
+            self.emit(event)
+            return 0
+        replayed = self.conn.replay_subscriptions(account, now=now)
+        for request_id in replayed:
+            self.wait_internal(request_id, self._resubscribe_answered)
+        return len(replayed)
 
     def send(self, call: CTraderCall, now: float) -> str:
         assert self.conn is not None

@@ -164,7 +164,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         """Take back a request that has not left yet; True when it was."""
         return False
 
-    def observe(self, event: Any) -> None:
+    def observe(self, event: Any, now: float) -> None:
         """See an event on its way to the caller (for state the engine keeps across links)."""
 
     def close_core(self, now: float) -> None:
@@ -377,9 +377,9 @@ class ClientEngine(Generic[ConnT, CallT]):
             elif kind is self.opened_type:
                 self.on_open(now)
             else:
-                if kind in self.watched_types:
-                    self.observe(event)
                 out.append(event)
+                if kind in self.watched_types:
+                    self.observe(event, now)
 
     def _link_closed(self, closed: Closed) -> None:
         unknown = tuple(self._unknown)

@@ -136,6 +136,12 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         for session in self.sessions():
             session.invalidate_token(reason)
 
+    def disconnect_account(self, account_id: int) -> None:
+        """Every client with ``account_id`` authorized gets ProtoOAAccountDisconnectEvent and
+        must authorize the account again (call in the loop)."""
+        for session in self.sessions():
+            session.disconnect_account(account_id)
+
 
 class _Sniffer:
     """Stands in for the server connection until the first bytes tell WebSocket from TCP."""
@@ -239,6 +245,15 @@ class _CTraderSession(SimulatedSession):
                 P.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT,
                 {"ctidTraderAccountIds": ids, "reason": reason},
                 None,
+            )
+
+    def disconnect_account(self, account_id: int) -> None:
+        if account_id in self.accounts:
+            self.accounts.discard(account_id)
+            for key in [k for k in self._spots if k[0] == account_id]:
+                self._spots.pop(key).cancel()
+            self._send(
+                P.PROTO_OA_ACCOUNT_DISCONNECT_EVENT, {"ctidTraderAccountId": account_id}, None
             )
 
     # -- requests ----------------------------------------------------------------------------------

@@ -20,7 +20,12 @@ import pytest
 from brokerwire.adapters.errors import AuthenticationError, ConnectionLost
 from brokerwire.adapters.events import Disconnected, Reconnected, ReconnectFailed
 from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, TradovateSimulator
-from brokerwire.core.ctrader import ClientDisconnected, PayloadType, TokenInvalidated
+from brokerwire.core.ctrader import (
+    AccountDisconnected,
+    ClientDisconnected,
+    PayloadType,
+    TokenInvalidated,
+)
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from brokerwire.core.tradovate import Shutdown
 from tests.adapters.clients import (
@@ -261,6 +266,27 @@ def test_ctrader_token_invalidated_then_authorized_again(
         driver.call("subscribe_spots", account, 1)
         resumed = driver.collect(streamed(50))
     numbers = stream_segments(resumed)[0]
+    assert numbers[0] == 1
+    assert_no_gap(numbers)
+
+
+@pytest.mark.parametrize("broker", ["ctrader-ws", "ctrader-tcp"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_ctrader_account_disconnected_is_authorized_again_and_resubscribed(
+    adapter: str, broker: str, clean_process: None, no_errors_logged: None
+) -> None:
+    with ctrader_sim() as sim, client_for(adapter, broker, sim) as driver:
+        account = sim.accounts[0]
+        subscribe(driver, sim)
+        driver.collect(streamed(20))
+        sim.call_soon(lambda: sim.disconnect_account(account))
+        events = driver.collect(lambda evs: type(evs[-1]) is AccountDisconnected)
+        assert events[-1].account_id == account
+        # The client authorizes the account again on its own and restores its spots, which
+        # start again at 1 on the new subscription.
+        after = driver.collect(streamed(50))
+        assert driver.client.accounts == [account]
+    numbers = stream_segments(after)[0]
     assert numbers[0] == 1
     assert_no_gap(numbers)
 
