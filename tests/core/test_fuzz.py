@@ -79,7 +79,6 @@ class _Hoarder:
         self._transport = TcpConnection(
             receive_framing=Framing.LENGTH_PREFIX, max_message_size=LIMIT
         )
-        self._transport._receive_framer._buffer = bytearray()  # type: ignore[union-attr]
 
     def receive_data(self, data: bytes, now: float) -> list[Any]:
         framer = self._transport._receive_framer
