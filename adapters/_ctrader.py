@@ -150,7 +150,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             self.close_core(now)
 
     def _account_answered(self, account: int, event: Any, now: float) -> None:
-        self._resubscribed += self._account_reauthorized(account, event, now)
+        self._account_reauthorized(account, event, now)
         self._restoring.discard(account)
         if not self._restoring:
             self.authorized(self._resubscribed)
@@ -176,24 +176,21 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             return
         log.info("account %s was disconnected by the server; authorizing it again", account)
         request_id = self.conn.authorize_account(account, token, now=now)
-        self.wait_internal(request_id, partial(self._account_back, account))
+        self.wait_internal(request_id, partial(self._account_reauthorized, account))
 
-    def _account_back(self, account: int, event: Any, now: float) -> None:
-        self._account_reauthorized(account, event, now)
-
-    def _account_reauthorized(self, account: int, event: Any, now: float) -> int:
-        """The answer to authorizing ``account`` again: restore its subscriptions (how many),
-        or forget it and pass the refusal on."""
+    def _account_reauthorized(self, account: int, event: Any, now: float) -> None:
+        """The answer to authorizing ``account`` again: restore its subscriptions (counted in
+        ``_resubscribed`` for this link), or forget it and pass the refusal on."""
         assert self.conn is not None
         if account not in self.conn.authorized_accounts:
             log.warning("account %s could not be authorized again: %r", account, event)
             self._accounts.pop(account, None)
             self.emit(event)
-            return 0
+            return
         replayed = self.conn.replay_subscriptions(account, now=now)
         for request_id in replayed:
             self.wait_internal(request_id, self._resubscribe_answered)
-        return len(replayed)
+        self._resubscribed += len(replayed)
 
     def send(self, call: CTraderCall, now: float) -> str:
         assert self.conn is not None
