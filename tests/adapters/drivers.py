@@ -38,8 +38,8 @@ class Driver:
         """Call a client method and wait for its result (or its exception)."""
         raise NotImplementedError
 
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        """Start a client call; its outcome arrives in the future."""
+    def request_async(self, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """The client's ``request_async``, as a concurrent future for either adapter."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -110,19 +110,8 @@ class ThreadedDriver(Driver):
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return getattr(self.client, method)(*args, **kwargs)
 
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        if method == "request":
-            future: concurrent.futures.Future[Any] = self.client.request_async(*args, **kwargs)
-            return future
-        future = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(getattr(self.client, method)(*args, **kwargs))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        threading.Thread(target=run, daemon=True).start()
+    def request_async(self, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = self.client.request_async(*args, **kwargs)
         return future
 
     def close(self) -> None:
@@ -161,17 +150,17 @@ class AsyncioDriver(Driver):
     def _run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
+    async def _await(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """A client method called in the loop, and its result awaited there."""
+        return await getattr(self.client, method)(*args, **kwargs)
+
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        async def go() -> Any:
-            return await getattr(self.client, method)(*args, **kwargs)
+        return self._run(self._await(method, *args, **kwargs))
 
-        return self._run(go())
-
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        async def go() -> Any:
-            return await getattr(self.client, method)(*args, **kwargs)
-
-        return asyncio.run_coroutine_threadsafe(go(), self._loop)
+    def request_async(self, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(
+            self._await("request_async", *args, **kwargs), self._loop
+        )
 
     def close(self) -> None:
         try:

@@ -107,8 +107,8 @@ class RequestPump:
 
     def _request(self) -> concurrent.futures.Future[Any]:
         if self._tradovate:
-            return self._driver.submit("request", "contract/find", body={"name": "NQZ6"})
-        return self._driver.submit("request", PayloadType.PROTO_OA_VERSION_REQ)
+            return self._driver.request_async("contract/find", body={"name": "NQZ6"})
+        return self._driver.request_async(PayloadType.PROTO_OA_VERSION_REQ)
 
     def _run(self) -> None:
         while not self._stop.is_set():
