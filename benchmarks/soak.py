@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import multiprocessing
@@ -78,8 +79,9 @@ class Tally:
             self.errors += 1
         self._last = seq
 
-    def answer(self, ok: bool) -> None:
-        if ok:
+    def settle(self, future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
+        """A request's outcome (a done-callback of either adapter's futures)."""
+        if not future.cancelled() and future.exception() is None:
             self.answered += 1
         elif not self.stopping.is_set():
             self.failed += 1
@@ -187,6 +189,26 @@ class Simulators:
         return int(self._described["ctrader"]["account"])
 
 
+#: The request each client makes every REQUEST_INTERVAL: (arguments, keyword arguments).
+REQUESTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
+    "tradovate": (("contract/find",), {"body": {"name": "NQZ6"}}),
+    "ctrader": ((PayloadType.PROTO_OA_VERSION_REQ,), {}),
+}
+
+
+def _subscribe_calls(broker: str, sims: Simulators) -> list[tuple[str, tuple[Any, ...]]]:
+    """The client calls that start a stream: (method name, arguments), in order."""
+    if broker == "tradovate":
+        return [("subscribe_quote", ("ESZ6",))]
+    account = sims.account()
+    return [("authorize_account", (account,)), ("subscribe_spots", (account, 1))]
+
+
+def _request(client: Any, broker: str, tally: Tally) -> None:
+    args, kwargs = REQUESTS[broker]
+    client.request_async(*args, **kwargs).add_done_callback(tally.settle)
+
+
 def _run_threaded(
     sims: Simulators, broker: str, transport: str, stop: threading.Event, tally: Tally
 ) -> None:
@@ -197,7 +219,8 @@ def _run_threaded(
         else threaded_clients.CTraderClient
     )
     with kind(url, **options) as client:
-        _subscribe_threaded(client, broker, sims)
+        for method, args in _subscribe_calls(broker, sims):
+            getattr(client, method)(*args)
         next_request = time.monotonic()
         while not stop.is_set():
             try:
@@ -209,23 +232,7 @@ def _run_threaded(
                 pass
             if time.monotonic() >= next_request:
                 next_request += REQUEST_INTERVAL
-                future = _request_threaded(client, broker)
-                future.add_done_callback(lambda f: tally.answer(f.exception() is None))
-
-
-def _subscribe_threaded(client: Any, broker: str, sims: Simulators) -> None:
-    if broker == "tradovate":
-        client.subscribe_quote("ESZ6")
-    else:
-        account = sims.account()
-        client.authorize_account(account)
-        client.subscribe_spots(account, 1)
-
-
-def _request_threaded(client: Any, broker: str) -> Any:
-    if broker == "tradovate":
-        return client.request_async("contract/find", body={"name": "NQZ6"})
-    return client.request_async(PayloadType.PROTO_OA_VERSION_REQ)
+                _request(client, broker, tally)
 
 
 async def _run_asyncio(
@@ -236,22 +243,12 @@ async def _run_asyncio(
         asyncio_clients.TradovateClient if broker == "tradovate" else asyncio_clients.CTraderClient
     )
     async with kind(url, **options) as client:
-        if broker == "tradovate":
-            await client.subscribe_quote("ESZ6")
-        else:
-            account = sims.account()
-            await client.authorize_account(account)
-            await client.subscribe_spots(account, 1)
+        for method, args in _subscribe_calls(broker, sims):
+            await getattr(client, method)(*args)
 
         async def requests() -> None:
             while not stop.is_set():
-                if broker == "tradovate":
-                    future = client.request_async("contract/find", body={"name": "NQZ6"})
-                else:
-                    future = client.request_async(PayloadType.PROTO_OA_VERSION_REQ)
-                future.add_done_callback(
-                    lambda f: tally.answer(not f.cancelled() and f.exception() is None)
-                )
+                _request(client, broker, tally)
                 await asyncio.sleep(REQUEST_INTERVAL)
 
         sender = asyncio.create_task(requests())
