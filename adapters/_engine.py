@@ -18,7 +18,7 @@ import enum
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -79,6 +79,7 @@ class CoreConnection(Protocol):
     @property
     def state(self) -> enum.Enum: ...
     def receive_data(self, data: bytes, now: float) -> list[Any]: ...
+    def receive_events(self, data: bytes, now: float) -> Iterator[Any]: ...
     def data_to_send(self) -> bytes: ...
     def next_deadline(self) -> float | None: ...
     def handle_timer(self, now: float) -> list[Any]: ...
@@ -239,7 +240,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         """Bytes from the socket (``b""`` at its end); returns the events for the caller."""
         self._out = []
         if self.conn is not None:
-            self._process(self.conn.receive_data(data, now), now)
+            self._process(self.conn.receive_events(data, now), now)
         return self._out
 
     def timer(self, now: float, *, reading_paused: bool = False) -> list[Any]:
@@ -356,7 +357,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         else:
             future.set_result(value)
 
-    def _process(self, events: list[Any], now: float) -> None:
+    def _process(self, events: Iterable[Any], now: float) -> None:
         outcomes = self.outcome_types
         out = self._out
         for event in events:

@@ -45,7 +45,7 @@ def machine() -> dict[str, Any]:
 
 def _table(results: list[Result]) -> list[str]:
     lines = [
-        f"{'workload':<22}{'impl':<15}{'msgs/s':>12}{'MB/s':>9}{'µs/msg':>9}{'brokerwire is':>15}"
+        f"{'workload':<22}{'impl':<17}{'msgs/s':>12}{'MB/s':>9}{'µs/msg':>9}{'brokerwire is':>15}"
     ]
     ours = {r.workload: r.msgs_per_s for r in results if r.impl == "brokerwire"}
     previous = ""
@@ -54,7 +54,7 @@ def _table(results: list[Result]) -> list[str]:
         previous = r.workload
         ratio = "" if r.impl == "brokerwire" else f"{ours[r.workload] / r.msgs_per_s:.2f} x"
         lines.append(
-            f"{name:<22}{r.impl:<15}{r.msgs_per_s:>12,.0f}{r.mb_per_s:>9.1f}"
+            f"{name:<22}{r.impl:<17}{r.msgs_per_s:>12,.0f}{r.mb_per_s:>9.1f}"
             f"{r.us_per_msg:>9.2f}{ratio:>15}"
         )
     return lines

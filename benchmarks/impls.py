@@ -1,4 +1,4 @@
-"""The decoders a benchmark compares: brokerwire and the three baselines.
+"""The decoders a benchmark compares: brokerwire (both ways of receiving) and three baselines.
 
 Each is a ``Decoder``: ``prepare(workload)`` builds what one timed run needs (connections
 past their handshake, requests the stream answers) and is not timed; the callable it returns
@@ -59,26 +59,37 @@ def _tradovate_connection(workload: Workload) -> TradovateConnection:
     return conn
 
 
-def brokerwire(workload: Workload) -> Run:
+def _brokerwire_connection(workload: Workload) -> tuple[Any, int]:
+    """The client connection, and how many bytes of the stream it has already been given."""
     if workload.broker == "tradovate":
-        conn: Any = _tradovate_connection(workload)
-        skip = len(OPEN_FRAME)
-    else:
-        conn = capture_connection("ctrader", workload.transport)
-        skip = 0
-    receive = conn.receive_data
-    counted = _COUNTED
+        return _tradovate_connection(workload), len(OPEN_FRAME)
+    return capture_connection("ctrader", workload.transport), 0
 
-    def run(chunks: list[bytes]) -> int:
-        delivered = 0
-        first = chunks[0][skip:]
-        for chunk in (first, *chunks[1:]):
-            for event in receive(chunk, 0.0):
-                if type(event) in counted:
-                    delivered += 1
-        return delivered
 
-    return run
+def _brokerwire(method: str) -> Decoder:
+    def decoder(workload: Workload) -> Run:
+        conn, skip = _brokerwire_connection(workload)
+        receive = getattr(conn, method)
+        counted = _COUNTED
+
+        def run(chunks: list[bytes]) -> int:
+            delivered = 0
+            first = chunks[0][skip:]
+            for chunk in (first, *chunks[1:]):
+                for event in receive(chunk, 0.0):
+                    if type(event) in counted:
+                        delivered += 1
+            return delivered
+
+        return run
+
+    return decoder
+
+
+#: ``receive_events``: each message decoded as the loop asks for it
+brokerwire = _brokerwire("receive_events")
+#: ``receive_data``: every message of a chunk decoded into a list first
+brokerwire_list = _brokerwire("receive_data")
 
 
 # -- the naive pipeline: wsproto, json.loads, a dict of handlers ----------------------------------
@@ -216,6 +227,7 @@ def json_floor(workload: Workload) -> Run:
 
 DECODERS: dict[str, Decoder] = {
     "brokerwire": brokerwire,
+    "brokerwire-list": brokerwire_list,
     "naive-wsproto": naive_wsproto,
     "websockets": websockets_protocol,
     "json-floor": json_floor,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import JSONDecodeError, loads, loads_utf8
@@ -119,7 +120,7 @@ class _Queued(NamedTuple):
     data: bytes
 
 
-class CTraderConnection:
+class CTraderConnection(StreamingReceiver[CTraderEvent]):
     """A client's conversation with a cTrader Open API proxy, in JSON.
 
     Build it with ``CTraderConnection.websocket(host)`` or ``CTraderConnection.tcp()``, or hand
@@ -231,18 +232,21 @@ class CTraderConnection:
 
     # -- the connection contract ---------------------------------------------------------------
 
-    def receive_data(self, data: bytes, now: float) -> list[CTraderEvent]:
-        """Feed bytes from the server (``b""`` when it closed); returns what they meant."""
+    def _decode(self, data: bytes, now: float) -> Iterator[CTraderEvent]:
         self._touch(now)
         if self._state is CTraderState.CLOSED:
-            return []
+            return iter(())
         if data:
             self._last_received = now
-        events: list[CTraderEvent] = []
-        append = events.append
-        for t_event in self._transport.receive_messages(data, now):
+        return self._interpret(self._transport.receive_messages(data, now), now)
+
+    def _interpret(self, t_events: Sequence[object], now: float) -> Iterator[CTraderEvent]:
+        """The cTrader events of the transport's, made as they are asked for."""
+        for t_event in t_events:
             if type(t_event) is bytes or type(t_event) is TextMessage:
                 raw = t_event if type(t_event) is bytes else t_event.data  # type: ignore[union-attr]
+                # The helpers append to ``out`` and raise before appending anything, so all
+                # they appended has been handed out by the time an EnvelopeError arrives.
                 try:
                     try:
                         message = loads_utf8(raw) if type(raw) is bytes else loads(raw)
@@ -255,26 +259,36 @@ class CTraderConnection:
                         and message.get("clientMsgId") is None
                         and type(payload := message.get("payload")) is dict
                     ):
-                        append(_new_event(SpotEvent, (payload,)))
+                        yield _new_event(SpotEvent, (payload,))
                         continue
-                    self._receive_envelope(envelope_from(message, raw), events)
+                    out: list[CTraderEvent] = []
+                    self._receive_envelope(envelope_from(message, raw), out)
+                    yield from out
                 except EnvelopeError as exc:
-                    self._fail(events, exc.close_code, exc.message)
-                    break
+                    yield from self._failed(exc)
+                    return
             elif type(t_event) is BinaryMessage:
                 try:
-                    self._receive_envelope(decode_envelope(t_event.data), events)
+                    out = []
+                    self._receive_envelope(decode_envelope(t_event.data), out)
+                    yield from out
                 except EnvelopeError as exc:
-                    self._fail(events, exc.close_code, exc.message)
-                    break
+                    yield from self._failed(exc)
+                    return
             elif type(t_event) is Closed:
-                self._finish(events, t_event)
+                out = []
+                self._finish(out, t_event)
+                yield from out
             elif type(t_event) is ConnectionAccepted:
                 self._state = CTraderState.OPEN
                 self._last_sent = now
-                events.append(Opened())
+                yield Opened()
             elif type(t_event) is ConnectionRejected:
-                events.append(t_event)
+                yield t_event
+
+    def _failed(self, error: EnvelopeError) -> list[CTraderEvent]:
+        events: list[CTraderEvent] = []
+        self._fail(events, error.close_code, error.message)
         return events
 
     def data_to_send(self) -> bytes:
@@ -298,8 +312,8 @@ class CTraderConnection:
 
     def handle_timer(self, now: float) -> list[CTraderEvent]:
         """Run what is due at ``now``: heartbeat, watchdog, timeouts, queued requests."""
+        events = self._settle()
         self._touch(now)
-        events: list[CTraderEvent] = []
         if self._state is CTraderState.CLOSED:
             return events
         if self._closing_without_handshake:

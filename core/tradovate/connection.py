@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, loads
+from ..jsonlib import JSONDecodeError, loads, loads_utf8_from
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
-from ..websocket import DEFAULT_MAX_MESSAGE_SIZE, ConnectionRejected, Role, WebSocketConnection
+from ..websocket import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectionRejected,
+    Role,
+    WebSocketConnection,
+    WebSocketEvent,
+)
 from .codec import (
     CLIENT_HEARTBEAT,
     Body,
@@ -149,7 +156,7 @@ _EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
 }
 
 
-class TradovateConnection:
+class TradovateConnection(StreamingReceiver[TradovateEvent]):
     """A client's conversation with a Tradovate WebSocket server.
 
     ``host`` and ``target`` name the WebSocket (``target`` defaults to ``/v1/websocket``).
@@ -217,58 +224,79 @@ class TradovateConnection:
         """How many requests are waiting for their outcome."""
         return len(self._pending)
 
-    def receive_data(self, data: bytes, now: float) -> list[TradovateEvent]:
-        """Feed bytes from the server (``b""`` when it closed); returns what they meant."""
+    def _decode(self, data: bytes, now: float) -> Iterator[TradovateEvent]:
         self._now = now
         if self._state is TradovateState.CLOSED:
-            return []
+            return iter(())
         if data:
             self._last_received = now
-        events: list[TradovateEvent] = []
-        append = events.append
-        for ws_event in self._ws.receive_messages(data, now):
+        return self._interpret(self._ws.receive_messages(data, now))
+
+    def _interpret(self, ws_events: list[bytes | WebSocketEvent]) -> Iterator[TradovateEvent]:
+        """The Tradovate events of the WebSocket's, made as they are asked for."""
+        for ws_event in ws_events:
             if type(ws_event) is bytes:
+                # The helpers append to ``out`` and raise before appending anything, so all they
+                # appended has been handed out by the time a FrameError arrives.
                 try:
                     if ws_event[:1] != b"a":
-                        self._receive_frame_bytes(ws_event, events)
+                        out: list[TradovateEvent] = []
+                        self._receive_frame_bytes(ws_event, out)
+                        yield from out
                         continue
-                    for message in decode_array_frame(ws_event):
+                    # decode_array_frame, less a call or two: on anything but a JSON array it
+                    # is called after all, to raise the FrameError that says what was wrong.
+                    try:
+                        messages = loads_utf8_from(ws_event, 1)
+                    except (JSONDecodeError, RecursionError):
+                        messages = decode_array_frame(ws_event)
+                    if type(messages) is not list:
+                        messages = decode_array_frame(ws_event)
+                    for message in messages:
                         # The hot path, inlined: market data.
                         if type(message) is dict and message.get("e") == "md":
                             d = message.get("d")
                             if type(d) is dict:
-                                append(
-                                    _new_event(
-                                        MarketData,
-                                        (
-                                            d.get("quotes") or [],
-                                            d.get("doms") or [],
-                                            d.get("histograms") or [],
-                                        ),
-                                    )
+                                yield _new_event(
+                                    MarketData,
+                                    (
+                                        d.get("quotes") or [],
+                                        d.get("doms") or [],
+                                        d.get("histograms") or [],
+                                    ),
                                 )
                                 continue
-                        self._receive_message(message, events)
+                        out = []
+                        self._receive_message(message, out)
+                        yield from out
                 except FrameError as exc:
-                    self._fail(events, exc.close_code, exc.message)
-                    break
+                    out = []
+                    self._fail(out, exc.close_code, exc.message)
+                    yield from out
+                    return
             elif type(ws_event) is TextMessage:
+                out = []
                 try:
-                    self._receive_frame(ws_event.data, events)
+                    self._receive_frame(ws_event.data, out)
                 except FrameError as exc:
-                    self._fail(events, exc.close_code, exc.message)
-                    break
+                    self._fail(out, exc.close_code, exc.message)
+                    yield from out
+                    return
+                yield from out
             elif type(ws_event) is Closed:
-                self._finish(events, ws_event)
+                out = []
+                self._finish(out, ws_event)
+                yield from out
             elif type(ws_event) is BinaryMessage:
+                out = []
                 self._fail(
-                    events, 1003, "the server sent a binary message; Tradovate speaks text only"
+                    out, 1003, "the server sent a binary message; Tradovate speaks text only"
                 )
-                break
+                yield from out
+                return
             elif type(ws_event) is ConnectionRejected:
-                events.append(ws_event)
+                yield ws_event
             # ConnectionAccepted, Ping and Pong need nothing from this layer.
-        return events
 
     def data_to_send(self) -> bytes:
         """Everything queued for the server since the last call."""
@@ -288,8 +316,8 @@ class TradovateConnection:
 
     def handle_timer(self, now: float) -> list[TradovateEvent]:
         """Run the timers due at ``now``: heartbeat, watchdog, request timeouts."""
+        events = self._settle()
         self._now = now
-        events: list[TradovateEvent] = []
         if self._state is TradovateState.CLOSED:
             return events
         for ws_event in self._ws.handle_timer(now):
