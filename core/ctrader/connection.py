@@ -247,12 +247,12 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         for t_event in t_events:
             kind = type(t_event)
             if kind is bytes or kind is TextMessage:
-                raw = t_event if kind is bytes else t_event.data  # type: ignore[attr-defined]
+                raw: bytes | str = t_event if kind is bytes else t_event.data  # type: ignore[assignment, attr-defined]
                 # The helpers append to ``out`` and raise before appending anything, so all
                 # they appended has been handed out by the time an EnvelopeError arrives.
                 try:
                     try:
-                        message = decode(raw) if kind is bytes else loads(raw)
+                        message = decode(raw) if kind is bytes else loads(raw)  # type: ignore[arg-type]
                     except (JSONDecodeError, RecursionError) as exc:
                         raise invalid_json(exc, raw) from None
                     # A spot event (sent with no clientMsgId), inlined.
