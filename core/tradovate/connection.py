@@ -270,17 +270,14 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                         self._receive_message(message, out)
                         yield from out
                 except FrameError as exc:
-                    out = []
-                    self._fail(out, exc.close_code, exc.message)
-                    yield from out
+                    yield from self._failed(exc.close_code, exc.message)
                     return
             elif type(ws_event) is TextMessage:
                 out = []
                 try:
                     self._receive_frame(ws_event.data, out)
                 except FrameError as exc:
-                    self._fail(out, exc.close_code, exc.message)
-                    yield from out
+                    yield from self._failed(exc.close_code, exc.message)
                     return
                 yield from out
             elif type(ws_event) is Closed:
@@ -288,15 +285,19 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 self._finish(out, ws_event)
                 yield from out
             elif type(ws_event) is BinaryMessage:
-                out = []
-                self._fail(
-                    out, 1003, "the server sent a binary message; Tradovate speaks text only"
+                yield from self._failed(
+                    1003, "the server sent a binary message; Tradovate speaks text only"
                 )
-                yield from out
                 return
             elif type(ws_event) is ConnectionRejected:
                 yield ws_event
             # ConnectionAccepted, Ping and Pong need nothing from this layer.
+
+    def _failed(self, close_code: int, message: str) -> list[TradovateEvent]:
+        """``_fail``, with the events it makes returned."""
+        events: list[TradovateEvent] = []
+        self._fail(events, close_code, message)
+        return events
 
     def data_to_send(self) -> bytes:
         """Everything queued for the server since the last call."""
