@@ -82,36 +82,63 @@ class LengthPrefixFramer:
         return len(self._buffer)
 
     def feed(self, data: bytes, out: list[bytes]) -> None:
+        if type(data) is not bytes:
+            data = bytes(data)
         buffer = self._buffer
-        # With nothing left over from the last read, cut messages out of ``data`` itself: a
-        # slice of bytes is one copy, a slice of the bytearray two.
-        source: bytes | bytearray = data if not buffer and type(data) is bytes else buffer
-        if source is buffer:
-            buffer += data
-        size = len(source)
         pos = 0
+        if buffer:
+            pos = self._complete_held_message(data, out)
+            if buffer:
+                return
+        # Cut messages out of ``data`` where it is; keep only an unfinished one at its end.
+        size = len(data)
         limit = self.max_message_size
         append = out.append
-        copy = source is buffer
         try:
             while size - pos >= 4:
-                (length,) = _unpack_prefix(source, pos)
+                (length,) = _unpack_prefix(data, pos)
                 if length > limit:
-                    raise RemoteProtocolError(
-                        f"a length prefix announces a message of {length} bytes, over the limit of "
-                        f"{limit} bytes (is the stream really length-prefixed?)"
-                    )
+                    raise self._too_big(length)
                 end = pos + 4 + length
                 if end > size:
                     break
-                message = source[pos + 4 : end]
-                append(bytes(message) if copy else message)  # type: ignore[arg-type]
+                append(data[pos + 4 : end])
                 pos = end
         finally:
-            if copy:
-                del buffer[:pos]
-            elif pos < size:
-                buffer += memoryview(source)[pos:]
+            if pos < size:
+                buffer += memoryview(data)[pos:]
+
+    def _complete_held_message(self, data: bytes, out: list[bytes]) -> int:
+        """Finish the message held from the last read; returns how many bytes of ``data`` it took.
+
+        It takes only what it still needs (the rest of its prefix first, so that a length over
+        the limit is refused before any of the message is held), and the messages after it are
+        cut from ``data`` in place: a slice of ``bytes`` is one copy, a slice of the held
+        ``bytearray`` two, and a read seldom ends on a message boundary.
+        """
+        buffer = self._buffer
+        used = 0
+        if len(buffer) < 4:
+            used = 4 - len(buffer)
+            buffer += data[:used]
+            if len(buffer) < 4:
+                return len(data)
+        (length,) = _unpack_prefix(buffer)
+        if length > self.max_message_size:
+            raise self._too_big(length)
+        piece = memoryview(data)[used : used + 4 + length - len(buffer)]
+        buffer += piece
+        used += len(piece)
+        if len(buffer) == 4 + length:
+            out.append(bytes(buffer[4:]))
+            buffer.clear()
+        return used
+
+    def _too_big(self, length: int) -> RemoteProtocolError:
+        return RemoteProtocolError(
+            f"a length prefix announces a message of {length} bytes, over the limit of "
+            f"{self.max_message_size} bytes (is the stream really length-prefixed?)"
+        )
 
     def frame(self, message: bytes) -> bytes:
         if len(message) > _MAX_PREFIXED:

@@ -65,6 +65,23 @@ _new_event = tuple.__new__
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
+def _bytes_missing(held: bytearray) -> int:
+    """How many more bytes the frame at the start of ``held`` needs: its header's first."""
+    size = len(held)
+    if size < 2:
+        return 2 - size
+    second = held[1]
+    length = second & 0x7F
+    header = 2 + (4 if second & 0x80 else 0) + (2 if length == 126 else 8 if length == 127 else 0)
+    if size < header:
+        return header - size
+    if length == 126:
+        length = (held[2] << 8) | held[3]
+    elif length == 127:
+        (length,) = _unpack_u64(held, 2)
+    return header + length - size
+
+
 class Role(enum.Enum):
     CLIENT = "client"
     SERVER = "server"
@@ -207,18 +224,39 @@ class WebSocketConnection:
             self._receive_eof(events)
             return events
         buffer = self._buffer
-        if buffer or self._skip_head:
+        if self._skip_head:
             buffer += data
-            if self._skip_head and not self._skip_http_head(events):
+            if self._skip_http_head(events):
+                del buffer[: self._decode_frames(buffer, events, raw)]
+            return events
+        start = 0
+        if buffer:
+            start = self._complete_held_frame(data, events, raw)
+            if buffer or self._state is TransportState.CLOSED:
                 return events
-            del buffer[: self._decode_frames(buffer, events, raw)]
-        else:
-            # Nothing left over from the last call: parse ``data`` where it is, and keep only an
-            # unfinished frame at its end.
-            used = self._decode_frames(data, events, raw)
-            if used < len(data) and self.state is not TransportState.CLOSED:
-                buffer += data[used:]
+        # Parse ``data`` where it is, and keep only an unfinished frame at its end.
+        used = self._decode_frames(data, events, raw, start)
+        if used < len(data) and self._state is not TransportState.CLOSED:
+            buffer += memoryview(data)[used:]
         return events
+
+    def _complete_held_frame(self, data: bytes, events: _Events, raw: bool) -> int:
+        """Finish the frame held from the last call; returns how many bytes of ``data`` it took.
+
+        The held frame takes only the bytes it still needs (its header first, so that a header
+        announcing too much is refused before any payload is held), and the frames after it
+        are then cut from ``data`` in place: a payload sliced from ``bytes`` is copied once,
+        one sliced from the held ``bytearray`` twice, and a read seldom ends on a frame boundary.
+        """
+        buffer = self._buffer
+        view = memoryview(data)
+        used = 0
+        while buffer and used < len(data) and self._state is not TransportState.CLOSED:
+            piece = view[used : used + max(_bytes_missing(buffer), 1)]
+            buffer += piece
+            used += len(piece)
+            del buffer[: self._decode_frames(buffer, events, raw)]
+        return used
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call (``b""`` when nothing is)."""
@@ -490,14 +528,16 @@ class WebSocketConnection:
             self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
         self._finish(events, Closed(code, reason))
 
-    def _decode_frames(self, buffer: bytes | bytearray, events: _Events, raw: bool) -> int:
-        """Decode every complete frame in ``buffer``; returns how many bytes were used.
+    def _decode_frames(
+        self, buffer: bytes | bytearray, events: _Events, raw: bool, start: int = 0
+    ) -> int:
+        """Decode every complete frame in ``buffer`` from ``start`` on; returns where they end.
 
         On bad bytes, fails the connection (what follows them no longer matters). ``raw``: a
         whole text message is appended as its payload bytes, not as a ``TextMessage``.
         """
         size = len(buffer)
-        pos = 0
+        pos = start
         client = self._client
         append = events.append
         copy = type(buffer) is not bytes  # slices of a bytearray are bytearrays

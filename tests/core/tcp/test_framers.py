@@ -147,6 +147,36 @@ def test_length_prefix_over_the_limit_fails_from_the_prefix_alone() -> None:
     assert conn.state is TransportState.CLOSED
 
 
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_length_prefix_over_the_limit_split_across_reads_fails_before_holding_more(
+    cut: int,
+) -> None:
+    framer = LengthPrefixFramer(1000)
+    out: list[bytes] = []
+    framer.feed(prefixed(SPOT) + struct.pack("!I", 1001)[:cut], out)
+    assert out == [SPOT]
+    with pytest.raises(RemoteProtocolError, match="1001 bytes, over the limit of 1000"):
+        framer.feed(struct.pack("!I", 1001)[cut:] + b"x" * 5000, out)
+    assert framer.buffered == 4, "only the prefix is held, none of what followed it"
+
+
+def test_messages_after_a_held_one_are_cut_from_the_read_as_bytes() -> None:
+    """A read that finishes a held message goes on to the whole messages behind it."""
+    wire = b"".join(prefixed(m) for m in (SPOT, b"{}", b'{"payloadType":51}', SPOT))
+    framer = LengthPrefixFramer(1 << 20)
+    out: list[bytes] = []
+    framer.feed(wire[:10], out)
+    assert out == []
+    assert framer.buffered == 10
+    framer.feed(wire[10:-5], out)
+    assert out == [SPOT, b"{}", b'{"payloadType":51}']
+    assert all(type(message) is bytes for message in out)
+    assert framer.buffered == len(prefixed(SPOT)) - 5
+    framer.feed(wire[-5:], out)
+    assert out[3:] == [SPOT]
+    assert framer.buffered == 0
+
+
 def test_json_stream_that_is_not_json() -> None:
     conn = TcpConnection(receive_framing=Framing.JSON_STREAM)
     events = conn.receive_data(SPOT + b"\n<html>", 0.0)

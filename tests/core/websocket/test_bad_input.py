@@ -159,6 +159,18 @@ def test_oversized_message_is_refused_from_the_header_alone() -> None:
     assert sent_close(client)[0] == 1009
 
 
+@pytest.mark.parametrize("cut", range(1, 10))
+def test_oversized_header_split_across_reads_is_refused_before_its_payload(cut: int) -> None:
+    client = open_client(max_message_size=1024)
+    header = b"\x82\x7f" + struct.pack("!Q", 64 * 1024 * 1024)
+    assert client.receive_data(raw_frame(OP_TEXT, b"before") + header[:cut], 0.0) == [
+        TextMessage("before")
+    ]
+    closed = only_closed(client.receive_data(header[cut:] + b"\x00" * 4096, 0.0))
+    assert closed.code == 1009
+    assert sent_close(client)[0] == 1009
+
+
 def test_fragmented_message_over_the_limit_is_refused_at_the_fragment_that_crosses_it() -> None:
     client = open_client(max_message_size=100)
     first = raw_frame(OP_TEXT, b"a" * 60, fin=False)
