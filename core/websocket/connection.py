@@ -223,39 +223,52 @@ class WebSocketConnection:
         elif not data:
             self._receive_eof(events)
             return events
-        buffer = self._buffer
+        if type(data) is not bytes:
+            data = bytes(data)  # the payloads handed out are slices of it, and must be bytes
         if self._skip_head:
+            buffer = self._buffer
             buffer += data
-            if self._skip_http_head(events):
-                del buffer[: self._decode_frames(buffer, events, raw)]
-            return events
+            if not self._skip_http_head(events):
+                return events
+            data = bytes(buffer)
+            buffer.clear()
+        self._receive_frames(data, events, raw)
+        return events
+
+    def _receive_frames(self, data: bytes, events: _Events, raw: bool) -> None:
+        """Decode the frames ``data`` completes, and hold an unfinished one at its end."""
+        buffer = self._buffer
         start = 0
         if buffer:
             start = self._complete_held_frame(data, events, raw)
             if buffer or self._state is TransportState.CLOSED:
-                return events
-        # Parse ``data`` where it is, and keep only an unfinished frame at its end.
+                return
         used = self._decode_frames(data, events, raw, start)
         if used < len(data) and self._state is not TransportState.CLOSED:
             buffer += memoryview(data)[used:]
-        return events
 
     def _complete_held_frame(self, data: bytes, events: _Events, raw: bool) -> int:
         """Finish the frame held from the last call; returns how many bytes of ``data`` it took.
 
-        The held frame takes only the bytes it still needs (its header first, so that a header
-        announcing too much is refused before any payload is held), and the frames after it
-        are then cut from ``data`` in place: a payload sliced from ``bytes`` is copied once,
-        one sliced from the held ``bytearray`` twice, and a read seldom ends on a frame boundary.
+        The held frame takes only the bytes it still needs, its header first so that a header
+        announcing too much is refused before any payload is held. The frames after it are then
+        cut from ``data`` in place: a read seldom ends on a frame boundary, and appending each
+        read to the held bytes would copy every payload in it twice more.
         """
         buffer = self._buffer
         view = memoryview(data)
         used = 0
-        while buffer and used < len(data) and self._state is not TransportState.CLOSED:
-            piece = view[used : used + max(_bytes_missing(buffer), 1)]
+        while used < len(data):
+            missing = _bytes_missing(buffer)
+            piece = view[used : used + missing]
             buffer += piece
             used += len(piece)
-            del buffer[: self._decode_frames(buffer, events, raw)]
+            if len(piece) < missing:
+                break  # still unfinished: wait for the next read
+            # The header is complete (checked now) or the whole frame is (decoded now).
+            del buffer[: self._decode_frames(bytes(buffer), events, raw)]
+            if not buffer or self._state is TransportState.CLOSED:
+                break
         return used
 
     def data_to_send(self) -> bytes:
@@ -384,9 +397,7 @@ class WebSocketConnection:
         self._open()
         events: _Events = []
         if early_bytes:
-            buffer = self._buffer
-            buffer += early_bytes
-            del buffer[: self._decode_frames(buffer, events, False)]
+            self._receive_frames(bytes(early_bytes), events, False)
         return events
 
     def reject(
@@ -528,9 +539,7 @@ class WebSocketConnection:
             self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
         self._finish(events, Closed(code, reason))
 
-    def _decode_frames(
-        self, buffer: bytes | bytearray, events: _Events, raw: bool, start: int = 0
-    ) -> int:
+    def _decode_frames(self, buffer: bytes, events: _Events, raw: bool, start: int = 0) -> int:
         """Decode every complete frame in ``buffer`` from ``start`` on; returns where they end.
 
         On bad bytes, fails the connection (what follows them no longer matters). ``raw``: a
@@ -540,30 +549,33 @@ class WebSocketConnection:
         pos = start
         client = self._client
         append = events.append
-        copy = type(buffer) is not bytes  # slices of a bytearray are bytearrays
         max_size = self._max_message_size
+        # The hot path takes a whole, unmasked text frame from the server (a quote, a spot) of
+        # up to 64 KiB while no fragmented message is open; anything the general path below
+        # would refuse (a length in too many bytes, over the limit) is left to it.
+        hot = client and not self._frag_opcode
+        short_limit = min(125, max_size)  # a length in the second byte, to take as it is
         try:
             while size - pos >= 2:
                 first = buffer[pos]
                 second = buffer[pos + 1]
-                if first == _FIN_TEXT and client and not self._frag_opcode:
-                    # The hot path: a whole, unmasked text frame from the server (a quote, a
-                    # spot) of up to 64 KiB. Anything the general path below would refuse (a
-                    # length in too many bytes, over the limit) is left to it.
-                    if second < 126:
-                        length, start = second, pos + 2
-                    elif second == 126 and size - pos >= 4:
-                        length, start = (buffer[pos + 2] << 8) | buffer[pos + 3], pos + 4
-                        if length < 126:
-                            length = -1
-                    else:
-                        length = -1
-                    if 0 <= length <= max_size:
+                if first == _FIN_TEXT and hot:
+                    if second <= short_limit:
+                        start = pos + 2
+                        end = start + second
+                    elif (
+                        second == 126
+                        and size - pos >= 4
+                        and 126 <= (length := (buffer[pos + 2] << 8) | buffer[pos + 3]) <= max_size
+                    ):
+                        start = pos + 4
                         end = start + length
+                    else:
+                        end = -1
+                    if end >= 0:
                         if end > size:
                             break
-                        chunk = buffer[start:end]
-                        payload: bytes = bytes(chunk) if copy else chunk  # type: ignore[assignment]
+                        payload = buffer[start:end]
                         pos = end
                         append(payload if raw else _new_event(TextMessage, (_text(payload),)))
                         continue
@@ -623,10 +635,9 @@ class WebSocketConnection:
                 end = start + length
                 if end > size:
                     break
-                chunk = buffer[start:end]
-                payload = bytes(chunk) if copy else chunk  # type: ignore[assignment]
+                payload = buffer[start:end]
                 if masked:
-                    payload = apply_mask(payload, bytes(buffer[start - 4 : start]))
+                    payload = apply_mask(payload, buffer[start - 4 : start])
                 pos = end
                 if opcode == OP_TEXT and fin:
                     append(payload if raw else _new_event(TextMessage, (_text(payload),)))
@@ -634,6 +645,7 @@ class WebSocketConnection:
                     append(_new_event(BinaryMessage, (payload,)))
                 elif opcode < OP_CLOSE:
                     self._receive_fragment(append, opcode, payload, fin)
+                    hot = client and not self._frag_opcode
                 elif opcode == OP_PING:
                     if self._state is TransportState.OPEN:
                         self._out.append(self._frame(OP_PONG, payload))
