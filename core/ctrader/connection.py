@@ -245,30 +245,36 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         # The hot path's names as locals: a spot event costs about a microsecond in all.
         decode, spot_type, new_event, spot_event = loads_utf8, _SPOT_TYPE, _new_event, SpotEvent
         for t_event in t_events:
-            kind = type(t_event)
-            if kind is bytes or kind is TextMessage:
-                raw: bytes | str = t_event if kind is bytes else t_event.data  # type: ignore[assignment, attr-defined]
-                # The helpers append to ``out`` and raise before appending anything, so all
-                # they appended has been handed out by the time an EnvelopeError arrives.
+            if type(t_event) is bytes:
                 try:
-                    try:
-                        message = decode(raw) if kind is bytes else loads(raw)  # type: ignore[arg-type]
-                    except (JSONDecodeError, RecursionError) as exc:
-                        raise invalid_json(exc, raw) from None
-                    # A spot event (sent with no clientMsgId), inlined.
-                    if (
-                        type(message) is dict
-                        and message.get("payloadType") == spot_type
-                        and message.get("clientMsgId") is None
-                        and type(payload := message.get("payload")) is dict
-                    ):
-                        yield new_event(spot_event, (payload,))
-                        continue
-                    out: list[CTraderEvent] = []
-                    self._receive_envelope(envelope_from(message, raw), out)
-                    yield from out
-                except EnvelopeError as exc:
-                    yield from self._failed(exc)
+                    message = decode(t_event)
+                except (JSONDecodeError, RecursionError) as exc:
+                    yield from self._failed(invalid_json(exc, t_event))
+                    return
+                # A spot event (sent with no clientMsgId), inlined.
+                if (
+                    type(message) is dict
+                    and message.get("payloadType") == spot_type
+                    and message.get("clientMsgId") is None
+                    and type(payload := message.get("payload")) is dict
+                ):
+                    yield new_event(spot_event, (payload,))
+                    continue
+                out: list[CTraderEvent] = []
+                received = self._receive_parsed(message, t_event, out)
+                yield from out
+                if not received:
+                    return
+            elif type(t_event) is TextMessage:
+                try:
+                    message = loads(t_event.data)
+                except (JSONDecodeError, RecursionError) as exc:
+                    yield from self._failed(invalid_json(exc, t_event.data))
+                    return
+                out = []
+                received = self._receive_parsed(message, t_event.data, out)
+                yield from out
+                if not received:
                     return
             elif type(t_event) is BinaryMessage:
                 try:
@@ -288,6 +294,19 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                 yield Opened()
             elif type(t_event) is ConnectionRejected:
                 yield t_event
+
+    def _receive_parsed(self, message: Any, raw: bytes | str, events: list[CTraderEvent]) -> bool:
+        """Append the events of a decoded message; False when it broke the protocol.
+
+        ``raw`` is what it was decoded from, for the error. On False the connection has failed
+        and its last event (``Closed``) is in ``events``.
+        """
+        try:
+            self._receive_envelope(envelope_from(message, raw), events)
+        except EnvelopeError as exc:
+            self._fail(events, exc.close_code, exc.message)
+            return False
+        return True
 
     def _failed(self, error: EnvelopeError) -> list[CTraderEvent]:
         events: list[CTraderEvent] = []
