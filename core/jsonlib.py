@@ -32,12 +32,18 @@ __all__ = [
     "loads",
     "loads_utf8",
     "loads_utf8_from",
+    "scan_text",
 ]
 
 JSONDecodeError: type[ValueError]
 loads: Callable[[str | bytes | bytearray | memoryview], Any]
 loads_utf8: Callable[[bytes], Any]
 loads_utf8_from: Callable[[bytes, int], Any]
+#: The standard library's C scanner, ``scan_text(text, index) -> (value, end)``: one JSON value
+#: from ``text[index:]`` and the index where it ends (raises ``StopIteration`` when no value
+#: starts there). For a hot path that spares itself even ``loads_utf8_from``'s Python frame;
+#: None with orjson, whose ``loads_utf8`` is already one C call.
+scan_text: Callable[[str, int], tuple[Any, int]] | None
 dumps: Callable[[Any], bytes]
 
 try:
@@ -63,7 +69,7 @@ except ImportError:  # the ``fast`` extra is not installed
 
     # Set by JSONDecoder.__init__: the C scanner (or its pure-Python twin) that json.loads
     # reaches through two layers of Python; typeshed does not declare the attribute.
-    _scan_once = _json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+    _scan_once = scan_text = _json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
     def loads_utf8_from(data: bytes, start: int = 0, /) -> Any:
         try:
@@ -87,6 +93,7 @@ else:
     dumps = _orjson.dumps
 
     loads_utf8 = _orjson.loads
+    scan_text = None
 
     def loads_utf8_from(data: bytes, start: int, /) -> Any:
         return _orjson.loads(data[start:])

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, loads, loads_utf8_from
+from ..jsonlib import JSONDecodeError, loads, loads_utf8, scan_text
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -75,6 +75,7 @@ DEFAULT_WATCHDOG_TIMEOUT = 10.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 _new_event = tuple.__new__
+_LETTER_A = ord("a")
 
 
 class TradovateState(enum.Enum):
@@ -234,22 +235,29 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
 
     def _interpret(self, ws_events: list[bytes | WebSocketEvent]) -> Iterator[TradovateEvent]:
         """The Tradovate events of the WebSocket's, made as they are asked for."""
+        scan, decode = scan_text, loads_utf8
         for ws_event in ws_events:
             if type(ws_event) is bytes:
                 # The helpers append to ``out`` and raise before appending anything, so all they
                 # appended has been handed out by the time a FrameError arrives.
                 try:
-                    if ws_event[:1] != b"a":
+                    if not ws_event or ws_event[0] != _LETTER_A:
                         out: list[TradovateEvent] = []
                         self._receive_frame_bytes(ws_event, out)
                         yield from out
                         continue
-                    # decode_array_frame, less a call or two: on anything but a JSON array it
-                    # is called after all, to raise the FrameError that says what was wrong.
+                    # decode_array_frame, less its calls: on anything but a JSON array it is
+                    # called after all, to raise the FrameError that says what was wrong.
                     try:
-                        messages = loads_utf8_from(ws_event, 1)
-                    except (JSONDecodeError, RecursionError):
-                        messages = decode_array_frame(ws_event)
+                        if scan is not None:
+                            text = ws_event.decode()
+                            messages, end = scan(text, 1)
+                            if end != len(text):
+                                messages = None
+                        else:
+                            messages = decode(ws_event[1:])
+                    except (ValueError, StopIteration, RecursionError):
+                        messages = None
                     if type(messages) is not list:
                         messages = decode_array_frame(ws_event)
                     for message in messages:
