@@ -86,6 +86,19 @@ def test_the_hot_path_reports_where_the_error_is() -> None:
     assert "line 1 column" in str(error.value)
 
 
+def test_scan_text_is_the_standard_librarys_scanner_or_none() -> None:
+    if jsonlib.BACKEND == "orjson":
+        assert jsonlib.scan_text is None
+        return
+    assert jsonlib.scan_text is not None
+    text = 'a[{"price":1.5},"\u00e9"] '
+    assert jsonlib.scan_text(text, 1) == ([{"price": 1.5}, "\u00e9"], len(text) - 1)
+    with pytest.raises(StopIteration):
+        jsonlib.scan_text(text, len(text))
+    with pytest.raises(jsonlib.JSONDecodeError):
+        jsonlib.scan_text('{"a" 1}', 0)
+
+
 def test_dumps_is_compact_utf8() -> None:
     value = {"symbol": "ESZ6", "n": [1, 2.5, True, None], "text": "é"}
     encoded = jsonlib.dumps(value)

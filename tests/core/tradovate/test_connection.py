@@ -200,6 +200,13 @@ def test_market_data_quotes_doms_histograms() -> None:
     assert histogram.histograms[0]["items"] == {"-14": 5906, "2": 1234}
 
 
+@pytest.mark.parametrize(("before", "after"), [(" ", ""), ("", " "), ("\n", "\t "), ("", "")])
+def test_whitespace_around_the_array_is_allowed(before: str, after: str) -> None:
+    conn = open_client()
+    (event,) = conn.receive_data(frames("a" + before + "[" + fx.MD_QUOTES + "]" + after), 1.0)
+    assert event == MarketData(loads(fx.MD_QUOTES)["d"]["quotes"], [], [])
+
+
 def test_chart_bars_ticks_and_end_of_history() -> None:
     conn = open_client()
     chart_event = '{"e":"chart","d":{"charts":[' + fx.TICK_PACKET + "," + fx.END_OF_HISTORY + "]}}"
@@ -457,6 +464,9 @@ BAD_FRAMES = {
     "empty message": ("", 1002, "empty message"),
     "a frame that is not an array": ('a{"s":200}', 1002, "must hold a JSON array"),
     "invalid JSON": ('a[{"s":200,', 1007, "invalid JSON"),
+    "junk after the array": ('a[{"e":"md","d":{}}]x', 1007, "invalid JSON"),
+    "a second array": ("a[][]", 1007, "invalid JSON"),
+    "a bare a": ("a", 1007, "invalid JSON"),
     "message that is not an object": ("a[1]", 1002, "not a JSON object"),
     "neither response nor event": ('a[{"x":1}]', 1002, "neither a response"),
     "response without status": ('a[{"i":1}]', 1002, "integer id (i) and status (s)"),
