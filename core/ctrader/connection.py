@@ -251,11 +251,12 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                 except (JSONDecodeError, RecursionError) as exc:
                     yield from self._failed(invalid_json(exc, t_event))
                     return
-                # A spot event (sent with no clientMsgId), inlined.
+                # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
+                # takes the general path, to the same event.
                 if (
                     type(message) is dict
                     and message.get("payloadType") == spot_type
-                    and message.get("clientMsgId") is None
+                    and "clientMsgId" not in message
                     and type(payload := message.get("payload")) is dict
                 ):
                     yield new_event(spot_event, (payload,))

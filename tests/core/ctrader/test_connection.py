@@ -232,6 +232,14 @@ def test_spot_fields_sent_as_numeric_strings() -> None:
     assert (event.symbol_id, event.bid, event.ask) == (1, 108512, None)
 
 
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_spot_with_a_null_client_msg_id_is_a_spot(kind: str) -> None:
+    conn = authorized(kind)
+    spot = {"payloadType": 2131, "payload": {"symbolId": 1, "bid": 108512}}
+    events = conn.receive_data(wire(kind, spot, {**spot, "clientMsgId": None}), 1.0)
+    assert events == [SpotEvent(spot["payload"]), SpotEvent(spot["payload"])]
+
+
 def test_message_for_an_unknown_client_msg_id_is_an_event() -> None:
     conn = authorized("websocket")
     (event,) = conn.receive_data(
