@@ -104,16 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"brokerwire decode benchmarks: {about['implementation']} {about['python']}, "
         f"JSON backend {about['json_backend']}, {about['cpu']} ({about['cpus']} CPUs), "
-        f"median of {repeats} runs{', quick' if args.quick else ''}"
+        f"median of {repeats} runs taken in turns{', quick' if args.quick else ''}"
     )
     results: list[Result] = []
     try:
         for name in args.workload or list(WORKLOADS):
             workload = make_workload(name, args.quick)
-            for impl in DECODERS:
-                result = measure(workload, impl, repeats, warmup=not args.quick)
-                if result is not None:
-                    results.append(result)
+            results += measure(workload, DECODERS, repeats, warmup=not args.quick)
     except BenchmarkError as exc:
         print(f"benchmark error: {exc}", file=sys.stderr)
         return 1

@@ -42,34 +42,46 @@ class Result(NamedTuple):
         return self.seconds / self.messages * 1e6
 
 
-def measure(workload: Workload, impl: str, repeats: int, warmup: bool = True) -> Result | None:
-    """The median of ``repeats`` timed runs (after one untimed run when ``warmup``); None when
-    the decoder does not apply to this workload or is not installed."""
+def measure(
+    workload: Workload, impls: Iterable[str], repeats: int, warmup: bool = True
+) -> list[Result]:
+    """Time the decoders ``impls`` on ``workload``; each result is the median of its runs.
+
+    The decoders take turns: each of ``repeats`` rounds (after one untimed round when
+    ``warmup``) runs every decoder once. The targets are ratios, and a virtual machine's speed
+    drifts over the minutes of a run; timed in turns, the decoders share the drift, where timed
+    one after another a slow minute would fall on one of them alone. A decoder that does not
+    apply to the workload, or is not installed, is left out.
+    """
     chunks = chunked(workload.data)
-    runs = []
+    decoders = [impl for impl in impls if DECODERS[impl](workload) is not None]
+    runs: dict[str, list[float]] = {impl: [] for impl in decoders}
     for attempt in range(repeats + (1 if warmup else 0)):
-        run = DECODERS[impl](workload)
-        if run is None:
-            return None
-        gc.collect()
-        started = time.perf_counter()
-        delivered = run(chunks)
-        elapsed = time.perf_counter() - started
-        if delivered != workload.messages:
-            raise BenchmarkError(
-                f"{impl} delivered {delivered} of the {workload.messages} messages "
-                f"in {workload.name}"
-            )
-        if attempt or not warmup:
-            runs.append(elapsed)
-    return Result(
-        workload.name,
-        impl,
-        workload.messages,
-        len(workload.data),
-        statistics.median(runs),
-        tuple(runs),
-    )
+        for impl in decoders:
+            run = DECODERS[impl](workload)
+            assert run is not None  # it applied a moment ago
+            gc.collect()
+            started = time.perf_counter()
+            delivered = run(chunks)
+            elapsed = time.perf_counter() - started
+            if delivered != workload.messages:
+                raise BenchmarkError(
+                    f"{impl} delivered {delivered} of the {workload.messages} messages "
+                    f"in {workload.name}"
+                )
+            if attempt or not warmup:
+                runs[impl].append(elapsed)
+    return [
+        Result(
+            workload.name,
+            impl,
+            workload.messages,
+            len(workload.data),
+            statistics.median(runs[impl]),
+            tuple(runs[impl]),
+        )
+        for impl in decoders
+    ]
 
 
 class Target(NamedTuple):
