@@ -1,10 +1,11 @@
 """A sans-IO WebSocket connection (RFC 6455), client or server role.
 
 The opening handshake runs on h11 (see ``handshake.py``). Frames are decoded here, in one loop
-that parses every complete frame of a ``receive_data`` call with an integer cursor and trims the
-buffer once at the end; wsproto's frame layer is the reference this decoder is tested against
-(``tests/core/websocket/test_differential.py``), and it is several times faster because it makes
-a handful of Python calls per frame instead of dozens.
+that parses every complete frame of a ``receive_data`` call with an integer cursor over the
+bytes read, and holds only an unfinished frame at their end (the next read completes it with
+just the bytes it needs, then goes on in place). wsproto's frame layer is the reference this
+decoder is tested against (``tests/core/websocket/test_differential.py``), and it is several
+times faster because it makes a handful of Python calls per frame instead of dozens.
 
 What the connection does on its own, so that callers never have to:
 
