@@ -67,19 +67,27 @@ _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
 def _bytes_missing(held: bytearray) -> int:
-    """How many more bytes the frame at the start of ``held`` needs: its header's first."""
+    """How many more bytes the frame at the start of ``held`` needs before it can be judged.
+
+    The header is asked for in the stages the decoder checks it: the first two bytes, then the
+    extended length, and only then the mask key and payload. Asking for more at once would hold
+    bytes the decoder refuses when they arrive in one read, and the same stream would fail
+    differently depending on where the reads split it.
+    """
     size = len(held)
     if size < 2:
         return 2 - size
     second = held[1]
     length = second & 0x7F
-    header = 2 + (4 if second & 0x80 else 0) + (2 if length == 126 else 8 if length == 127 else 0)
+    header = 4 if length == 126 else 10 if length == 127 else 2
     if size < header:
         return header - size
     if length == 126:
         length = (held[2] << 8) | held[3]
     elif length == 127:
         (length,) = _unpack_u64(held, 2)
+    if second & 0x80:
+        header += 4
     return header + length - size
 
 

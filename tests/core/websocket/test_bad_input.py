@@ -67,6 +67,16 @@ BAD_CLIENT_INPUT = {
         1002,
         "instead of 2",
     ),
+    "non-minimal 2-byte length on a masked frame": (
+        raw_frame(OP_TEXT, b"", mask=b"abcd", length_bytes=2),
+        1002,
+        "instead of 1",
+    ),
+    "non-minimal 8-byte length on a masked frame": (
+        raw_frame(OP_TEXT, b"", mask=b"abcd", length_bytes=8),
+        1002,
+        "instead of 2",
+    ),
     "64-bit length with MSB set": (
         b"\x82\x7f" + struct.pack("!Q", 1 << 63),
         1002,
@@ -135,6 +145,27 @@ def test_bad_server_input_byte_by_byte(name: str) -> None:
         events.extend(client.receive_data(bytes([byte]), float(i)))
     assert events[0] == TextMessage("decoded before the bad bytes")
     assert only_closed(events).code == code
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CLIENT_INPUT))
+def test_bad_header_is_judged_the_same_wherever_the_reads_split_it(name: str) -> None:
+    """The stream may end anywhere in or after a bad header: whether it ends in a protocol
+    error or in a truncated frame must depend on the bytes, not on where the reads fell."""
+    bad = BAD_CLIENT_INPUT[name][0]
+
+    def close_code(reads: list[bytes]) -> int:
+        client = open_client()
+        events: list[object] = []
+        for data in reads:
+            events += client.receive_data(data, 0.0)
+        events += client.receive_data(b"", 1.0)
+        return only_closed(events).code
+
+    for end in range(1, min(len(bad), 16) + 1):
+        stream = GOOD + bad[:end]
+        whole = close_code([stream])
+        for cut in range(1, len(stream)):
+            assert close_code([stream[:cut], stream[cut:]]) == whole, (end, cut)
 
 
 def test_unmasked_frame_to_the_server() -> None:
