@@ -1,7 +1,15 @@
 """The cTrader Open API in its JSON form: tables, envelope codec, client and server connections,
 subscription registry, rate budgets and units helpers."""
 
-from .codec import Envelope, EnvelopeError, as_int, decode_envelope, encode_envelope, redact
+from .codec import (
+    Envelope,
+    EnvelopeError,
+    as_int,
+    as_ints,
+    decode_envelope,
+    encode_envelope,
+    redact,
+)
 from .connection import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT,
@@ -100,6 +108,7 @@ __all__ = [
     "TrendbarPeriod",
     "UnknownMessage",
     "as_int",
+    "as_ints",
     "decode_envelope",
     "encode_envelope",
     "message_name",

@@ -20,6 +20,7 @@ __all__ = [
     "Envelope",
     "EnvelopeError",
     "as_int",
+    "as_ints",
     "decode_envelope",
     "encode_envelope",
     "envelope_from",
@@ -62,6 +63,17 @@ def as_int(value: Any) -> int | None:
         except ValueError:
             return None
     return None
+
+
+def as_ints(value: Any) -> tuple[int, ...]:
+    """The integers of a repeated field, read as ``as_int`` reads one.
+
+    Items that are not integers are left out. A lone value where a list belongs is read as a
+    list of one, so that a malformed field loses no more than it must and never raises.
+    """
+    if type(value) is not list:
+        value = [value]
+    return tuple(i for i in map(as_int, value) if i is not None)
 
 
 def _preview(data: str | bytes) -> str:

@@ -27,6 +27,7 @@ from .codec import (
     Envelope,
     EnvelopeError,
     as_int,
+    as_ints,
     decode_envelope,
     encode_envelope,
     envelope_from,
@@ -662,8 +663,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         elif payload_type == PayloadType.PROTO_OA_DEPTH_EVENT:
             events.append(DepthEvent(payload))
         elif payload_type == PayloadType.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT:
-            raw_ids = payload.get("ctidTraderAccountIds") or []
-            ids = tuple(i for i in (as_int(v) for v in raw_ids) if i is not None)
+            ids = as_ints(payload.get("ctidTraderAccountIds"))
             self._accounts.difference_update(ids)
             events.append(TokenInvalidated(ids, str(payload.get("reason", ""))))
         elif payload_type == PayloadType.PROTO_OA_CLIENT_DISCONNECT_EVENT:

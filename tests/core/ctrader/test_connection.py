@@ -321,6 +321,26 @@ def test_token_invalidated_client_disconnect_account_disconnect() -> None:
     assert conn.state is CTraderState.OPEN, "the application must authorize again"
 
 
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ([1001, "1002", "not a number", 2.5, None], (1001, 1002)),
+        ("1001", (1001,)),
+        (1001, (1001,)),
+        (2.1, ()),
+        ({"1001": 1}, ()),
+        (None, ()),
+    ],
+)
+def test_token_invalidated_with_malformed_account_ids_still_arrives(
+    sent: object, read: tuple[int, ...]
+) -> None:
+    conn = authorized("websocket")
+    message = {"payloadType": 2147, "payload": {"ctidTraderAccountIds": sent, "reason": "r"}}
+    assert conn.receive_data(wire("websocket", message), 1.0) == [TokenInvalidated(read, "r")]
+    assert conn.state is CTraderState.APP_AUTHORIZED
+
+
 # -- correlation details ------------------------------------------------------------------------
 
 
