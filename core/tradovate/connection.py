@@ -104,26 +104,37 @@ def _preview(value: object) -> str:
 # -- server events: one builder per known kind ---------------------------------------------------
 
 
+# A known kind whose data is not in the shape its event declares becomes an ``UnknownEvent``,
+# passed through whole: an event's fields hold the types they are documented to hold.
+
+
 def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
     if type(data) is not dict:
         return UnknownEvent("props", data, message)
-    return _new_event(
-        EntityChanged, (data.get("entityType"), data.get("eventType"), data.get("entity"))
-    )
+    entity_type, event_type = data.get("entityType"), data.get("eventType")
+    if type(entity_type) is not str or type(event_type) is not str:
+        return UnknownEvent("props", data, message)
+    return _new_event(EntityChanged, (entity_type, event_type, data.get("entity")))
+
+
+def _list_or_absent(value: Any) -> bool:
+    return value is None or type(value) is list
 
 
 def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:
     if type(data) is not dict:
         return UnknownEvent("md", data, message)
-    return _new_event(
-        MarketData, (data.get("quotes") or [], data.get("doms") or [], data.get("histograms") or [])
-    )
+    lists = data.get("quotes"), data.get("doms"), data.get("histograms")
+    if not all(map(_list_or_absent, lists)):
+        return UnknownEvent("md", data, message)
+    quotes, doms, histograms = lists
+    return _new_event(MarketData, (quotes or [], doms or [], histograms or []))
 
 
 def _chart(message: dict[str, Any], data: Any) -> TradovateEvent:
-    if type(data) is not dict:
+    if type(data) is not dict or not _list_or_absent(charts := data.get("charts")):
         return UnknownEvent("chart", data, message)
-    return Chart(data.get("charts") or [])
+    return Chart(charts or [])
 
 
 def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:
@@ -261,18 +272,16 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                     if type(messages) is not list:
                         messages = decode_array_frame(ws_event)
                     for message in messages:
-                        # The hot path, inlined: market data.
+                        # The hot path, inlined: market data holding quotes alone. Anything
+                        # else (DOMs, histograms, a malformed md) goes through _market_data.
                         if type(message) is dict and message.get("e") == "md":
                             d = message.get("d")
-                            if type(d) is dict:
-                                yield _new_event(
-                                    MarketData,
-                                    (
-                                        d.get("quotes") or [],
-                                        d.get("doms") or [],
-                                        d.get("histograms") or [],
-                                    ),
-                                )
+                            if (
+                                type(d) is dict
+                                and len(d) == 1
+                                and type(quotes := d.get("quotes")) is list
+                            ):
+                                yield _new_event(MarketData, (quotes, [], []))
                                 continue
                         out = []
                         self._receive_message(message, out)

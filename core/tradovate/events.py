@@ -187,7 +187,9 @@ class CloseFrame(NamedTuple):
 
 @event
 class UnknownEvent(NamedTuple):
-    """A server event of a kind this version does not know, passed through whole."""
+    """A server event passed through whole: of a kind this version does not know, or of a known
+    kind whose ``d`` is not in the shape that kind's event declares (a ``props`` event without
+    string types, an ``md`` field that is not a list)."""
 
     kind: str
     data: Any

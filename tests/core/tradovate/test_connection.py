@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.jsonlib import loads
+from brokerwire.core.jsonlib import dumps_str, loads
 from brokerwire.core.tradovate import (
     Chart,
     Closed,
@@ -185,6 +185,52 @@ def test_unmatched_response_is_delivered_not_dropped() -> None:
 def test_documented_events(frame: str, expected: Any) -> None:
     conn = open_client()
     assert conn.receive_data(frames(frame), 1.0) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("md", {"quotes": 5}),
+        ("md", {"quotes": {"contractId": 1}}),
+        ("md", {"quotes": [], "doms": "x"}),
+        ("md", {"histograms": 1.5}),
+        ("md", {"quotes": "text", "extra": 1}),
+        ("chart", {"charts": {"id": 1}}),
+        ("props", {}),
+        ("props", {"entityType": 3, "eventType": "Updated", "entity": {}}),
+        ("props", {"entityType": "order", "eventType": None, "entity": {}}),
+    ],
+)
+def test_a_known_kind_in_the_wrong_shape_is_passed_through_whole(kind: str, data: Any) -> None:
+    """An event's fields hold what they declare; a malformed one loses nothing either."""
+    message = {"e": kind, "d": data}
+    conn = open_client()
+    events = conn.receive_data(frames(a(dumps_str(message), fx.MD_QUOTES)), 1.0)
+    assert events == [
+        UnknownEvent(kind, data, message),
+        MarketData(loads(fx.MD_QUOTES)["d"]["quotes"], [], []),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"quotes": [{"contractId": 1}], "doms": [{"contractId": 2}]},
+            MarketData([{"contractId": 1}], [{"contractId": 2}], []),
+        ),
+        ({"quotes": [{"contractId": 1}], "doms": None}, MarketData([{"contractId": 1}], [], [])),
+        (
+            {"quotes": None, "histograms": [{"contractId": 3}]},
+            MarketData([], [], [{"contractId": 3}]),
+        ),
+        ({"quotes": [], "later": "a field this version does not know"}, MarketData([], [], [])),
+        ({}, MarketData([], [], [])),
+    ],
+)
+def test_market_data_off_the_quotes_only_path(data: dict[str, Any], expected: MarketData) -> None:
+    conn = open_client()
+    assert conn.receive_data(frames(a(dumps_str({"e": "md", "d": data}))), 1.0) == [expected]
 
 
 def test_market_data_quotes_doms_histograms() -> None:
@@ -496,7 +542,15 @@ def test_bad_frames_end_the_connection_after_everything_before_them(name: str) -
 def test_bad_message_inside_a_batch_keeps_the_messages_before_it() -> None:
     conn = open_client()
     events = conn.receive_data(
-        frames(a(fx.MD_QUOTES, '{"e":"props","d":{}}', "42", fx.MD_QUOTES)), 1.0
+        frames(
+            a(
+                fx.MD_QUOTES,
+                '{"e":"props","d":{"entityType":"order","eventType":"Updated"}}',
+                "42",
+                fx.MD_QUOTES,
+            )
+        ),
+        1.0,
     )
     assert [type(e).__name__ for e in events] == ["MarketData", "EntityChanged", "Closed"]
 
