@@ -62,6 +62,8 @@ _MAX_SKIPPED_HEAD = 64 * 1024
 _Events = list[Any]
 
 _unpack_u64 = struct.Struct("!Q").unpack_from
+# The first four bytes of a header: flags and opcode, mask bit and length, a 16-bit length.
+_unpack_head: Callable[[bytes, int], tuple[int, int, int]] = struct.Struct("!BBH").unpack_from
 _new_event = tuple.__new__
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
@@ -559,35 +561,37 @@ class WebSocketConnection:
         client = self._client
         append = events.append
         max_size = self._max_message_size
-        # The hot path takes a whole, unmasked text frame from the server (a quote, a spot) of
-        # up to 64 KiB while no fragmented message is open; anything the general path below
-        # would refuse (a length in too many bytes, over the limit) is left to it.
+        # The hot path takes whole, unmasked text frames from the server (quotes, spots) of up
+        # to 64 KiB while no fragmented message is open, reading each header's first four bytes
+        # in one call; a frame it does not take (anything else, a length in too many bytes or
+        # over the limit, a header in the last three bytes) is left to the general path below.
         hot = client and not self._frag_opcode
         short_limit = min(125, max_size)  # a length in the second byte, to take as it is
+        last_header = size - 4  # the last position whose four header bytes are all read
         try:
             while size - pos >= 2:
-                first = buffer[pos]
-                second = buffer[pos + 1]
-                if first == _FIN_TEXT and hot:
-                    if second <= short_limit:
-                        start = pos + 2
-                        end = start + second
-                    elif (
-                        second == 126
-                        and size - pos >= 4
-                        and 126 <= (length := (buffer[pos + 2] << 8) | buffer[pos + 3]) <= max_size
-                    ):
-                        start = pos + 4
-                        end = start + length
-                    else:
-                        end = -1
-                    if end >= 0:
-                        if end > size:
+                if hot:
+                    while pos <= last_header:
+                        first, second, length = _unpack_head(buffer, pos)
+                        if first != _FIN_TEXT:
                             break
+                        if second <= short_limit:
+                            start = pos + 2
+                            end = start + second
+                        elif second == 126 and 126 <= length <= max_size:
+                            start = pos + 4
+                            end = start + length
+                        else:
+                            break
+                        if end > size:
+                            return pos
                         payload = buffer[start:end]
                         pos = end
                         append(payload if raw else _new_event(TextMessage, (_text(payload),)))
-                        continue
+                    if size - pos < 2:
+                        break
+                first = buffer[pos]
+                second = buffer[pos + 1]
                 opcode = first & 0x0F
                 fin = first & 0x80
                 length = second & 0x7F
