@@ -101,6 +101,14 @@ def _preview(value: object) -> str:
     return text if len(text) <= 80 else text[:80] + "..."
 
 
+def _frame_text(frame: bytes) -> str:
+    """A frame's bytes as text; invalid UTF-8 is the server's error (close code 1007)."""
+    try:
+        return frame.decode()
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
+
+
 # -- server events: one builder per known kind ---------------------------------------------------
 
 
@@ -245,17 +253,17 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         return self._interpret(self._ws.receive_messages(data, now))
 
     def _interpret(self, ws_events: list[bytes | WebSocketEvent]) -> Iterator[TradovateEvent]:
-        """The Tradovate events of the WebSocket's, made as they are asked for."""
+        """The Tradovate events of the WebSocket's, made as they are asked for.
+
+        A frame's events are handed out one by one as its messages are decoded, so by the time
+        a bad message raises ``FrameError`` every event before it has been handed out.
+        """
         scan, decode = scan_text, loads_utf8
         for ws_event in ws_events:
             if type(ws_event) is bytes:
-                # The helpers append to ``out`` and raise before appending anything, so all they
-                # appended has been handed out by the time a FrameError arrives.
                 try:
                     if not ws_event or ws_event[0] != _LETTER_A:
-                        out: list[TradovateEvent] = []
-                        self._receive_frame_bytes(ws_event, out)
-                        yield from out
+                        yield from self._frame_events(_frame_text(ws_event))
                         continue
                     # decode_array_frame, less its calls: on anything but a JSON array it is
                     # called after all, to raise the FrameError that says what was wrong.
@@ -283,22 +291,18 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                             ):
                                 yield _new_event(MarketData, (quotes, [], []))
                                 continue
-                        out = []
-                        self._receive_message(message, out)
-                        yield from out
+                        yield self._message_event(message)
                 except FrameError as exc:
                     yield from self._failed(exc.close_code, exc.message)
                     return
             elif type(ws_event) is TextMessage:
-                out = []
                 try:
-                    self._receive_frame(ws_event.data, out)
+                    yield from self._frame_events(ws_event.data)
                 except FrameError as exc:
                     yield from self._failed(exc.close_code, exc.message)
                     return
-                yield from out
             elif type(ws_event) is Closed:
-                out = []
+                out: list[TradovateEvent] = []
                 self._finish(out, ws_event)
                 yield from out
             elif type(ws_event) is BinaryMessage:
@@ -461,38 +465,31 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         self.registry.request_sent(endpoint.lstrip("/"), query, body)
         return request_id
 
-    def _receive_frame_bytes(self, frame: bytes, events: list[TradovateEvent]) -> None:
-        """A frame other than ``a[...]``, as the WebSocket's bytes."""
-        try:
-            text = frame.decode()
-        except UnicodeDecodeError as exc:
-            raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
-        self._receive_frame(text, events)
+    def _frame_events(self, text: str) -> Iterator[TradovateEvent]:
+        """The events of one frame, each made once the one before it is handed out.
 
-    def _receive_frame(self, text: str, events: list[TradovateEvent]) -> None:
+        Raises ``FrameError`` at the first thing wrong, after the events before it.
+        """
         letter, payload = decode_frame(text)
         if letter == "a":
-            self._receive_messages(payload, events)
+            for message in payload:
+                yield self._message_event(message)
         elif letter == "h":
-            events.append(ServerHeartbeat())
+            yield ServerHeartbeat()
         elif letter == "o":
             if self._state is TradovateState.CONNECTING:
                 self._state = TradovateState.OPEN
                 self._next_heartbeat = self._now + self._heartbeat_interval
-                events.append(Opened())
+                yield Opened()
         else:
             code, reason = payload
-            events.append(CloseFrame(code, reason))
             if self._ws.state is TransportState.OPEN:
                 self._ws.close(1000, "", now=self._now)
             self._state = TradovateState.CLOSING
+            yield CloseFrame(code, reason)
 
-    def _receive_messages(self, messages: list[Any], events: list[TradovateEvent]) -> None:
-        """The messages of one ``a`` frame."""
-        for message in messages:
-            self._receive_message(message, events)
-
-    def _receive_message(self, message: Any, events: list[TradovateEvent]) -> None:
+    def _message_event(self, message: Any) -> TradovateEvent:
+        """The event of one message of an ``a`` frame."""
         if type(message) is not dict:
             raise FrameError(f"a message in an 'a' frame is not a JSON object: {_preview(message)}")
         kind = message.get("e")
@@ -501,17 +498,17 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 raise FrameError(f"an event kind must be a string: {_preview(message)}")
             builder = _EVENT_BUILDERS.get(kind)
             data = message.get("d")
-            events.append(
+            return (
                 builder(message, data) if builder is not None else UnknownEvent(kind, data, message)
             )
-        elif "i" in message:
-            self._receive_response(message, events)
-        else:
-            raise FrameError(
-                "a message is neither a response (i, s) nor an event (e): " + _preview(message)
-            )
+        if "i" in message:
+            return self._response_event(message)
+        raise FrameError(
+            "a message is neither a response (i, s) nor an event (e): " + _preview(message)
+        )
 
-    def _receive_response(self, message: dict[str, Any], events: list[TradovateEvent]) -> None:
+    def _response_event(self, message: dict[str, Any]) -> TradovateEvent:
+        """The outcome of the request a response answers (or ``UnmatchedResponse``)."""
         request_id = message["i"]
         status = message.get("s")
         if type(request_id) is not int or type(status) is not int:
@@ -521,8 +518,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         data = message.get("d")
         pending = self._pending.pop(request_id, None)
         if pending is None:
-            events.append(UnmatchedResponse(request_id, status, data))
-            return
+            return UnmatchedResponse(request_id, status, data)
         endpoint = pending.endpoint
         if request_id == self._authorize_id:
             self._authorize_id = None
@@ -530,22 +526,19 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 self._state = TradovateState.AUTHORIZED
         if type(data) is dict and "p-ticket" in data:
             retry_after = data.get("p-time")
-            events.append(
-                Penalty(
-                    request_id,
-                    str(data["p-ticket"]),
-                    float(retry_after) if isinstance(retry_after, int | float) else 0.0,
-                    bool(data.get("p-captcha")),
-                    endpoint,
-                )
+            return Penalty(
+                request_id,
+                str(data["p-ticket"]),
+                float(retry_after) if isinstance(retry_after, int | float) else 0.0,
+                bool(data.get("p-captcha")),
+                endpoint,
             )
-        elif 200 <= status < 300:
+        if 200 <= status < 300:
             self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
-            events.append(_new_event(Response, (request_id, status, data, endpoint)))
-        elif status == 429:
-            events.append(RateLimited(request_id, unwrap_error_text(data), endpoint))
-        else:
-            events.append(ErrorResponse(request_id, status, unwrap_error_text(data), endpoint))
+            return _new_event(Response, (request_id, status, data, endpoint))
+        if status == 429:
+            return RateLimited(request_id, unwrap_error_text(data), endpoint)
+        return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)
 
     def _fail(self, events: list[TradovateEvent], close_code: int, message: str) -> None:
         """The server broke the Tradovate protocol: close with ``close_code`` and end."""

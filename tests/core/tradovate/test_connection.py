@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -29,7 +31,7 @@ from brokerwire.core.tradovate import (
     UnmatchedResponse,
     decode_tick_packet,
 )
-from brokerwire.core.websocket.frames import OP_BINARY, OP_TEXT
+from brokerwire.core.websocket.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT
 from tests.core.tradovate import fixtures as fx
 from tests.core.tradovate.helpers import SentTexts, close_code_sent, frames, open_client, reply
 from tests.helpers import only_closed, server_frame
@@ -539,20 +541,44 @@ def test_bad_frames_end_the_connection_after_everything_before_them(name: str) -
     assert close_code_sent(conn) == code, "the close frame answering the bad frame is queued"
 
 
-def test_bad_message_inside_a_batch_keeps_the_messages_before_it() -> None:
-    conn = open_client()
-    events = conn.receive_data(
-        frames(
-            a(
-                fx.MD_QUOTES,
-                '{"e":"props","d":{"entityType":"order","eventType":"Updated"}}',
-                "42",
-                fx.MD_QUOTES,
-            )
-        ),
-        1.0,
+def fragmented(text: str, pieces: int = 3) -> bytes:
+    """One text message sent as ``pieces`` frames (a text frame, then continuations)."""
+    data = text.encode()
+    cuts = [len(data) * i // pieces for i in range(pieces + 1)]
+    parts = [data[start:end] for start, end in pairwise(cuts)]
+    return b"".join(
+        server_frame(OP_TEXT if i == 0 else OP_CONTINUATION, part, fin=i == len(parts) - 1)
+        for i, part in enumerate(parts)
     )
+
+
+BATCH_WITH_A_BAD_MESSAGE = a(
+    fx.MD_QUOTES,
+    '{"e":"props","d":{"entityType":"order","eventType":"Updated"}}',
+    "42",
+    fx.MD_QUOTES,
+)
+
+
+@pytest.mark.parametrize("deliver", [frames, fragmented], ids=["one frame", "fragmented"])
+def test_bad_message_inside_a_batch_keeps_the_messages_before_it(
+    deliver: Callable[[str], bytes],
+) -> None:
+    conn = open_client()
+    events = conn.receive_data(deliver(BATCH_WITH_A_BAD_MESSAGE), 1.0)
     assert [type(e).__name__ for e in events] == ["MarketData", "EntityChanged", "Closed"]
+    assert only_closed(events).code == 1002
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FRAMES))
+def test_a_bad_fragmented_frame_ends_the_connection_like_a_whole_one(name: str) -> None:
+    bad, code, words = BAD_FRAMES[name]
+    conn = open_client()
+    events = conn.receive_data(frames("h") + fragmented(bad, 2) + frames("h"), 1.0)
+    assert [type(e).__name__ for e in events] == ["ServerHeartbeat", "Closed"]
+    closed = only_closed(events)
+    assert closed.code == code
+    assert words in closed.reason
 
 
 def test_binary_message_is_refused_with_1003() -> None:
