@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brokerwire.core.tcp import Framing, TcpConnection
+from brokerwire.core.tradovate import TradovateConnection
 from brokerwire.core.transport import Closed
 from brokerwire.core.websocket import Role, WebSocketConnection
 from tests.fuzz.mutate import mutate
@@ -132,6 +134,24 @@ def test_input_that_decodes_differently_when_cut_fails_the_check() -> None:
 
     with pytest.raises(TargetFailure, match="disagree"):
         exercise(bytes(range(200)), lambda: Setup(OneEventPerCall()), (Closed, tuple))
+
+
+def test_a_frame_decoded_differently_in_fragments_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fragmented frame whose bad message drops the events before it (as one did) is caught."""
+    from tests.fuzz import targets
+
+    decode = TradovateConnection._frame_events
+
+    def all_or_nothing(self: TradovateConnection, text: str) -> Iterator[Any]:
+        return iter(list(decode(self, text)))
+
+    batch = b'a[{"e":"props","d":{"entityType":"order","eventType":"Created","entity":{}}},42]'
+    targets.tradovate_frames(batch)
+    monkeypatch.setattr(TradovateConnection, "_frame_events", all_or_nothing)
+    with pytest.raises(TargetFailure, match="whole and in fragments disagree"):
+        targets.tradovate_frames(batch)
 
 
 def test_a_message_over_the_limit_is_refused_before_it_is_buffered() -> None:

@@ -323,10 +323,27 @@ def tradovate_stream(data: bytes) -> None:
     exercise(data, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
 
 
+def _in_two_fragments(payload: bytes, cut: int) -> bytes:
+    """A text message sent as a text frame holding ``payload[:cut]`` and a continuation."""
+    return server_frame(0x1, payload[:cut], fin=False) + server_frame(0x0, payload[cut:])
+
+
 def tradovate_frames(data: bytes) -> None:
-    """Tradovate frame texts (``a[...]``, ``h``, ``c[...]``), each sent as one text frame."""
-    stream = b"".join(server_frame(0x1, payload) for payload in _payloads(data))
-    exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
+    """Tradovate frame texts (``a[...]``, ``h``, ``c[...]``), each sent as one text frame.
+
+    Then again with each text split over two frames: a message must mean the same whether the
+    WebSocket delivered it whole or in fragments.
+    """
+    payloads = _payloads(data)
+    stream = b"".join(server_frame(0x1, payload) for payload in payloads)
+    whole = exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
+    rng = _rng(data)
+    stream = b"".join(_in_two_fragments(p, rng.randint(0, len(p))) for p in payloads)
+    split = exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
+    _check(
+        [_comparable(e) for e in whole] == [_comparable(e) for e in split],
+        f"frames sent whole and in fragments disagree:\n{whole!r}\n{split!r}",
+    )
 
 
 def _tradovate_server() -> Setup:
