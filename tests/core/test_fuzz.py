@@ -150,7 +150,7 @@ def test_a_frame_decoded_differently_in_fragments_fails_the_check(
     batch = b'a[{"e":"props","d":{"entityType":"order","eventType":"Created","entity":{}}},42]'
     targets.tradovate_frames(batch)
     monkeypatch.setattr(TradovateConnection, "_frame_events", all_or_nothing)
-    with pytest.raises(TargetFailure, match="whole and in fragments disagree"):
+    with pytest.raises(TargetFailure, match="whole and in fragments disagrees"):
         targets.tradovate_frames(batch)
 
 

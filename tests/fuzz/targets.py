@@ -215,11 +215,16 @@ def exercise(
     """Run the input whole and cut; both runs must pass every check and agree."""
     whole = _run(setup, [data], allowed, outcome_of)
     cut = _run(setup, _cuts(data), allowed, outcome_of, _read_some(_rng(data)))
-    _check(
-        [_comparable(e) for e in whole] == [_comparable(e) for e in cut],
-        f"whole and cut input disagree:\n{whole!r}\n{cut!r}",
-    )
+    _agree(whole, cut, "whole and cut")
     return whole
+
+
+def _agree(first: list[Any], second: list[Any], how: str) -> None:
+    """The same input sent two ways (``how``) must give the same events."""
+    _check(
+        [_comparable(e) for e in first] == [_comparable(e) for e in second],
+        f"input sent {how} disagrees:\n{first!r}\n{second!r}",
+    )
 
 
 # -- the targets ----------------------------------------------------------------------------------
@@ -340,10 +345,7 @@ def tradovate_frames(data: bytes) -> None:
     rng = _rng(data)
     stream = b"".join(_in_two_fragments(p, rng.randint(0, len(p))) for p in payloads)
     split = exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
-    _check(
-        [_comparable(e) for e in whole] == [_comparable(e) for e in split],
-        f"frames sent whole and in fragments disagree:\n{whole!r}\n{split!r}",
-    )
+    _agree(whole, split, "whole and in fragments")
 
 
 def _tradovate_server() -> Setup:
@@ -377,9 +379,14 @@ def _ctrader_outcome(event: Any) -> str | None:
     return None
 
 
-def _ctrader_client(framing: Framing | None) -> Callable[[], Setup]:
+def _ctrader_client(framing: Framing | None, websocket: bool = False) -> Callable[[], Setup]:
+    """A client with three requests pending: over TCP (``framing``) or a WebSocket."""
+
     def setup() -> Setup:
-        conn = CTraderConnection.tcp(receive_framing=framing, max_message_size=LIMIT)
+        if websocket:
+            conn = CTraderConnection.websocket(already_open=True, max_message_size=LIMIT)
+        else:
+            conn = CTraderConnection.tcp(receive_framing=framing, max_message_size=LIMIT)
         requests = [
             conn.authorize_application("fuzz-client", "fuzz-secret", now=0.0),
             conn.get_accounts("fuzz-token", now=0.0),
@@ -397,9 +404,29 @@ def ctrader_stream(data: bytes) -> None:
 
 
 def ctrader_envelopes(data: bytes) -> None:
-    """cTrader JSON envelopes, each sent with a length prefix."""
-    stream = b"".join(len(p).to_bytes(4, "big") + p for p in _payloads(data))
-    exercise(stream, _ctrader_client(Framing.LENGTH_PREFIX), CTRADER_EVENTS, _ctrader_outcome)
+    """cTrader JSON envelopes, each sent with a length prefix.
+
+    Then over a WebSocket, each in one text frame and again each in two fragments, which must
+    give the same events.
+    """
+    payloads = _payloads(data)
+    prefixed = b"".join(len(p).to_bytes(4, "big") + p for p in payloads)
+    exercise(prefixed, _ctrader_client(Framing.LENGTH_PREFIX), CTRADER_EVENTS, _ctrader_outcome)
+    websocket = _ctrader_client(None, websocket=True)
+    whole = exercise(
+        b"".join(server_frame(0x1, p) for p in payloads),
+        websocket,
+        CTRADER_EVENTS,
+        _ctrader_outcome,
+    )
+    rng = _rng(data)
+    split = exercise(
+        b"".join(_in_two_fragments(p, rng.randint(0, len(p))) for p in payloads),
+        websocket,
+        CTRADER_EVENTS,
+        _ctrader_outcome,
+    )
+    _agree(whole, split, "whole and in fragments")
 
 
 def ctrader_server(data: bytes) -> None:
