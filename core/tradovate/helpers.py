@@ -57,13 +57,33 @@ class Quote(NamedTuple):
 
 
 def parse_quote(quote: Mapping[str, Any]) -> Quote:
-    """A typed view of one element of ``MarketData.quotes``."""
+    """A typed view of one element of ``MarketData.quotes``.
+
+    What is not in the documented shape reads as absent, as the fields of a partial quote do:
+    an entry that is not an object is left out, a price or size that is not a number is None,
+    a contract id that is not an integer is 0, a timestamp that is not a string is "". Raises
+    ``ValueError`` when the quote is not a JSON object at all.
+    """
+    if not isinstance(quote, Mapping):
+        raise ValueError(f"a quote must be a JSON object, not {type(quote).__name__}")
+    raw_entries = quote.get("entries")
     entries = {
-        name: QuoteEntry(value.get("price"), value.get("size"))
-        for name, value in (quote.get("entries") or {}).items()
+        name: QuoteEntry(_number_or_none(value.get("price")), _number_or_none(value.get("size")))
+        for name, value in (raw_entries.items() if isinstance(raw_entries, Mapping) else ())
         if isinstance(value, Mapping)
     }
-    return Quote(quote.get("contractId", 0), quote.get("timestamp", ""), entries)
+    contract_id = quote.get("contractId")
+    timestamp = quote.get("timestamp")
+    return Quote(
+        contract_id if type(contract_id) is int else 0,
+        timestamp if isinstance(timestamp, str) else "",
+        entries,
+    )
+
+
+def _number_or_none(value: Any) -> float | None:
+    """``value`` when it is a JSON number (a bool is not), else None."""
+    return value if type(value) in (int, float) else None
 
 
 class Tick(NamedTuple):
@@ -87,26 +107,52 @@ def decode_tick_packet(packet: Mapping[str, Any]) -> list[Tick]:
     """The ticks of a tick-chart packet (``{"bp", "bt", "ts", "tks": [...]}``), sorted by time.
 
     Prices are relative to the packet's base price in ticks: price = (bp + p) * ts; times are
-    relative to its base timestamp: time = bt + t. Ticks may arrive out of order.
+    relative to its base timestamp: time = bt + t. Ticks may arrive out of order. A packet with
+    no ticks (the end-of-history marker ``{"id": ..., "eoh": true}``) gives none.
+
+    Raises ``ValueError`` when the packet is not in this shape (a field missing, or not a
+    number): the packet came from the server, and the error says what was wrong with it.
     """
-    base_price = packet["bp"]
-    base_time = packet["bt"]
-    tick_size = packet["ts"]
+    if not isinstance(packet, Mapping):
+        raise ValueError(f"a tick packet must be a JSON object, not {type(packet).__name__}")
+    raw_ticks = packet.get("tks") or ()
+    if not raw_ticks:
+        return []
+    if not isinstance(raw_ticks, list):
+        raise ValueError(f"a tick packet's tks must be a list, not {type(raw_ticks).__name__}")
+    base_price = _number(packet, "bp")
+    base_time = _number(packet, "bt")
+    tick_size = _number(packet, "ts")
     ticks = []
-    for tick in packet.get("tks", ()):
-        bid = tick.get("b")
-        ask = tick.get("a")
+    for tick in raw_ticks:
+        if not isinstance(tick, Mapping):
+            raise ValueError(f"a tick must be a JSON object, not {type(tick).__name__}")
+        bid = _number(tick, "b", None)
+        ask = _number(tick, "a", None)
         ticks.append(
             Tick(
-                time=base_time + tick["t"],
-                price=(base_price + tick["p"]) * tick_size,
-                size=tick.get("s", 0),
+                time=base_time + _number(tick, "t"),
+                price=(base_price + _number(tick, "p")) * tick_size,
+                size=_number(tick, "s", 0),
                 bid=(base_price + bid) * tick_size if bid is not None else None,
                 ask=(base_price + ask) * tick_size if ask is not None else None,
-                bid_size=tick.get("bs"),
-                ask_size=tick.get("as"),
-                id=tick.get("id"),
+                bid_size=_number(tick, "bs", None),
+                ask_size=_number(tick, "as", None),
+                id=_number(tick, "id", None),
             )
         )
     ticks.sort(key=lambda t: t.time)
     return ticks
+
+
+_REQUIRED: Any = object()
+
+
+def _number(fields: Mapping[str, Any], name: str, default: Any = _REQUIRED) -> Any:
+    """``fields[name]``, which must be a number (not a bool); ``default`` when it is absent."""
+    value = fields.get(name, default)
+    if value is _REQUIRED:
+        raise ValueError(f"tick packet without {name!r}")
+    if value is not default and type(value) not in (int, float):
+        raise ValueError(f"tick packet field {name!r} must be a number, not {value!r}")
+    return value

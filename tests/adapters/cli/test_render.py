@@ -93,6 +93,23 @@ def test_pretty_quotes_spots_and_links() -> None:
     )
 
 
+def test_pretty_quotes_in_the_wrong_shape_print_what_can_be_read() -> None:
+    """A server's malformed quote must not stop the stream's printing (it used to raise)."""
+    quotes = MarketData(
+        [
+            {"contractId": 7, "entries": [1]},
+            {
+                "contractId": 8,
+                "entries": {"Bid": {"price": "x"}, "Offer": {"price": 2, "size": []}},
+            },
+            5,
+        ],
+        [],
+        [],
+    )
+    assert pretty_line(quotes) == "quote 7; quote 8  ask 2"
+
+
 def test_pretty_generic_lines_are_cut_short() -> None:
     assert (
         pretty_line(Shutdown("Maintenance", None)) == "Shutdown reason_code=Maintenance reason=null"

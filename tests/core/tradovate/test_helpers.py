@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
+
 from brokerwire.core.jsonlib import loads
-from brokerwire.core.tradovate import QuoteEntry, Tick, decode_tick_packet, parse_quote
+from brokerwire.core.tradovate import Quote, QuoteEntry, Tick, decode_tick_packet, parse_quote
 from tests.core.tradovate import fixtures as fx
 
 
@@ -48,3 +53,55 @@ def test_the_documented_tick_packet() -> None:
     (tick,) = decode_tick_packet(loads(fx.TICK_PACKET))
     assert tick.price == 2979.25
     assert tick.time == 1563421179735
+
+
+def test_the_end_of_history_marker_has_no_ticks() -> None:
+    assert decode_tick_packet(loads(fx.END_OF_HISTORY)) == []
+
+
+GOOD_TICK = {"t": 0, "p": 1, "s": 2}
+PACKET = {"bp": 100, "bt": 1000, "ts": 0.5}
+
+MALFORMED_PACKETS: dict[str, tuple[Any, str]] = {
+    "not an object": ([GOOD_TICK], "must be a JSON object, not list"),
+    "ticks not a list": ({**PACKET, "tks": {"t": 0}}, "tks must be a list"),
+    "no base price": ({"bt": 1000, "ts": 0.5, "tks": [GOOD_TICK]}, "without 'bp'"),
+    "tick size a string": ({**PACKET, "ts": "0.5", "tks": [GOOD_TICK]}, "'ts' must be a number"),
+    "tick not an object": ({**PACKET, "tks": [3]}, "a tick must be a JSON object"),
+    "tick without a price": ({**PACKET, "tks": [{"t": 0}]}, "without 'p'"),
+    "price a string": ({**PACKET, "tks": [{"t": 0, "p": "1"}]}, "'p' must be a number"),
+    "bid a bool": ({**PACKET, "tks": [{**GOOD_TICK, "b": True}]}, "'b' must be a number"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_PACKETS))
+def test_a_malformed_tick_packet_is_a_value_error_that_says_why(name: str) -> None:
+    packet, words = MALFORMED_PACKETS[name]
+    with pytest.raises(ValueError, match=re.escape(words)):
+        decode_tick_packet(packet)
+
+
+def test_null_optional_fields_are_absent() -> None:
+    packet = {**PACKET, "tks": [{**GOOD_TICK, "b": None, "bs": None, "id": None}]}
+    assert decode_tick_packet(packet) == [Tick(1000, 50.5, 2, None, None, None, None, None)]
+
+
+def test_what_is_not_in_a_quotes_shape_reads_as_absent() -> None:
+    quote = parse_quote(
+        {
+            "contractId": "12",
+            "timestamp": 5,
+            "entries": {
+                "Bid": {"price": "6000.25", "size": [3]},
+                "Offer": {"price": 6000.5, "size": True},
+                "Trade": 7,
+            },
+        }
+    )
+    assert quote == Quote(0, "", {"Bid": QuoteEntry(None, None), "Offer": QuoteEntry(6000.5, None)})
+    assert parse_quote({"entries": [1, 2]}).entries == {}
+
+
+def test_a_quote_that_is_not_an_object_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="must be a JSON object, not list"):
+        parse_quote([1])  # type: ignore[arg-type]
