@@ -149,10 +149,12 @@ _REQUIRED: Any = object()
 
 
 def _number(fields: Mapping[str, Any], name: str, default: Any = _REQUIRED) -> Any:
-    """``fields[name]``, which must be a number (not a bool); ``default`` when it is absent."""
-    value = fields.get(name, default)
-    if value is _REQUIRED:
-        raise ValueError(f"tick packet without {name!r}")
-    if value is not default and type(value) not in (int, float):
-        raise ValueError(f"tick packet field {name!r} must be a number, not {value!r}")
+    """``fields[name]``, which must be a number (a bool is not); ``default`` when absent or null."""
+    value = fields.get(name)
+    if value is None:
+        if default is _REQUIRED:
+            raise ValueError(f"tick packet without {name!r}")
+        return default
+    if type(value) not in (int, float):
+        raise ValueError(f"tick packet field {name!r} must be a number, not {type(value).__name__}")
     return value

@@ -66,6 +66,7 @@ MALFORMED_PACKETS: dict[str, tuple[Any, str]] = {
     "not an object": ([GOOD_TICK], "must be a JSON object, not list"),
     "ticks not a list": ({**PACKET, "tks": {"t": 0}}, "tks must be a list"),
     "no base price": ({"bt": 1000, "ts": 0.5, "tks": [GOOD_TICK]}, "without 'bp'"),
+    "a null base time": ({**PACKET, "bt": None, "tks": [GOOD_TICK]}, "without 'bt'"),
     "tick size a string": ({**PACKET, "ts": "0.5", "tks": [GOOD_TICK]}, "'ts' must be a number"),
     "tick not an object": ({**PACKET, "tks": [3]}, "a tick must be a JSON object"),
     "tick without a price": ({**PACKET, "tks": [{"t": 0}]}, "without 'p'"),
@@ -82,8 +83,8 @@ def test_a_malformed_tick_packet_is_a_value_error_that_says_why(name: str) -> No
 
 
 def test_null_optional_fields_are_absent() -> None:
-    packet = {**PACKET, "tks": [{**GOOD_TICK, "b": None, "bs": None, "id": None}]}
-    assert decode_tick_packet(packet) == [Tick(1000, 50.5, 2, None, None, None, None, None)]
+    packet = {**PACKET, "tks": [{**GOOD_TICK, "s": None, "b": None, "bs": None, "id": None}]}
+    assert decode_tick_packet(packet) == [Tick(1000, 50.5, 0, None, None, None, None, None)]
 
 
 def test_what_is_not_in_a_quotes_shape_reads_as_absent() -> None:
