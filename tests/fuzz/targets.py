@@ -328,24 +328,31 @@ def tradovate_stream(data: bytes) -> None:
     exercise(data, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
 
 
-def _in_two_fragments(payload: bytes, cut: int) -> bytes:
-    """A text message sent as a text frame holding ``payload[:cut]`` and a continuation."""
-    return server_frame(0x1, payload[:cut], fin=False) + server_frame(0x0, payload[cut:])
+def _in_text_frames(
+    data: bytes,
+    setup: Callable[[], Setup],
+    allowed: tuple[type, ...],
+    outcome_of: Callable[[Any], Any],
+) -> None:
+    """Each payload of ``data`` in one text frame, then each split over two fragments (a text
+    frame and a continuation, cut at a point derived from the input): both must pass every check
+    and give the same events, as a message means the same however the WebSocket framed it."""
+    payloads = _payloads(data)
+    whole = exercise(b"".join(server_frame(0x1, p) for p in payloads), setup, allowed, outcome_of)
+    rng = _rng(data)
+    fragments = []
+    for payload in payloads:
+        cut = rng.randint(0, len(payload))
+        fragments.append(server_frame(0x1, payload[:cut], fin=False))
+        fragments.append(server_frame(0x0, payload[cut:]))
+    split = exercise(b"".join(fragments), setup, allowed, outcome_of)
+    _agree(whole, split, "whole and in fragments")
 
 
 def tradovate_frames(data: bytes) -> None:
-    """Tradovate frame texts (``a[...]``, ``h``, ``c[...]``), each sent as one text frame.
-
-    Then again with each text split over two frames: a message must mean the same whether the
-    WebSocket delivered it whole or in fragments.
-    """
-    payloads = _payloads(data)
-    stream = b"".join(server_frame(0x1, payload) for payload in payloads)
-    whole = exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
-    rng = _rng(data)
-    stream = b"".join(_in_two_fragments(p, rng.randint(0, len(p))) for p in payloads)
-    split = exercise(stream, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
-    _agree(whole, split, "whole and in fragments")
+    """Tradovate frame texts (``a[...]``, ``h``, ``c[...]``) in text frames, whole and in two
+    fragments each."""
+    _in_text_frames(data, _tradovate_client, TRADOVATE_EVENTS, _tradovate_outcome)
 
 
 def _tradovate_server() -> Setup:
@@ -404,29 +411,11 @@ def ctrader_stream(data: bytes) -> None:
 
 
 def ctrader_envelopes(data: bytes) -> None:
-    """cTrader JSON envelopes, each sent with a length prefix.
-
-    Then over a WebSocket, each in one text frame and again each in two fragments, which must
-    give the same events.
-    """
-    payloads = _payloads(data)
-    prefixed = b"".join(len(p).to_bytes(4, "big") + p for p in payloads)
+    """cTrader JSON envelopes, each sent with a length prefix; then over a WebSocket, in text
+    frames whole and in two fragments each."""
+    prefixed = b"".join(len(p).to_bytes(4, "big") + p for p in _payloads(data))
     exercise(prefixed, _ctrader_client(Framing.LENGTH_PREFIX), CTRADER_EVENTS, _ctrader_outcome)
-    websocket = _ctrader_client(None, websocket=True)
-    whole = exercise(
-        b"".join(server_frame(0x1, p) for p in payloads),
-        websocket,
-        CTRADER_EVENTS,
-        _ctrader_outcome,
-    )
-    rng = _rng(data)
-    split = exercise(
-        b"".join(_in_two_fragments(p, rng.randint(0, len(p))) for p in payloads),
-        websocket,
-        CTRADER_EVENTS,
-        _ctrader_outcome,
-    )
-    _agree(whole, split, "whole and in fragments")
+    _in_text_frames(data, _ctrader_client(None, websocket=True), CTRADER_EVENTS, _ctrader_outcome)
 
 
 def ctrader_server(data: bytes) -> None:
