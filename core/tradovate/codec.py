@@ -34,6 +34,7 @@ __all__ = [
     "encode_query",
     "encode_request",
     "event_message",
+    "frame_text",
     "response_message",
     "unwrap_error_text",
 ]
@@ -94,12 +95,17 @@ def decode_array_frame(frame: bytes) -> list[Any]:
     try:
         messages = loads_utf8_from(frame, 1)
     except (JSONDecodeError, RecursionError) as exc:
-        try:
-            frame.decode()
-        except UnicodeDecodeError as bad:
-            raise FrameError(f"text message is not valid UTF-8 ({bad.reason})", 1007) from None
+        frame_text(frame)  # bad UTF-8 is the error to report, if it is there
         raise _invalid_json(exc, frame) from None
     return _message_list(messages, frame)
+
+
+def frame_text(frame: bytes) -> str:
+    """A frame's bytes as text. Raises ``FrameError`` (close code 1007) when they are not UTF-8."""
+    try:
+        return frame.decode()
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
 
 
 def _invalid_json(error: Exception, frame: str | bytes) -> FrameError:

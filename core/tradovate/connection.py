@@ -39,6 +39,7 @@ from .codec import (
     decode_array_frame,
     decode_frame,
     encode_request,
+    frame_text,
     unwrap_error_text,
 )
 from .events import (
@@ -99,14 +100,6 @@ class _Pending(NamedTuple):
 def _preview(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:80] + "..."
-
-
-def _frame_text(frame: bytes) -> str:
-    """A frame's bytes as text; invalid UTF-8 is the server's error (close code 1007)."""
-    try:
-        return frame.decode()
-    except UnicodeDecodeError as exc:
-        raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
 
 
 # -- server events: one builder per known kind ---------------------------------------------------
@@ -263,7 +256,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             if type(ws_event) is bytes:
                 try:
                     if not ws_event or ws_event[0] != _LETTER_A:
-                        yield from self._frame_events(_frame_text(ws_event))
+                        yield from self._frame_events(frame_text(ws_event))
                         continue
                     # decode_array_frame, less its calls: on anything but a JSON array it is
                     # called after all, to raise the FrameError that says what was wrong.
