@@ -581,6 +581,20 @@ def test_a_bad_fragmented_frame_ends_the_connection_like_a_whole_one(name: str) 
     assert words in closed.reason
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [b'a[{"e":"x","d":"\xff"}]', b"h\xff", b"\xc3"],
+    ids=["in an a frame", "in another frame", "a cut character"],
+)
+def test_a_frame_that_is_not_utf8_is_refused_with_1007(payload: bytes) -> None:
+    conn = open_client()
+    events = conn.receive_data(frames("h") + server_frame(OP_TEXT, payload), 1.0)
+    assert [type(e).__name__ for e in events] == ["ServerHeartbeat", "Closed"]
+    closed = only_closed(events)
+    assert closed.code == 1007
+    assert "not valid UTF-8" in closed.reason
+
+
 def test_binary_message_is_refused_with_1003() -> None:
     conn = open_client()
     closed = only_closed(conn.receive_data(server_frame(OP_BINARY, b"\x00"), 1.0))
