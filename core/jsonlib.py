@@ -12,7 +12,8 @@ parses, and parses bytes faster than text). On the standard library it decodes t
 and runs ``json``'s C scanner on it directly, which spares the two whitespace scans and the
 layers of Python calls of ``json.loads`` — a third of its time on a 130-byte object; anything
 the direct call cannot settle (whitespace around the document, an error) goes through
-``json.loads`` so that results and error messages are exactly the library's.
+``json.loads`` so that results and error messages are exactly the library's. Either way an
+error's position counts from ``start``, as if the document had been cut out of the message.
 
 Both backends raise ``JSONDecodeError`` (a ``ValueError``) for invalid JSON, including invalid
 UTF-8 in bytes input, so callers catch one exception type whatever is installed.
@@ -75,10 +76,13 @@ except ImportError:  # the ``fast`` extra is not installed
         try:
             text = data.decode()
         except UnicodeDecodeError as exc:
-            raise _json.JSONDecodeError(f"invalid UTF-8: {exc.reason}", "", exc.start) from exc
+            position = exc.start - start
+            raise _json.JSONDecodeError(f"invalid UTF-8: {exc.reason}", "", position) from exc
         try:
             value, end = _scan_once(text, start)
-        except StopIteration:
+        except (StopIteration, ValueError):
+            # The scanner counts an error's position from the prefix; json.loads on the
+            # document alone counts it from ``start``, as orjson does.
             end = -1
         if end == len(text):
             return value

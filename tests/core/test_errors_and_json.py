@@ -86,6 +86,18 @@ def test_the_hot_path_reports_where_the_error_is() -> None:
     assert "line 1 column" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "bad", [b"[1 2]", b'{"x" 1}', b"[1,,2]", b'{"a":[1,2,}', b"[1]x", b'["\xc3"]', b"\xff[]"]
+)
+def test_an_errors_position_counts_from_the_start_of_the_document(bad: bytes) -> None:
+    """After a prefix, the hot path names the place ``loads`` names in the document alone."""
+    with pytest.raises(jsonlib.JSONDecodeError) as alone:
+        jsonlib.loads(bad)
+    with pytest.raises(jsonlib.JSONDecodeError) as after_prefix:
+        jsonlib.loads_utf8_from(b"a" + bad, 1)
+    assert after_prefix.value.pos == alone.value.pos
+
+
 def test_scan_text_is_the_standard_librarys_scanner_or_none() -> None:
     if jsonlib.BACKEND == "orjson":
         assert jsonlib.scan_text is None

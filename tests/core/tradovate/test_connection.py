@@ -579,6 +579,8 @@ def test_a_bad_fragmented_frame_ends_the_connection_like_a_whole_one(name: str) 
     closed = only_closed(events)
     assert closed.code == code
     assert words in closed.reason
+    whole = only_closed(open_client().receive_data(frames("h", bad, "h"), 1.0))
+    assert closed.reason == whole.reason, "the same error, to the character it names"
 
 
 @pytest.mark.parametrize(
