@@ -76,9 +76,10 @@ def as_ints(value: Any) -> tuple[int, ...]:
     return tuple(i for i in map(as_int, value) if i is not None)
 
 
-def _preview(data: str | bytes) -> str:
-    text = data if isinstance(data, str) else data[:120].decode("utf-8", "replace")
-    return repr(text[:120] + ("..." if len(text) > 120 else ""))
+def _preview(data: str | bytes, limit: int = 120) -> str:
+    # A character takes at most 4 bytes: that many bytes hold the first limit + 1 of them.
+    text = data if isinstance(data, str) else data[: 4 * (limit + 1)].decode("utf-8", "replace")
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
 
 
 def decode_envelope(data: str | bytes) -> Envelope:

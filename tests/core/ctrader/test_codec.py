@@ -85,6 +85,8 @@ def test_tolerant_decoding() -> None:
         ('{"payloadType":2101,"payload":[1]}', "payload must be a JSON object, not list", 1002),
         ('{"payloadType":2101,"payload":"x"}', "payload must be a JSON object, not str", 1002),
         ('{"payloadType":2101,"clientMsgId":["a"]}', "clientMsgId must be a string", 1002),
+        ("\u00e9t\u00e9 " * 50, "invalid JSON", 1007),
+        ('{"payloadType":"' + "\u00e9" * 200 + '"}', "missing or non-integer payloadType", 1002),
     ],
 )
 def test_bad_envelopes(text: str, words: str, code: int) -> None:
@@ -92,6 +94,10 @@ def test_bad_envelopes(text: str, words: str, code: int) -> None:
         decode_envelope(text)
     assert words in info.value.message
     assert info.value.close_code == code
+    with pytest.raises(EnvelopeError) as from_bytes:
+        decode_envelope(text.encode())
+    assert from_bytes.value.message == info.value.message, "the same words from bytes as text"
+    assert len(info.value.message) < 300, "a long message is quoted in part"
 
 
 def test_encode() -> None:
