@@ -103,3 +103,9 @@ class MessageTransport(Protocol):
     def fail(self, code: int, reason: str) -> int | None:
         """End at once after bad data; returns the close code to report (None without codes)."""
         ...
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """Why a text message is refused (close code 1007), in the same words whichever layer
+    found it: the WebSocket, as it joins fragments, or a protocol, as it decodes a whole one."""
+    return f"text message is not valid UTF-8 ({error.reason})"

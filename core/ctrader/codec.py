@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from ..jsonlib import JSONDecodeError, dumps, loads, loads_utf8
 from ..redaction import SECRET_FIELDS, redact
+from ..transport import not_utf8
 
 __all__ = [
     "SECRET_FIELDS",
@@ -96,7 +97,16 @@ def parse_message(data: str | bytes) -> Any:
 
 
 def invalid_json(error: Exception, data: str | bytes) -> EnvelopeError:
-    """The error for a message that is not JSON (or not UTF-8): close code 1007."""
+    """The error for a message that is not JSON, or not UTF-8 (close code 1007 either way).
+
+    Bytes are checked for UTF-8 here, after the JSON library refused them, so that bad UTF-8
+    gets the words the WebSocket uses for it in a fragmented message.
+    """
+    if type(data) is bytes:
+        try:
+            data.decode()
+        except UnicodeDecodeError as exc:
+            return EnvelopeError(not_utf8(exc), 1007)
     return EnvelopeError(f"invalid JSON ({error}): {_preview(data)}", 1007)
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from ..errors import LocalProtocolError
 from ..jsonlib import JSONDecodeError, dumps_str, loads, loads_utf8_from
+from ..transport import not_utf8
 
 __all__ = [
     "CLIENT_HEARTBEAT",
@@ -105,7 +106,7 @@ def frame_text(frame: bytes) -> str:
     try:
         return frame.decode()
     except UnicodeDecodeError as exc:
-        raise FrameError(f"text message is not valid UTF-8 ({exc.reason})", 1007) from None
+        raise FrameError(not_utf8(exc), 1007) from None
 
 
 def _invalid_json(error: Exception, frame: str | bytes) -> FrameError:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState, not_utf8
 from .events import Ping, Pong, WebSocketEvent
 from .frames import (
     MAX_CONTROL_PAYLOAD,
@@ -114,7 +114,7 @@ def _text(payload: bytes) -> str:
     try:
         return payload.decode()
     except UnicodeDecodeError as exc:
-        raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
+        raise _PeerError(1007, not_utf8(exc)) from None
 
 
 class WebSocketConnection:
@@ -709,7 +709,7 @@ class WebSocketConnection:
             try:
                 self._frag_text.append(decoder.decode(payload, bool(fin)))
             except UnicodeDecodeError as exc:
-                raise _PeerError(1007, f"text message is not valid UTF-8 ({exc.reason})") from None
+                raise _PeerError(1007, not_utf8(exc)) from None
         else:
             self._frag_parts.append(payload)
         if fin:

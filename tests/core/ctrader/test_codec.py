@@ -100,6 +100,13 @@ def test_bad_envelopes(text: str, words: str, code: int) -> None:
     assert len(info.value.message) < 300, "a long message is quoted in part"
 
 
+def test_bytes_that_are_not_utf8_are_refused_as_such() -> None:
+    with pytest.raises(EnvelopeError) as info:
+        decode_envelope(b'{"payloadType":2131,"payload":{"s":"caf\xc3"}}')
+    assert info.value.message == "text message is not valid UTF-8 (invalid continuation byte)"
+    assert info.value.close_code == 1007
+
+
 def test_encode() -> None:
     assert encode_envelope(51) == b'{"payloadType":51}'
     encoded = encode_envelope(2100, {"clientId": "a", "clientSecret": "b"}, "cm_id_2")

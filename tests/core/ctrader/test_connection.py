@@ -581,7 +581,7 @@ def test_websocket_close_handshake() -> None:
 BAD = {
     "invalid JSON": (b"hello", 1007, "invalid JSON"),
     "invalid JSON inside braces": (b'{"payloadType":51,}', 1007, "invalid JSON"),
-    "invalid UTF-8": (b'{"payloadType":2131,"payload":{"s":"\xff"}}', 1007, "invalid JSON"),
+    "invalid UTF-8": (b'{"payloadType":2131,"payload":{"s":"\xff"}}', 1007, "not valid UTF-8"),
     "JSON that is not an object": (b"[1,2]", 1002, "must be a JSON object"),
     "missing payloadType": (b'{"payload":{}}', 1002, "missing or non-integer payloadType"),
     "non-integer payloadType": (
