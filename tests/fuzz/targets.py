@@ -193,6 +193,13 @@ def _comparable(event: Any) -> Any:
 _FAILED = (tradovate.RequestFailed, ctrader.RequestFailed)
 
 
+def _exact(event: Any) -> Any:
+    """What must agree when all of the input arrives either way: everything, wording too."""
+    if type(event) is Closed:
+        return (_comparable(event), event.reason)
+    return (type(event).__name__, repr(tuple(event)))
+
+
 def _rng(data: bytes) -> random.Random:
     return random.Random(zlib.crc32(data) ^ len(data))
 
@@ -219,10 +226,12 @@ def exercise(
     return whole
 
 
-def _agree(first: list[Any], second: list[Any], how: str) -> None:
-    """The same input sent two ways (``how``) must give the same events."""
+def _agree(
+    first: list[Any], second: list[Any], how: str, key: Callable[[Any], Any] = _comparable
+) -> None:
+    """The same input sent two ways (``how``) must give the same events, as ``key`` sees them."""
     _check(
-        [_comparable(e) for e in first] == [_comparable(e) for e in second],
+        [key(e) for e in first] == [key(e) for e in second],
         f"input sent {how} disagrees:\n{first!r}\n{second!r}",
     )
 
@@ -336,7 +345,8 @@ def _in_text_frames(
 ) -> None:
     """Each payload of ``data`` in one text frame, then each split over two fragments (a text
     frame and a continuation, cut at a point derived from the input): both must pass every check
-    and give the same events, as a message means the same however the WebSocket framed it."""
+    and give the same events, down to an error's words, as a message means the same however the
+    WebSocket framed it."""
     payloads = _payloads(data)
     whole = exercise(b"".join(server_frame(0x1, p) for p in payloads), setup, allowed, outcome_of)
     rng = _rng(data)
@@ -346,7 +356,7 @@ def _in_text_frames(
         fragments.append(server_frame(0x1, payload[:cut], fin=False))
         fragments.append(server_frame(0x0, payload[cut:]))
     split = exercise(b"".join(fragments), setup, allowed, outcome_of)
-    _agree(whole, split, "whole and in fragments")
+    _agree(whole, split, "whole and in fragments", _exact)
 
 
 def tradovate_frames(data: bytes) -> None:
