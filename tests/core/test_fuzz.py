@@ -154,6 +154,25 @@ def test_a_frame_decoded_differently_in_fragments_fails_the_check(
         targets.tradovate_frames(batch)
 
 
+def test_an_error_worded_differently_in_fragments_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fragment comparison reads reasons: a preview that quoted bytes and text differently
+    (as one did) is caught, though the close codes agree."""
+    from brokerwire.core.ctrader import codec
+    from tests.fuzz import targets
+
+    def bytes_cut_short(data: str | bytes, limit: int = 120) -> str:
+        text = data if isinstance(data, str) else data[:limit].decode("utf-8", "replace")
+        return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+    long_and_bad = b'{"payloadType":2131,"payload":{"symbolId":' + b"1" * 200 + b"x}}"
+    targets.ctrader_envelopes(long_and_bad)
+    monkeypatch.setattr(codec, "_preview", bytes_cut_short)
+    with pytest.raises(TargetFailure, match="whole and in fragments disagrees"):
+        targets.ctrader_envelopes(long_and_bad)
+
+
 def test_a_message_over_the_limit_is_refused_before_it_is_buffered() -> None:
     conn = WebSocketConnection(Role.CLIENT, already_open=True, max_message_size=LIMIT)
     header = bytes([0x81, 127]) + (1 << 40).to_bytes(8, "big")
