@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, loads, loads_utf8
+from ..jsonlib import JSONDecodeError, fast_loads_utf8
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import ConnectionAccepted, ConnectionRejected, Role, WebSocketConnection
@@ -31,7 +31,7 @@ from .codec import (
     decode_envelope,
     encode_envelope,
     envelope_from,
-    invalid_json,
+    parse_message,
 )
 from .events import (
     AccountDisconnected,
@@ -244,14 +244,18 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
     def _interpret(self, t_events: Sequence[object], now: float) -> Iterator[CTraderEvent]:
         """The cTrader events of the transport's, made as they are asked for."""
         # The hot path's names as locals: a spot event costs about a microsecond in all.
-        decode, spot_type, new_event, spot_event = loads_utf8, _SPOT_TYPE, _new_event, SpotEvent
+        decode, spot_type = fast_loads_utf8, _SPOT_TYPE
+        new_event, spot_event = _new_event, SpotEvent
         for t_event in t_events:
             if type(t_event) is bytes:
                 try:
                     message = decode(t_event)
-                except (JSONDecodeError, RecursionError) as exc:
-                    yield from self._failed(invalid_json(exc, t_event))
-                    return
+                except (JSONDecodeError, RecursionError):
+                    try:  # what orjson refuses, json may take; else json's error is the one
+                        message = parse_message(t_event)
+                    except EnvelopeError as exc:
+                        yield from self._failed(exc)
+                        return
                 # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
                 # takes the general path, to the same event.
                 if (
@@ -269,9 +273,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                     return
             elif type(t_event) is TextMessage:
                 try:
-                    message = loads(t_event.data)
-                except (JSONDecodeError, RecursionError) as exc:
-                    yield from self._failed(invalid_json(exc, t_event.data))
+                    message = parse_message(t_event.data)
+                except EnvelopeError as exc:
+                    yield from self._failed(exc)
                     return
                 out = []
                 received = self._receive_parsed(message, t_event.data, out)

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, loads, loads_utf8, scan_text
+from ..jsonlib import JSONDecodeError, fast_loads_utf8, loads, scan_text
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -251,7 +251,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         A frame's events are handed out one by one as its messages are decoded, so by the time
         a bad message raises ``FrameError`` every event before it has been handed out.
         """
-        scan, decode = scan_text, loads_utf8
+        scan, decode = scan_text, fast_loads_utf8
         for ws_event in ws_events:
             if type(ws_event) is bytes:
                 try:

@@ -98,6 +98,63 @@ def test_an_errors_position_counts_from_the_start_of_the_document(bad: bytes) ->
     assert after_prefix.value.pos == alone.value.pos
 
 
+#: Documents Python's json takes and orjson refuses: brokerwire takes them with either backend.
+ORJSON_REFUSES = [
+    '{"note":"cut in a pair \\ud83d"}',
+    '["\\udc00 alone"]',
+    '{"price":NaN,"high":Infinity,"low":-Infinity}',
+    "[1e400]",
+]
+
+
+@pytest.mark.parametrize("text", ORJSON_REFUSES)
+def test_both_backends_take_what_json_takes(text: str) -> None:
+    expected = repr(json.loads(text))  # repr: NaN is not equal to itself
+    data = text.encode()
+    assert repr(jsonlib.loads(text)) == expected
+    assert repr(jsonlib.loads(data)) == expected
+    assert repr(jsonlib.loads(memoryview(data))) == expected
+    assert repr(jsonlib.loads_utf8(data)) == expected
+    assert repr(jsonlib.loads_utf8_from(b"a" + data, 1)) == expected
+    try:
+        fast = jsonlib.fast_loads_utf8(data)
+    except jsonlib.JSONDecodeError:
+        assert jsonlib.BACKEND == "orjson", "only orjson's hot path may refuse it"
+    else:
+        assert repr(fast) == expected
+
+
+@pytest.mark.parametrize("bad", [b"[1 2]", b'{"a":}', b"[NaNa]", b"\xff[]", b'["\\ud8"]'])
+def test_errors_are_worded_as_json_words_them(bad: bytes) -> None:
+    """Whichever backend parsed, the error a user reads is the standard library's."""
+    try:
+        json.loads(bad)
+    except json.JSONDecodeError as exc:
+        expected = exc.msg
+    except UnicodeDecodeError as exc:
+        expected = f"invalid UTF-8: {exc.reason}"
+    for attempt in (
+        lambda: jsonlib.loads(bad),
+        lambda: jsonlib.loads_utf8(bad),
+        lambda: jsonlib.loads_utf8_from(b"a" + bad, 1),
+    ):
+        with pytest.raises(json.JSONDecodeError) as error:
+            attempt()
+        assert error.value.msg == expected
+
+
+def test_dumps_writes_a_lone_surrogate_as_its_escape() -> None:
+    value = {"note": "cut \ud83d", "name": "caf\u00e9"}
+    encoded = jsonlib.dumps(value)
+    assert b"\\ud83d" in encoded
+    assert jsonlib.loads(encoded) == value
+    assert jsonlib.dumps_str(value) == encoded.decode()
+
+
+def test_dumps_writes_an_integer_beyond_64_bits() -> None:
+    assert jsonlib.dumps([2**70]) == b"[1180591620717411303424]"
+
+
 def test_scan_text_is_the_standard_librarys_scanner_or_none() -> None:
     if jsonlib.BACKEND == "orjson":
         assert jsonlib.scan_text is None

@@ -233,6 +233,15 @@ def test_spot_fields_sent_as_numeric_strings() -> None:
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
+def test_json_that_orjson_refuses_is_taken_with_either_backend(kind: str) -> None:
+    """A lone surrogate escape (UTF-16 text cut inside a pair) does not end the connection."""
+    conn = authorized(kind)
+    spot = b'{"payloadType":2131,"payload":{"symbolId":1,"bid":108512,"note":"cut \\ud83d"}}'
+    events = conn.receive_data(wire(kind, spot, {"payloadType": 51}), 1.0)
+    assert events == [SpotEvent({"symbolId": 1, "bid": 108512, "note": "cut \ud83d"}), Heartbeat()]
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
 def test_spot_with_a_null_client_msg_id_is_a_spot(kind: str) -> None:
     conn = authorized(kind)
     spot = {"payloadType": 2131, "payload": {"symbolId": 1, "bid": 108512}}

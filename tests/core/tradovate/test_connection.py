@@ -552,6 +552,23 @@ def fragmented(text: str, pieces: int = 3) -> bytes:
     )
 
 
+@pytest.mark.parametrize("deliver", [frames, fragmented], ids=["one frame", "fragmented"])
+def test_json_that_orjson_refuses_is_taken_with_either_backend(
+    deliver: Callable[[str], bytes],
+) -> None:
+    """A lone surrogate escape (UTF-16 text cut inside a pair) or a number beyond a double does
+    not end the connection, on the quotes' hot path or off it."""
+    conn = open_client()
+    quote = '{"e":"md","d":{"quotes":[{"contractId":1,"note":"cut \\ud83d"}]}}'
+    order = '{"id":7,"text":"\\udc00","avgPx":1e400}'
+    props = '{"e":"props","d":{"entityType":"order","eventType":"Updated","entity":' + order + "}}"
+    events = conn.receive_data(deliver(a(quote)) + deliver(a(props)), 1.0)
+    assert events == [
+        MarketData([{"contractId": 1, "note": "cut \ud83d"}], [], []),
+        EntityChanged("order", "Updated", {"id": 7, "text": "\udc00", "avgPx": float("inf")}),
+    ]
+
+
 BATCH_WITH_A_BAD_MESSAGE = a(
     fx.MD_QUOTES,
     '{"e":"props","d":{"entityType":"order","eventType":"Updated"}}',
