@@ -35,7 +35,14 @@ class Output:
 
     def line(self, text: str) -> None:
         try:
-            self._stream.write(text + "\n")
+            try:
+                self._stream.write(text + "\n")
+            except UnicodeEncodeError:
+                # Text from the network that the stream cannot encode (a lone surrogate, or a
+                # character outside a narrow locale's charset) is shown escaped.
+                encoding = getattr(self._stream, "encoding", None) or "utf-8"
+                shown = text.encode(encoding, "backslashreplace").decode(encoding)
+                self._stream.write(shown + "\n")
             self._stream.flush()
         except BrokenPipeError:
             # Point stdout at /dev/null so that the flush at interpreter exit cannot fail again.

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import io
 import json
 
+from brokerwire.adapters.cli._common import Output
 from brokerwire.adapters.cli.render import event_record, json_line, pretty_line
 from brokerwire.adapters.events import Disconnected, Reconnected, UnknownOrder
 from brokerwire.core.ctrader import Response, SpotEvent
 from brokerwire.core.errors import RemoteProtocolError
-from brokerwire.core.tradovate import MarketData, Shutdown
+from brokerwire.core.tradovate import EntityChanged, MarketData, Shutdown
 from brokerwire.core.websocket.events import Ping
 
 
@@ -119,3 +121,19 @@ def test_pretty_generic_lines_are_cut_short() -> None:
     assert "x..." in long
     assert long.endswith(" reason=r")
     assert len(long) < 200
+
+
+def test_a_lone_surrogate_from_the_network_is_printed_escaped() -> None:
+    """json accepts "\\ud83d" (UTF-16 text cut inside a pair); neither form may crash on it."""
+    event = EntityChanged("cut \ud83d", "Updated", {"note": "cut \ud83d"})
+    line = json_line(event)
+    assert "\\ud83d" in line
+    assert json.loads(line)["entity"] == {"note": "cut \ud83d"}
+    raw = io.BytesIO()
+    out = Output(io.TextIOWrapper(raw, encoding="utf-8", errors="strict"))
+    out.line(pretty_line(event))
+    out.line("next")
+    assert raw.getvalue().decode() == (
+        "EntityChanged entity_type=cut \\ud83d event_type=Updated"
+        ' entity={"note":"cut \\ud83d"}\nnext\n'
+    )
