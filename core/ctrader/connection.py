@@ -257,13 +257,18 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                         yield from self._failed(exc)
                         return
                 # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
-                # takes the general path, to the same event.
-                if (
-                    type(message) is dict
-                    and message.get("payloadType") == spot_type
-                    and "clientMsgId" not in message
-                    and type(payload := message.get("payload")) is dict
-                ):
+                # takes the general path, to the same event. Subscripts, not ``get``: every
+                # envelope has a payloadType and every spot a payload, and what is not a JSON
+                # object raises TypeError; the general path then says what was wrong.
+                try:
+                    payload = (
+                        message["payload"]
+                        if message["payloadType"] == spot_type and "clientMsgId" not in message
+                        else None
+                    )
+                except (KeyError, TypeError):
+                    payload = None
+                if type(payload) is dict:
                     yield new_event(spot_event, (payload,))
                     continue
                 out: list[CTraderEvent] = []

@@ -274,17 +274,19 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                         messages = decode_array_frame(ws_event)
                     for message in messages:
                         # The hot path, inlined: market data holding quotes alone. Anything
-                        # else (DOMs, histograms, a malformed md) goes through _market_data.
-                        if type(message) is dict and message.get("e") == "md":
-                            d = message.get("d")
-                            if (
-                                type(d) is dict
-                                and len(d) == 1
-                                and type(quotes := d.get("quotes")) is list
-                            ):
-                                yield _new_event(MarketData, (quotes, [], []))
-                                continue
-                        yield self._message_event(message)
+                        # else (DOMs, histograms, a malformed md, a message that is not an
+                        # object, which raises here) goes through _message_event, which says
+                        # what was wrong.
+                        quotes = None
+                        try:
+                            if message.get("e") == "md" and len(d := message["d"]) == 1:
+                                quotes = d.get("quotes")
+                        except (AttributeError, KeyError, TypeError):
+                            pass
+                        if type(quotes) is list:
+                            yield _new_event(MarketData, (quotes, [], []))
+                        else:
+                            yield self._message_event(message)
                 except FrameError as exc:
                     yield from self._failed(exc.close_code, exc.message)
                     return

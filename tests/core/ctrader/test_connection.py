@@ -249,6 +249,14 @@ def test_spot_with_a_null_client_msg_id_is_a_spot(kind: str) -> None:
     assert events == [SpotEvent(spot["payload"]), SpotEvent(spot["payload"])]
 
 
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_spot_with_no_payload_is_a_spot_with_an_empty_one(kind: str) -> None:
+    # Off the inlined spot path (it reads the payload by subscript), to the envelope's default.
+    conn = authorized(kind)
+    events = conn.receive_data(wire(kind, {"payloadType": 2131}, {"payloadType": 51}), 1.0)
+    assert events == [SpotEvent({}), Heartbeat()]
+
+
 def test_message_for_an_unknown_client_msg_id_is_an_event() -> None:
     conn = authorized("websocket")
     (event,) = conn.receive_data(
@@ -592,6 +600,8 @@ BAD = {
     "invalid JSON inside braces": (b'{"payloadType":51,}', 1007, "invalid JSON"),
     "invalid UTF-8": (b'{"payloadType":2131,"payload":{"s":"\xff"}}', 1007, "not valid UTF-8"),
     "JSON that is not an object": (b"[1,2]", 1002, "must be a JSON object"),
+    "JSON that is a number": (b"2131", 1002, "must be a JSON object, not int"),
+    "JSON that is null": (b"null", 1002, "must be a JSON object, not NoneType"),
     "missing payloadType": (b'{"payload":{}}', 1002, "missing or non-integer payloadType"),
     "non-integer payloadType": (
         b'{"payloadType":"spot"}',

@@ -177,6 +177,7 @@ def test_unmatched_response_is_delivered_not_dropped() -> None:
             a('{"e":"md","d":"not an object"}'),
             UnknownEvent("md", "not an object", {"e": "md", "d": "not an object"}),
         ),
+        (a('{"e":"md"}'), UnknownEvent("md", None, {"e": "md"})),
         (
             a('{"e":"clock","d":"{not json"}'),
             UnknownEvent("clock", "{not json", {"e": "clock", "d": "{not json"}),
@@ -197,6 +198,10 @@ def test_documented_events(frame: str, expected: Any) -> None:
         ("md", {"quotes": [], "doms": "x"}),
         ("md", {"histograms": 1.5}),
         ("md", {"quotes": "text", "extra": 1}),
+        ("md", None),
+        ("md", [{"quotes": []}]),
+        ("md", "q"),
+        ("md", 7),
         ("chart", {"charts": {"id": 1}}),
         ("props", {}),
         ("props", {"entityType": 3, "eventType": "Updated", "entity": {}}),
