@@ -13,7 +13,7 @@ from typing import Any
 
 from brokerwire.core import jsonlib
 
-from .impls import DECODERS
+from .impls import DECODERS, HAVE_WEBSOCKETS
 from .memory import LIMIT, MemoryResult, measure_memory
 from .run import BenchmarkError, Result, TargetOutcome, check_targets, measure
 from .streams import WORKLOADS, make_workload
@@ -67,7 +67,7 @@ def _target_lines(outcomes: list[TargetOutcome]) -> list[str]:
         verdict = "met" if outcome.met else "MISSED"
         lines.append(
             f"  {t.workload:<22} vs {t.baseline:<14} {outcome.ratio:5.2f} x "
-            f"(target {t.minimum:.2f} x) {verdict}"
+            f"(target {t.minimum:.2f} x) {verdict:<6}  round by round {outcome.paired_ratio:.2f} x"
         )
     return lines
 
@@ -116,8 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print()
     print("\n".join(_table(results)))
-    missing = {"websockets"} - {r.impl for r in results}
-    if missing:
+    if not HAVE_WEBSOCKETS:
         print("\n(websockets is not installed: pip install '.[bench]' to compare with it)")
     outcomes = check_targets(results)
     if outcomes:
@@ -152,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "baseline": o.target.baseline,
                     "minimum": o.target.minimum,
                     "ratio": round(o.ratio, 3),
+                    "paired_ratio": round(o.paired_ratio, 3),
                     "met": o.met,
                 }
                 for o in outcomes

@@ -33,7 +33,7 @@ except ImportError:  # the bench extra is not installed: that baseline is left o
 else:
     HAVE_WEBSOCKETS = True
 
-__all__ = ["DECODERS", "Decoder", "Run", "library_loads"]
+__all__ = ["DECODERS", "HAVE_WEBSOCKETS", "Decoder", "Run", "library_loads"]
 
 #: decodes the chunks of one run; returns the messages delivered
 Run = Callable[[list[bytes]], int]
