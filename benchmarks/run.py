@@ -124,8 +124,8 @@ def check_targets(results: Iterable[Result]) -> list[TargetOutcome]:
     """Each target for the JSON backend in use whose workload and baseline were measured.
 
     A target is checked against the ratio of the two medians, as it is set. Beside it comes the
-    median of the ratios of the runs taken in the same round: the decoders of a round share the
-    machine's drift, so on a noisy machine this moves less from one run to the next.
+    median of the ratios of the runs taken in the same round, in which the two decoders share
+    the machine's drift over the minutes of a run.
     """
     measured = {(r.workload, r.impl): r for r in results}
     outcomes = []
