@@ -1,4 +1,6 @@
-"""The decoders a benchmark compares: brokerwire (both ways of receiving) and three baselines.
+"""The decoders a benchmark compares: brokerwire (both ways of receiving), three baselines,
+and brokerwire's frame decoder with the JSON library alone, the most a decoder built on them
+can do.
 
 Each is a ``Decoder``: ``prepare(workload)`` builds what one timed run needs (connections
 past their handshake, requests the stream answers) and is not timed; the callable it returns
@@ -18,7 +20,10 @@ from wsproto.events import AcceptConnection, Request, TextMessage
 from brokerwire.adapters.cli.decode import capture_connection
 from brokerwire.core import jsonlib, tradovate
 from brokerwire.core.ctrader import SpotEvent
+from brokerwire.core.tcp import Framing, TcpConnection
 from brokerwire.core.tradovate import TradovateConnection
+from brokerwire.core.websocket import Role, WebSocketConnection
+from brokerwire.core.websocket import TextMessage as FragmentedText
 
 from .streams import OPEN_FRAME, Workload
 
@@ -208,6 +213,67 @@ def websockets_protocol(workload: Workload) -> Run | None:
     return run
 
 
+# -- brokerwire's frame decoder and the JSON library, with no broker layer -----------------------
+
+
+def _bare_count(broker: str) -> Callable[[bytes], int]:
+    """Parse a payload the quickest way the JSON library allows; return how many messages."""
+    scan, loads = jsonlib.scan_text, jsonlib.fast_loads_utf8
+    if broker == "tradovate":  # past the open frame, every payload is an ``a`` frame
+        if scan is None:
+
+            def count(payload: bytes) -> int:
+                return len(loads(payload[1:]))
+
+        else:
+
+            def count(payload: bytes) -> int:
+                return len(scan(payload.decode(), 1)[0])
+
+    elif scan is None:
+
+        def count(payload: bytes) -> int:
+            loads(payload)
+            return 1
+
+    else:
+
+        def count(payload: bytes) -> int:
+            scan(payload.decode(), 0)
+            return 1
+
+    return count
+
+
+def frames_json(workload: Workload) -> Run:
+    """brokerwire's own frame decoder, then the JSON library on each payload, and nothing more.
+
+    No broker layer (no look at what a message is, no checks, no requests matched) and no
+    events: the most a decoder built on this frame decoder and this JSON library can do. What
+    the brokerwire row costs beyond this one is its broker layer.
+    """
+    transport: WebSocketConnection | TcpConnection
+    if workload.transport == "ws":
+        transport = WebSocketConnection(Role.CLIENT, already_open=True)
+    else:
+        transport = TcpConnection(Framing.LENGTH_PREFIX)
+    receive = transport.receive_messages
+    count = _bare_count(workload.broker)
+    skip = len(OPEN_FRAME) if workload.broker == "tradovate" else 0
+
+    def run(chunks: list[bytes]) -> int:
+        delivered = 0
+        for chunk in (chunks[0][skip:], *chunks[1:]):
+            for item in receive(chunk, 0.0):
+                if type(item) is bytes:
+                    delivered += count(item)
+                elif type(item) is FragmentedText:  # a message sent in several frames
+                    delivered += count(item.data.encode())
+        return delivered
+
+    return run
+
+
 # -- the floor: the JSON library alone ------------------------------------------------------------
 
 
@@ -241,5 +307,6 @@ DECODERS: dict[str, Decoder] = {
     "brokerwire-list": brokerwire_list,
     "naive-wsproto": naive_wsproto,
     "websockets": websockets_protocol,
+    "frames-json": frames_json,
     "json-floor": json_floor,
 }

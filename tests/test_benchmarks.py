@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 from benchmarks import impls
 from benchmarks.__main__ import _target_lines
 from benchmarks.run import Result, check_targets
+from benchmarks.streams import WORKLOADS, chunked
 from brokerwire.core import jsonlib
 
 
@@ -30,3 +33,26 @@ def test_a_target_is_checked_on_the_medians_and_shown_round_by_round() -> None:
     (line,) = _target_lines([outcome])
     expected = f"ctrader-tcp-spots vs json-floor 2.00 x (target {outcome.target.minimum:.2f} x) met"
     assert line.split() == [*expected.split(), "round", "by", "round", "1.00", "x"]
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_every_decoder_delivers_every_message_of_a_workload(name: str) -> None:
+    # The benchmark refuses a timing whose count is off; here each decoder is held to it alone,
+    # on a stream long enough that frames straddle its 64 KiB chunks.
+    build = WORKLOADS[name][0]
+    workload = build(2 if name == "large" else 1000)
+    chunks = chunked(workload.data)
+    assert len(chunks) > 1
+    for impl, decoder in impls.DECODERS.items():
+        run = decoder(workload)
+        if run is not None:
+            assert run(chunks) == workload.messages, impl
+
+
+def test_frames_json_reads_with_brokerwires_own_transport_and_nothing_above_it() -> None:
+    # A stream that breaks the broker's rules but not the framing's or JSON's: the broker layer
+    # would refuse it, the transport alone counts every message in it.
+    workload = WORKLOADS["ctrader-tcp-spots"][0](50)
+    chunks = chunked(workload.data.replace(b'"payloadType":2131', b'"payloadType":"?!"'))
+    assert impls.frames_json(workload)(chunks) == workload.messages
+    assert impls.brokerwire(workload)(chunks) < workload.messages
