@@ -1,6 +1,6 @@
 """The decoders a benchmark compares: brokerwire (both ways of receiving), three baselines,
-and brokerwire's frame decoder with the JSON library alone, the most a decoder built on them
-can do.
+and brokerwire's frame decoder with the JSON library alone, about the most a decoder built on
+them can do.
 
 Each is a ``Decoder``: ``prepare(workload)`` builds what one timed run needs (connections
 past their handshake, requests the stream answers) and is not timed; the callable it returns
@@ -261,7 +261,7 @@ def frames_json(workload: Workload) -> Run:
     """brokerwire's own frame decoder, then the JSON library on each payload, and nothing more.
 
     No broker layer (no look at what a message is, no checks, no requests matched) and no
-    events: the most a decoder built on this frame decoder and this JSON library can do. What
+    events: about the most a decoder built on this frame decoder and this JSON library can do. What
     the brokerwire row costs beyond this one is its broker layer.
     """
     transport: WebSocketConnection | TcpConnection
