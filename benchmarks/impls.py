@@ -261,8 +261,8 @@ def frames_json(workload: Workload) -> Run:
     """brokerwire's own frame decoder, then the JSON library on each payload, and nothing more.
 
     No broker layer (no look at what a message is, no checks, no requests matched) and no
-    events: about the most a decoder built on this frame decoder and this JSON library can do. What
-    the brokerwire row costs beyond this one is its broker layer.
+    events: about the most a decoder built on this frame decoder and this JSON library can do.
+    What the brokerwire row costs beyond this one is its broker layer.
     """
     transport: WebSocketConnection | TcpConnection
     if workload.transport == "ws":
