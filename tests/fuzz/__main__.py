@@ -5,6 +5,10 @@ picks the target from the first byte of each input and keeps inputs that reach n
 it, the seeds of each target are mutated at random in turn. Either way an input that breaks a
 check, raises, or runs longer than ``--timeout`` seconds is written to ``--artifacts`` and the
 run fails; ``--reproduce FILE`` runs such a file again.
+
+libFuzzer's corpus lives in ``<artifacts>/corpus``, so the inputs one run found are where the next
+one starts. It cannot be a temporary directory: libFuzzer ends the process with C's ``exit``, which
+runs no Python cleanup, so a temporary corpus would be left behind by every run.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import random
 import resource
 import signal
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -88,7 +91,8 @@ def run_atheris(
     """Coverage-guided: libFuzzer drives one dispatching entry point. Does not return."""
     import atheris  # type: ignore[import-not-found]
 
-    corpus = Path(tempfile.mkdtemp(prefix="brokerwire-fuzz-corpus-"))
+    corpus = artifacts / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
     for index, target in enumerate(targets):
         for number, data in enumerate(target.seeds()):
             (corpus / f"{target.name}-{number}").write_bytes(bytes([index]) + data)
@@ -98,7 +102,6 @@ def run_atheris(
             return
         targets[data[0] % len(targets)].run(data[1:])
 
-    artifacts.mkdir(parents=True, exist_ok=True)
     arguments = [
         sys.argv[0],
         f"-max_total_time={int(seconds)}",
