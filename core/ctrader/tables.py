@@ -330,46 +330,15 @@ EVENT_TYPES: frozenset[int] = frozenset(
     }
 )
 
-# Requests whose ctidTraderAccountId is required: the account must be authorized first.
-ACCOUNT_SCOPED_REQUESTS: frozenset[int] = frozenset(
-    {
-        PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ,
-        PayloadType.PROTO_OA_NEW_ORDER_REQ,
-        PayloadType.PROTO_OA_CANCEL_ORDER_REQ,
-        PayloadType.PROTO_OA_AMEND_ORDER_REQ,
-        PayloadType.PROTO_OA_AMEND_POSITION_SLTP_REQ,
-        PayloadType.PROTO_OA_CLOSE_POSITION_REQ,
-        PayloadType.PROTO_OA_ASSET_LIST_REQ,
-        PayloadType.PROTO_OA_SYMBOLS_LIST_REQ,
-        PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ,
-        PayloadType.PROTO_OA_SYMBOLS_FOR_CONVERSION_REQ,
-        PayloadType.PROTO_OA_TRADER_REQ,
-        PayloadType.PROTO_OA_RECONCILE_REQ,
-        PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ,
-        PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ,
-        PayloadType.PROTO_OA_DEAL_LIST_REQ,
-        PayloadType.PROTO_OA_SUBSCRIBE_LIVE_TRENDBAR_REQ,
-        PayloadType.PROTO_OA_UNSUBSCRIBE_LIVE_TRENDBAR_REQ,
-        PayloadType.PROTO_OA_GET_TRENDBARS_REQ,
-        PayloadType.PROTO_OA_EXPECTED_MARGIN_REQ,
-        PayloadType.PROTO_OA_CASH_FLOW_HISTORY_LIST_REQ,
-        PayloadType.PROTO_OA_GET_TICKDATA_REQ,
-        PayloadType.PROTO_OA_ASSET_CLASS_LIST_REQ,
-        PayloadType.PROTO_OA_SUBSCRIBE_DEPTH_QUOTES_REQ,
-        PayloadType.PROTO_OA_UNSUBSCRIBE_DEPTH_QUOTES_REQ,
-        PayloadType.PROTO_OA_SYMBOL_CATEGORY_REQ,
-        PayloadType.PROTO_OA_ACCOUNT_LOGOUT_REQ,
-        PayloadType.PROTO_OA_MARGIN_CALL_LIST_REQ,
-        PayloadType.PROTO_OA_MARGIN_CALL_UPDATE_REQ,
-        PayloadType.PROTO_OA_ORDER_LIST_REQ,
-        PayloadType.PROTO_OA_GET_DYNAMIC_LEVERAGE_REQ,
-        PayloadType.PROTO_OA_DEAL_LIST_BY_POSITION_ID_REQ,
-        PayloadType.PROTO_OA_ORDER_DETAILS_REQ,
-        PayloadType.PROTO_OA_ORDER_LIST_BY_POSITION_ID_REQ,
-        PayloadType.PROTO_OA_DEAL_OFFSET_LIST_REQ,
-        PayloadType.PROTO_OA_GET_POSITION_UNREALIZED_PNL_REQ,
-    }
-)
+# Requests whose ctidTraderAccountId is required: the account must be authorized first. That is
+# every request but these, which act for the application or the access token as a whole.
+ACCOUNT_SCOPED_REQUESTS: frozenset[int] = REQUEST_TYPES - {
+    PayloadType.PROTO_OA_APPLICATION_AUTH_REQ,
+    PayloadType.PROTO_OA_VERSION_REQ,
+    PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ,
+    PayloadType.PROTO_OA_GET_CTID_PROFILE_BY_TOKEN_REQ,
+    PayloadType.PROTO_OA_REFRESH_TOKEN_REQ,
+}
 
 # Requests answered by ProtoOAExecutionEvent (2126) rather than by a response of their own
 # (the .proto comment on ProtoOAExecutionEvent lists them); ProtoOAOrderErrorEvent (2132)
