@@ -81,9 +81,14 @@ def parse_quote(quote: Mapping[str, Any]) -> Quote:
     )
 
 
+def _is_number(value: Any) -> bool:
+    """Whether ``value`` is a JSON number: an int or a float, and not a bool."""
+    return type(value) in (int, float)
+
+
 def _number_or_none(value: Any) -> float | None:
-    """``value`` when it is a JSON number (a bool is not), else None."""
-    return value if type(value) in (int, float) else None
+    """``value`` when it is a JSON number, else None."""
+    return value if _is_number(value) else None
 
 
 class Tick(NamedTuple):
@@ -149,12 +154,12 @@ _REQUIRED: Any = object()
 
 
 def _number(fields: Mapping[str, Any], name: str, default: Any = _REQUIRED) -> Any:
-    """``fields[name]``, which must be a number (a bool is not); ``default`` when absent or null."""
+    """``fields[name]``, which must be a JSON number; ``default`` when absent or null."""
     value = fields.get(name)
     if value is None:
         if default is _REQUIRED:
             raise ValueError(f"tick packet without {name!r}")
         return default
-    if type(value) not in (int, float):
+    if not _is_number(value):
         raise ValueError(f"tick packet field {name!r} must be a number, not {type(value).__name__}")
     return value
