@@ -331,7 +331,7 @@ EVENT_TYPES: frozenset[int] = frozenset(
 )
 
 # Requests whose ctidTraderAccountId is required: the account must be authorized first. That is
-# every request but these, which act for the application or the access token as a whole.
+# every request but these five, which concern no single trading account.
 ACCOUNT_SCOPED_REQUESTS: frozenset[int] = REQUEST_TYPES - {
     PayloadType.PROTO_OA_APPLICATION_AUTH_REQ,
     PayloadType.PROTO_OA_VERSION_REQ,

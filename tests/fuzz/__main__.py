@@ -7,8 +7,10 @@ check, raises, or runs longer than ``--timeout`` seconds is written to ``--artif
 run fails; ``--reproduce FILE`` runs such a file again.
 
 libFuzzer's corpus lives in ``<artifacts>/corpus``, so the inputs one run found are where the next
-one starts. It cannot be a temporary directory: libFuzzer ends the process with C's ``exit``, which
-runs no Python cleanup, so a temporary corpus would be left behind by every run.
+one starts (an input's first byte picks its target among those selected, so a run with other
+``--target`` options reads them as inputs for other targets; delete the folder to start afresh).
+It cannot be a temporary directory: libFuzzer ends the process with C's ``exit``, which runs no
+Python cleanup, so a temporary corpus would be left behind by every run.
 """
 
 from __future__ import annotations
