@@ -26,7 +26,9 @@ from ``start``, as if the document had been cut out of the message.
 
 ``fast_loads_utf8(data)`` is the hot path itself: orjson's ``loads`` with nothing around it, or
 the standard library's ``loads_utf8``. With orjson it refuses what orjson refuses, so a caller
-that gets ``JSONDecodeError`` from it asks ``loads_utf8`` before it reports an error.
+that gets ``JSONDecodeError`` from it asks ``json_loads_utf8_from`` before it reports an error:
+the standard library's ``loads_utf8_from`` whatever the backend, whose answer is final. Asking
+``loads_utf8_from`` instead would hand the document to orjson a second time, to be refused again.
 
 Both backends raise ``JSONDecodeError`` (a ``ValueError``) for invalid JSON, including invalid
 UTF-8 in bytes input, so callers catch one exception type whatever is installed.
@@ -44,6 +46,7 @@ __all__ = [
     "dumps",
     "dumps_str",
     "fast_loads_utf8",
+    "json_loads_utf8_from",
     "loads",
     "loads_utf8",
     "loads_utf8_from",
@@ -86,7 +89,8 @@ def _json_loads(data: str | bytes | bytearray | memoryview, /) -> Any:
         raise _json.JSONDecodeError(f"invalid UTF-8: {exc.reason}", "", exc.start) from exc
 
 
-def _json_loads_utf8_from(data: bytes, start: int = 0, /) -> Any:
+def json_loads_utf8_from(data: bytes, start: int = 0, /) -> Any:
+    """The standard library's ``loads_utf8_from``, whichever backend is installed."""
     try:
         text = data.decode()
     except UnicodeDecodeError as exc:
@@ -116,7 +120,7 @@ try:
 except ImportError:  # the ``fast`` extra is not installed
     BACKEND = "json"
     loads = _json_loads
-    loads_utf8 = loads_utf8_from = fast_loads_utf8 = _json_loads_utf8_from
+    loads_utf8 = loads_utf8_from = fast_loads_utf8 = json_loads_utf8_from
     scan_text = _scan_once
     dumps = _json_dumps
 
@@ -137,7 +141,7 @@ else:
         try:
             return _orjson_loads(data[start:] if start else data)
         except _OrjsonDecodeError:
-            return _json_loads_utf8_from(data, start)
+            return json_loads_utf8_from(data, start)
 
     loads_utf8 = loads_utf8_from
     fast_loads_utf8 = _orjson_loads

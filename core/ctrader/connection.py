@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, fast_loads_utf8
+from ..jsonlib import JSONDecodeError, fast_loads_utf8, json_loads_utf8_from
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import ConnectionAccepted, ConnectionRejected, Role, WebSocketConnection
@@ -31,6 +31,7 @@ from .codec import (
     decode_envelope,
     encode_envelope,
     envelope_from,
+    invalid_json,
     parse_message,
 )
 from .events import (
@@ -252,9 +253,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                     message = decode(t_event)
                 except (JSONDecodeError, RecursionError):
                     try:  # what orjson refuses, json may take; else json's error is the one
-                        message = parse_message(t_event)
-                    except EnvelopeError as exc:
-                        yield from self._failed(exc)
+                        message = json_loads_utf8_from(t_event)
+                    except (JSONDecodeError, RecursionError) as exc:
+                        yield from self._failed(invalid_json(exc, t_event))
                         return
                 # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
                 # takes the general path, to the same event. Subscripts, not ``get``: every

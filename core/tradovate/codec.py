@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from ..errors import LocalProtocolError
-from ..jsonlib import JSONDecodeError, dumps_str, loads, loads_utf8_from
+from ..jsonlib import JSONDecodeError, dumps_str, json_loads_utf8_from, loads
 from ..transport import not_utf8
 
 __all__ = [
@@ -91,10 +91,14 @@ def decode_frame(text: str) -> tuple[str, Any]:
 def decode_array_frame(frame: bytes) -> list[Any]:
     """The messages of an ``a[...]`` frame, parsed from the frame's UTF-8 bytes.
 
+    The connection calls it for a frame its hot path did not settle (orjson refused it, or
+    json's scanner could not take it whole), so it parses with the standard library whichever
+    backend is installed: orjson would only refuse the frame again.
+
     Raises ``FrameError`` (close code 1007) when the bytes are not UTF-8 or not JSON.
     """
     try:
-        messages = loads_utf8_from(frame, 1)
+        messages = json_loads_utf8_from(frame, 1)
     except (JSONDecodeError, RecursionError) as exc:
         frame_text(frame)  # bad UTF-8 is the error to report, if it is there
         raise _invalid_json(exc, frame) from None

@@ -258,8 +258,9 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                     if not ws_event or ws_event[0] != _LETTER_A:
                         yield from self._frame_events(frame_text(ws_event))
                         continue
-                    # decode_array_frame, less its calls: on anything but a JSON array it is
-                    # called after all, to raise the FrameError that says what was wrong.
+                    # decode_array_frame, less its calls. On anything but a JSON array it is
+                    # called after all: json takes what orjson refused, or the FrameError it
+                    # raises says what was wrong.
                     try:
                         if scan is not None:
                             text = ws_event.decode()

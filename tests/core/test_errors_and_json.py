@@ -116,6 +116,7 @@ def test_both_backends_take_what_json_takes(text: str) -> None:
     assert repr(jsonlib.loads(memoryview(data))) == expected
     assert repr(jsonlib.loads_utf8(data)) == expected
     assert repr(jsonlib.loads_utf8_from(b"a" + data, 1)) == expected
+    assert repr(jsonlib.json_loads_utf8_from(b"a" + data, 1)) == expected
     try:
         fast = jsonlib.fast_loads_utf8(data)
     except jsonlib.JSONDecodeError:
@@ -137,6 +138,7 @@ def test_errors_are_worded_as_json_words_them(bad: bytes) -> None:
         lambda: jsonlib.loads(bad),
         lambda: jsonlib.loads_utf8(bad),
         lambda: jsonlib.loads_utf8_from(b"a" + bad, 1),
+        lambda: jsonlib.json_loads_utf8_from(b"a" + bad, 1),
     ):
         with pytest.raises(json.JSONDecodeError) as error:
             attempt()

@@ -26,9 +26,11 @@ from brokerwire.core.ctrader import (
     TokenInvalidated,
     UnknownMessage,
 )
+from brokerwire.core.ctrader import connection as ctrader_connection
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
+from brokerwire.core.jsonlib import BACKEND
 from tests.core.ctrader.helpers import TRANSPORTS, Sent, client, wire
-from tests.helpers import only_closed
+from tests.helpers import documents_handed_to_orjson, only_closed
 
 ACCOUNT = 47561867
 ORDER = {
@@ -239,6 +241,20 @@ def test_json_that_orjson_refuses_is_taken_with_either_backend(kind: str) -> Non
     spot = b'{"payloadType":2131,"payload":{"symbolId":1,"bid":108512,"note":"cut \\ud83d"}}'
     events = conn.receive_data(wire(kind, spot, {"payloadType": 51}), 1.0)
     assert events == [SpotEvent({"symbolId": 1, "bid": 108512, "note": "cut \ud83d"}), Heartbeat()]
+
+
+@pytest.mark.skipif(BACKEND != "orjson", reason="only orjson refuses a document json takes")
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_message_orjson_refused_goes_to_json_and_not_back_to_orjson(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = authorized(kind)
+    handed = documents_handed_to_orjson(monkeypatch, ctrader_connection)
+    spot = b'{"payloadType":2131,"payload":{"symbolId":1,"bid":108512,"note":"cut \\ud83d"}}'
+    heartbeat = b'{"payloadType":51}'
+    events = conn.receive_data(wire(kind, spot, heartbeat), 1.0)
+    assert events == [SpotEvent({"symbolId": 1, "bid": 108512, "note": "cut \ud83d"}), Heartbeat()]
+    assert handed == [spot, heartbeat], "orjson is asked once a message"
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.jsonlib import dumps_str, loads
+from brokerwire.core.jsonlib import BACKEND, dumps_str, loads
 from brokerwire.core.tradovate import (
     Chart,
     Closed,
@@ -31,10 +31,11 @@ from brokerwire.core.tradovate import (
     UnmatchedResponse,
     decode_tick_packet,
 )
+from brokerwire.core.tradovate import connection as tradovate_connection
 from brokerwire.core.websocket.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT
 from tests.core.tradovate import fixtures as fx
 from tests.core.tradovate.helpers import SentTexts, close_code_sent, frames, open_client, reply
-from tests.helpers import only_closed, server_frame
+from tests.helpers import documents_handed_to_orjson, only_closed, server_frame
 
 
 def pending_up_to(conn: TradovateConnection, request_id: int, endpoint: str) -> None:
@@ -572,6 +573,18 @@ def test_json_that_orjson_refuses_is_taken_with_either_backend(
         MarketData([{"contractId": 1, "note": "cut \ud83d"}], [], []),
         EntityChanged("order", "Updated", {"id": 7, "text": "\udc00", "avgPx": float("inf")}),
     ]
+
+
+@pytest.mark.skipif(BACKEND != "orjson", reason="only orjson refuses a document json takes")
+def test_a_frame_orjson_refused_goes_to_json_and_not_back_to_orjson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conn = open_client()
+    handed = documents_handed_to_orjson(monkeypatch, tradovate_connection)
+    quote = '{"e":"md","d":{"quotes":[{"contractId":1,"note":"cut \\ud83d"}]}}'
+    events = conn.receive_data(frames(a(quote)), 1.0)
+    assert events == [MarketData([{"contractId": 1, "note": "cut \ud83d"}], [], [])]
+    assert handed == [f"[{quote}]".encode()], "orjson is asked once"
 
 
 BATCH_WITH_A_BAD_MESSAGE = a(
