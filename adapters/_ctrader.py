@@ -40,7 +40,7 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
-from ._engine import ClientEngine, ClientOptions, EventCallback, Phase, log
+from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, Phase, log
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -303,6 +303,8 @@ class CTraderCalls(Generic[R]):
         reconnect: bool | ReconnectPolicy = True,
         on_event: EventCallback | None = None,
         max_queued_events: int = 10_000,
+        max_queued_bytes: int = 64 * 1024 * 1024,
+        on_full: OnFull = "conflate",
         registry: CTraderSubscriptionRegistry | None = None,
         **connection_options: Any,
     ) -> None:
@@ -328,7 +330,15 @@ class CTraderCalls(Generic[R]):
             connection_options=connection_options,
         )
         self._start(
-            engine, ClientOptions(ssl_context, connect_timeout, on_event, max_queued_events)
+            engine,
+            ClientOptions(
+                ssl_context,
+                connect_timeout,
+                on_event,
+                max_queued_events,
+                max_queued_bytes,
+                on_full,
+            ),
         )
 
     def _start(self, engine: CTraderEngine, options: ClientOptions) -> None:

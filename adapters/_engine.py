@@ -20,7 +20,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.transport import Closed
@@ -36,6 +36,7 @@ __all__ = [
     "ClientOptions",
     "CoreConnection",
     "EventCallback",
+    "OnFull",
     "Phase",
     "Settable",
 ]
@@ -44,6 +45,8 @@ log = logging.getLogger("brokerwire.client")
 
 
 EventCallback = Callable[[Any], object]
+#: What a full event queue does: conflate market data and keep reading, or pause reading.
+OnFull = Literal["conflate", "pause"]
 
 
 class ClientOptions(NamedTuple):
@@ -53,6 +56,8 @@ class ClientOptions(NamedTuple):
     connect_timeout: float
     on_event: EventCallback | None
     max_queued_events: int
+    max_queued_bytes: int = 64 * 1024 * 1024
+    on_full: OnFull = "conflate"
 
 
 class Phase(enum.Enum):

@@ -30,7 +30,7 @@ from brokerwire.core.tradovate import (
 )
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._engine import ClientEngine, ClientOptions, EventCallback, log
+from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, log
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -260,6 +260,8 @@ class TradovateCalls(Generic[R]):
         reconnect: bool | ReconnectPolicy = True,
         on_event: EventCallback | None = None,
         max_queued_events: int = 10_000,
+        max_queued_bytes: int = 64 * 1024 * 1024,
+        on_full: OnFull = "conflate",
         registry: SubscriptionRegistry | None = None,
         **connection_options: Any,
     ) -> None:
@@ -269,7 +271,12 @@ class TradovateCalls(Generic[R]):
         ``ssl_context`` replaces the default one (certificate and host name checked).
         ``connect_timeout`` bounds connecting and authorizing. ``reconnect`` is True, False or
         a ``ReconnectPolicy``. ``on_event`` receives every event instead of ``events()``;
-        ``max_queued_events`` bounds the queue ``events()`` reads. ``registry`` holds the
+        ``max_queued_events`` and ``max_queued_bytes`` (counted from each event's size on the
+        wire) bound the queue ``events()`` reads. ``on_full`` says what happens when it is
+        full: ``"conflate"`` (the default) keeps reading and keeps only the newest unread
+        market-data update per instrument and kind, so answers and order events are never stuck
+        behind quotes; ``"pause"`` drops nothing and stops reading until the consumer catches
+        up. ``registry`` holds the
         subscriptions to restore. ``connection_options`` go to the core
         ``TradovateConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
         ``request_timeout``, ``max_message_size``).
@@ -283,7 +290,15 @@ class TradovateCalls(Generic[R]):
             connection_options=connection_options,
         )
         self._start(
-            engine, ClientOptions(ssl_context, connect_timeout, on_event, max_queued_events)
+            engine,
+            ClientOptions(
+                ssl_context,
+                connect_timeout,
+                on_event,
+                max_queued_events,
+                max_queued_bytes,
+                on_full,
+            ),
         )
 
     def _start(self, engine: TradovateEngine, options: ClientOptions) -> None:
