@@ -28,7 +28,9 @@ class ClientBase(Generic[EngineT]):
         self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
         self._connect_timeout = options.connect_timeout
         self._on_event = options.on_event
-        self._buffer = EventBuffer(options.max_queued_events)
+        self._buffer = EventBuffer(
+            options.max_queued_events, options.max_queued_bytes, options.on_full
+        )
         self._paused = False
         self._setup()
 

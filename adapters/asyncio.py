@@ -3,9 +3,12 @@
 
 An ``asyncio.Protocol`` on ``loop.create_connection`` feeds the core; the core's next deadline
 is kept on ``loop.call_at`` and moved after every call into it. Events reach the caller through
-``async for event in client.events()`` or a callback; when the queue is full the transport
-stops reading (``pause_reading``) until the consumer catches up. Nothing here blocks the loop:
-no blocking socket call, no sleep outside ``asyncio``, names resolved by the loop's resolver.
+``async for event in client.events()`` or a callback. When the queue is full, market data is
+conflated and reading goes on, or with ``on_full="pause"`` the transport stops reading
+(``pause_reading``) until the consumer catches up (see ``_buffer``). Nothing here blocks the
+loop: no blocking socket call, no sleep outside ``asyncio``, names resolved by the loop's
+resolver. A client belongs to the loop it connected on: called from another loop, it raises
+``LocalProtocolError``.
 
 A request's task may be cancelled at any time: the client stops waiting for the answer (and a
 cTrader request still held back by the rate budget is never sent). Closing the client fails
@@ -119,6 +122,7 @@ class _AsyncClient(ClientBase[EngineT]):
             self._engine.finish("the client was closed")
             self._buffer.ended = True
             return
+        self._check_loop()
         assert self._closing is not None
         self._closing.set()
         if self._protocol is None:
@@ -139,16 +143,35 @@ class _AsyncClient(ClientBase[EngineT]):
 
     # -- events ----------------------------------------------------------------------------------
 
-    def events(self, timeout: float | None = None) -> AsyncIterator[Any]:
+    def events(self, timeout: float | None = None, *, conflate: bool = False) -> AsyncIterator[Any]:
         """Events as they come; ends once the client is closed and every event was taken.
 
         ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
+        ``conflate=True`` asks for the latest market data only, whether the queue is full or
+        not: an unread update per instrument and kind is replaced by the newest one.
         """
         if self._on_event is not None:
             raise LocalProtocolError("this client hands its events to on_event, not events()")
+        self._check_loop(running_only=True)
+        self._buffer.conflate_always = conflate
         return self._iterate_events(timeout)
 
+    def _check_loop(self, *, running_only: bool = False) -> None:
+        """Refuse a call from a loop other than the one the client connected on (it would
+        touch the transport and futures of another loop: a stall or a hang)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if running_only:
+                return
+            raise LocalProtocolError("call the client from its event loop") from None
+        if self._loop is not None and loop is not self._loop:
+            raise LocalProtocolError(
+                "this client belongs to another event loop (the one it connected on)"
+            )
+
     async def _iterate_events(self, timeout: float | None) -> AsyncIterator[Any]:
+        self._check_loop()
         buffer = self._buffer
         while True:
             while not buffer and not buffer.ended:
@@ -177,6 +200,7 @@ class _AsyncClient(ClientBase[EngineT]):
         return await self._submit(call)
 
     def _submit(self, call: Any) -> asyncio.Future[Any]:
+        self._check_loop()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         try:
@@ -199,7 +223,7 @@ class _AsyncClient(ClientBase[EngineT]):
         assert self._loop is not None
         return self._loop.time()
 
-    def _after(self, events: list[Any]) -> None:
+    def _after(self, events: list[Any], nbytes: int = 0) -> None:
         """After every call into the core: send, move the timer, deliver, drop a dead link."""
         engine = self._engine
         protocol = self._protocol
@@ -219,7 +243,7 @@ class _AsyncClient(ClientBase[EngineT]):
         if engine.phase is not Phase.CONNECTING and self._attempt_timer is not None:
             self._attempt_timer.cancel()
             self._attempt_timer = None
-        self._deliver(events)
+        self._deliver(events, nbytes)
         if transport is not None and engine.link_down:
             transport.close()
 
@@ -228,12 +252,12 @@ class _AsyncClient(ClientBase[EngineT]):
         self._timer_at = None
         self._after(self._engine.timer(self._now(), reading_paused=self._paused))
 
-    def _deliver(self, events: list[Any]) -> None:
+    def _deliver(self, events: list[Any], nbytes: int = 0) -> None:
         if not events:
             return
         if self._call_back(events):
             return
-        self._buffer.push(events)
+        self._buffer.push(events, nbytes)
         if self._has_events is not None:
             self._has_events.set()
         if not self._paused and self._buffer.full:
@@ -273,7 +297,7 @@ class _AsyncClient(ClientBase[EngineT]):
 
     def _data(self, protocol: _Protocol, data: bytes) -> None:
         if protocol is self._protocol:
-            self._after(self._engine.feed(data, self._now()))
+            self._after(self._engine.feed(data, self._now()), len(data))
 
     def _link_lost(self, protocol: _Protocol, exc: Exception | None) -> None:
         if protocol is not self._protocol:

@@ -4,8 +4,11 @@ Each client runs one reader thread. It alone touches the socket: it waits in a s
 socket and on one end of a socket pair, reads and feeds the core, sends what the core queues,
 and fires the core's timers on time. Other threads call into the core under a lock and write a
 byte to the socket pair, so that a new request, an earlier deadline or ``close()`` is acted on
-at once. Events reach the caller through a bounded queue (``events()``) or a callback
-(``on_event``); when the queue is full the reader stops reading, and the server slows down.
+at once. Events reach the caller through a bounded queue: ``events()`` takes them from it, or a
+dispatcher thread hands them to the ``on_event`` callback, so that a slow callback never holds
+up the reader (answers are still read, heartbeats still sent). When the queue is full, market
+data is conflated and reading goes on, or with ``on_full="pause"`` the reader stops reading and
+the server slows down (see ``_buffer``).
 
 The reader also reconnects: with backoff and jitter, authorizing again and restoring the
 subscriptions, with ``Disconnected`` and ``Reconnected`` events to say so.
@@ -116,6 +119,7 @@ class _ThreadedClient(ClientBase[EngineT]):
         self._queue = threading.Condition()
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
+        self._dispatcher: threading.Thread | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._close_requested = False
@@ -135,6 +139,12 @@ class _ThreadedClient(ClientBase[EngineT]):
             target=self._run, args=(connected,), name=f"brokerwire-{type(self).__name__}"
         )
         self._thread.daemon = True
+        if self._on_event is not None:
+            self._dispatcher = threading.Thread(
+                target=self._dispatch, name=f"brokerwire-{type(self).__name__}-events"
+            )
+            self._dispatcher.daemon = True
+            self._dispatcher.start()
         self._thread.start()
         try:
             connected.result(timeout=self._connect_timeout + _CLOSE_TIMEOUT)
@@ -164,6 +174,11 @@ class _ThreadedClient(ClientBase[EngineT]):
             thread.join(self._connect_timeout + 2 * _CLOSE_TIMEOUT)
             if thread.is_alive():
                 log.warning("the reader thread did not stop in time")
+        dispatcher = self._dispatcher
+        if dispatcher is not None and dispatcher is not threading.current_thread():
+            dispatcher.join(_CLOSE_TIMEOUT)
+            if dispatcher.is_alive():
+                log.warning("the on_event callback did not return in time")
 
     def __enter__(self) -> Self:
         return self.connect()
@@ -173,14 +188,23 @@ class _ThreadedClient(ClientBase[EngineT]):
 
     # -- events ----------------------------------------------------------------------------------
 
-    def events(self, timeout: float | None = None) -> Iterator[Any]:
+    def events(self, timeout: float | None = None, *, conflate: bool = False) -> Iterator[Any]:
         """Events as they come; ends once the client is closed and every event was taken.
 
         ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
+        ``conflate=True`` asks for the latest market data only, whether the queue is full or
+        not: an unread update per instrument and kind is replaced by the newest one.
         """
         if self._on_event is not None:
             raise LocalProtocolError("this client hands its events to on_event, not events()")
+        with self._queue:
+            self._buffer.conflate_always = conflate
         return self._iterate_events(timeout)
+
+    def _dispatch(self) -> None:
+        """The dispatcher thread: the queue's events to the ``on_event`` callback."""
+        for event in self._iterate_events(None):
+            self._call_back([event])
 
     def _event_or_end(self) -> bool:
         return bool(self._buffer) or self._buffer.ended
@@ -233,13 +257,11 @@ class _ThreadedClient(ClientBase[EngineT]):
             if sock is not None:
                 sock.close()
 
-    def _deliver(self, events: list[Any]) -> None:
+    def _deliver(self, events: list[Any], nbytes: int = 0) -> None:
         if not events:
             return
-        if self._call_back(events):
-            return
         with self._queue:
-            self._buffer.push(events)
+            self._buffer.push(events, nbytes)
             self._queue.notify_all()
 
     def _end_queue(self) -> None:
@@ -336,9 +358,8 @@ class _ThreadedClient(ClientBase[EngineT]):
                     return
                 if down and abort_at is None:
                     abort_at = time.monotonic() + _CLOSE_TIMEOUT
-                paused = self._on_event is None and self._buffer.full
                 with self._queue:
-                    self._paused = paused
+                    paused = self._paused = self._buffer.full
                 write_blocked = len(link.out) > MAX_UNSENT
                 mask = 0 if paused or down or write_blocked else selectors.EVENT_READ
                 if link.out:
@@ -380,6 +401,10 @@ class _ThreadedClient(ClientBase[EngineT]):
                     self._deliver(self._locked(engine.attempt_failed, error))
                     return
                 if deadline is not None and now >= deadline:
+                    if not paused and not write_blocked and not down:
+                        # Judge the link, not the program: what waits in the socket counts.
+                        self._read(link)
+                        now = time.monotonic()
                     with self._lock:
                         events_due = engine.timer(now, reading_paused=paused)
                     self._deliver(events_due)
@@ -390,7 +415,7 @@ class _ThreadedClient(ClientBase[EngineT]):
     def _read(self, link: _Link) -> None:
         data = link.receive()
         if data is not None:
-            self._deliver(self._locked(self._engine.feed, data, time.monotonic()))
+            self._deliver(self._locked(self._engine.feed, data, time.monotonic()), len(data))
 
     def _locked(self, function: Callable[..., list[Any]], *args: Any) -> list[Any]:
         with self._lock:

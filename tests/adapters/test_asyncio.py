@@ -124,7 +124,7 @@ def test_heartbeats_keep_an_idle_connection_alive(clean_process: None) -> None:
                 assert t.ready
                 assert c.ready
                 assert (t_sim.connections, c_sim.connections) == (1, 1)
-                queued = list(t._buffer._events) + list(c._buffer._events)
+                queued = t._buffer.snapshot() + c._buffer.snapshot()
                 assert not [e for e in queued if type(e) is Disconnected]
 
     run(scenario)

@@ -223,11 +223,13 @@ def test_a_server_restart_on_the_same_port(
 
 @pytest.mark.parametrize("broker", BROKERS)
 @pytest.mark.parametrize("adapter", ADAPTERS)
-def test_a_slow_consumer_loses_nothing(adapter: str, broker: str, clean_process: None) -> None:
+def test_a_slow_consumer_loses_nothing_when_asked_to_pause(
+    adapter: str, broker: str, clean_process: None
+) -> None:
     rate = {"quote_rate": 20_000} if broker == "tradovate" else {"spot_rate": 20_000}
     with (
         simulator(broker, **rate) as sim,
-        client_for(adapter, broker, sim, max_queued_events=50) as driver,
+        client_for(adapter, broker, sim, max_queued_events=50, on_full="pause") as driver,
     ):
         subscribe(driver, sim)
         numbers: list[int] = []

@@ -1,0 +1,209 @@
+"""The event queue on its own: bounds in events and bytes, conflation of market data per
+instrument and kind, and the order of everything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from brokerwire.adapters._buffer import EventBuffer, market_parts
+from brokerwire.core.ctrader import DepthEvent, SpotEvent
+from brokerwire.core.tradovate import Chart, EntityChanged, MarketData, Response
+
+ES, NQ = 3570918, 3570920
+
+
+def quote(contract: int, seq: int, **entries: Any) -> dict[str, Any]:
+    fields = entries or {"Bid": {"price": 100.0 + seq, "size": 1}}
+    return {"contractId": contract, "seq": seq, "entries": fields}
+
+
+def md(*quotes: dict[str, Any]) -> MarketData:
+    return MarketData(list(quotes), [], [])
+
+
+def change(n: int) -> EntityChanged:
+    return EntityChanged("order", "Updated", {"id": n})
+
+
+def spot(symbol: int, seq: int, **fields: Any) -> SpotEvent:
+    return SpotEvent({"ctidTraderAccountId": 7, "symbolId": symbol, "seq": seq, **fields})
+
+
+def drain(buffer: EventBuffer) -> list[Any]:
+    return [buffer.pop() for _ in range(len(buffer))]
+
+
+def test_below_the_bounds_nothing_is_conflated() -> None:
+    buffer = EventBuffer(100)
+    events = [md(quote(ES, n)) for n in range(50)]
+    buffer.push(events, 5000)
+    assert drain(buffer) == events
+    assert buffer.queued_bytes == 0
+
+
+def test_when_full_market_data_is_conflated_per_instrument_and_the_rest_kept_in_order() -> None:
+    buffer = EventBuffer(4)
+    buffer.push([md(quote(ES, n)) for n in range(4)])
+    assert len(buffer) == 4 and not buffer.full  # market data never pauses reading
+    stream: list[Any] = []
+    for n in range(4, 1004):
+        stream.append(md(quote(ES, n), quote(NQ, n)))
+        if n % 100 == 0:
+            stream.append(change(n))
+    buffer.push(stream)
+    # The four earlier quotes, two slots (one per contract), and the ten entity changes.
+    assert len(buffer) == 4 + 2 + 10
+    assert buffer.kept == 10
+    out = drain(buffer)
+    assert [e.quotes[0]["seq"] for e in out[:4]] == [0, 1, 2, 3]
+    slots = [e for e in out[4:] if type(e) is MarketData]
+    assert [(e.quotes[0]["contractId"], e.quotes[0]["seq"]) for e in slots] == [
+        (ES, 1003),
+        (NQ, 1003),
+    ]
+    changes = [e for e in out if type(e) is EntityChanged]
+    assert [e.entity["id"] for e in changes] == list(range(100, 1001, 100))
+    # Each slot sits where its oldest unread update was: before every later entity change.
+    assert [type(e).__name__ for e in out[4:7]] == ["MarketData", "MarketData", "EntityChanged"]
+
+
+def test_a_slot_taken_by_the_consumer_starts_a_new_one_at_the_end() -> None:
+    buffer = EventBuffer(1)
+    buffer.push([Response(1, 200, None, "x")])
+    buffer.push([md(quote(ES, 1)), md(quote(ES, 2))])
+    assert buffer.pop() == Response(1, 200, None, "x")
+    assert buffer.pop().quotes[0]["seq"] == 2
+    buffer.push([change(1)])
+    buffer.push([md(quote(ES, 3)), md(quote(ES, 4))])
+    assert drain(buffer) == [change(1), md(quote(ES, 4))]
+
+
+def test_quotes_merge_their_entries_dom_replaces_histogram_items_merge() -> None:
+    buffer = EventBuffer(1)
+    buffer.conflate_always = True
+    bid = {"price": 1.0, "size": 1}
+    offer = {"price": 2.0, "size": 3}
+    newer_bid = {"price": 1.5, "size": 2}
+    old_dom = {"contractId": ES, "bids": [bid], "offers": []}
+    new_dom = {"contractId": ES, "bids": [], "offers": [offer]}
+    old_histogram = {"contractId": ES, "base": 10, "items": {"1": 5, "2": 6}, "refresh": True}
+    new_histogram = {"contractId": ES, "base": 10, "items": {"2": 9}, "refresh": False}
+    buffer.push(
+        [
+            MarketData([quote(ES, 1, Bid=bid, Offer=offer)], [old_dom], [old_histogram]),
+            MarketData([quote(ES, 2, Bid=newer_bid)], [new_dom], [new_histogram]),
+        ]
+    )
+    quotes, doms, histograms = drain(buffer)
+    assert quotes == md(quote(ES, 2, Bid=newer_bid, Offer=offer))
+    assert doms == MarketData([], [new_dom], [])
+    merged = histograms.histograms[0]
+    assert merged["items"] == {"1": 5, "2": 9} and merged["refresh"] is True
+
+
+def test_chart_bars_merge_by_timestamp_and_ticks_or_markers_are_never_conflated() -> None:
+    buffer = EventBuffer(10)
+    buffer.conflate_always = True
+    bar = {"timestamp": "t1", "close": 1}
+    bar_again = {"timestamp": "t1", "close": 2}
+    next_bar = {"timestamp": "t2", "close": 3}
+    ticks = {"id": 5, "bp": 100, "tks": [{"t": 0, "p": 0, "s": 1}]}
+    end = {"id": 5, "eoh": True}
+    buffer.push(
+        [
+            Chart([{"id": 5, "td": 1, "bars": [bar]}, ticks]),
+            Chart([end]),
+            Chart([{"id": 5, "td": 1, "bars": [bar_again, next_bar]}, ticks]),
+        ]
+    )
+    assert drain(buffer) == [
+        Chart([{"id": 5, "td": 1, "bars": [bar_again, next_bar]}]),
+        Chart([ticks]),
+        Chart([end]),
+        Chart([ticks]),
+    ]
+
+
+def test_ctrader_spots_merge_field_by_field_and_trendbars_by_period() -> None:
+    buffer = EventBuffer(1)
+    buffer.conflate_always = True
+    m1 = {"period": 1, "volume": 3}
+    m1_later = {"period": 1, "volume": 5}
+    h1 = {"period": 9, "volume": 8}
+    buffer.push(
+        [
+            spot(1, 1, bid=100, ask=101, trendbar=[m1, h1]),
+            spot(2, 1, bid=5),
+            spot(1, 2, ask=102, trendbar=[m1_later]),
+        ]
+    )
+    first, second = drain(buffer)
+    assert first == spot(1, 2, bid=100, ask=102, trendbar=[m1_later, h1])
+    assert second == spot(2, 1, bid=5)
+
+
+def test_ctrader_depth_deltas_merge_into_one() -> None:
+    buffer = EventBuffer(1)
+    buffer.conflate_always = True
+
+    def depth(new: list[dict[str, Any]], deleted: list[int]) -> DepthEvent:
+        payload = {"ctidTraderAccountId": 7, "symbolId": 1, "newQuotes": new}
+        return DepthEvent({**payload, "deletedQuotes": deleted})
+
+    a, b, c = ({"id": n, "size": n, "bid": 10 * n} for n in (1, 2, 3))
+    b_again = {"id": 2, "size": 20, "bid": 20}
+    buffer.push([depth([a, b], [9]), depth([b_again, c], [1, 8])])
+    (merged,) = drain(buffer)
+    assert merged.payload["newQuotes"] == [b_again, c]
+    assert merged.payload["deletedQuotes"] == [9, 1, 8]
+
+
+def test_market_data_of_an_unexpected_shape_is_never_conflated() -> None:
+    odd = md({"seq": 1, "entries": {}})  # no contractId
+    assert market_parts(odd) == [(None, odd, market_parts(odd)[0][2])]  # type: ignore[index]
+    assert market_parts(change(1)) is None
+    buffer = EventBuffer(1)
+    buffer.conflate_always = True
+    buffer.push([odd, odd])
+    assert drain(buffer) == [odd, odd]
+
+
+def test_the_byte_bound_conflates_market_data_and_pauses_for_the_rest() -> None:
+    buffer = EventBuffer(10_000, max_bytes=100_000)
+    buffer.push([md(quote(ES, n)) for n in range(3)], 3 * 32_000)
+    assert buffer.queued_bytes == 96_000 and not buffer.full
+    buffer.push([md(quote(ES, 3))], 32_000)
+    buffer.push([md(quote(ES, n)) for n in range(4, 1000)], 996 * 32_000)
+    assert len(buffer) == 5  # four queued before the bound, then one slot
+    assert buffer.queued_bytes == 5 * 32_000
+    buffer.push([change(n) for n in range(4)], 4 * 32_000)
+    assert buffer.full  # those can only wait: reading pauses
+    drain(buffer)
+    assert buffer.queued_bytes == 0 and buffer.drained
+
+
+@pytest.mark.parametrize("count_bound", [True, False])
+def test_pause_keeps_everything_and_pauses_at_either_bound(count_bound: bool) -> None:
+    limit, max_bytes = (4, 10**9) if count_bound else (10**6, 4_000)
+    buffer = EventBuffer(limit, max_bytes, on_full="pause")
+    events = [md(quote(ES, n)) for n in range(10)]
+    for event in events[:3]:
+        buffer.push([event], 1000)
+    assert not buffer.full
+    buffer.push([events[3]], 1000)
+    assert buffer.full
+    for event in events[4:]:
+        buffer.push([event], 1000)
+    assert buffer.pop() == events[0]
+    assert not buffer.drained
+    assert drain(buffer) == events[1:]
+    assert buffer.drained
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="on_full"):
+        EventBuffer(10, on_full="drop")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="byte"):
+        EventBuffer(10, max_bytes=0)
