@@ -46,7 +46,8 @@ def test_below_the_bounds_nothing_is_conflated() -> None:
 def test_when_full_market_data_is_conflated_per_instrument_and_the_rest_kept_in_order() -> None:
     buffer = EventBuffer(4)
     buffer.push([md(quote(ES, n)) for n in range(4)])
-    assert len(buffer) == 4 and not buffer.full  # market data never pauses reading
+    assert len(buffer) == 4
+    assert not buffer.full
     stream: list[Any] = []
     for n in range(4, 1004):
         stream.append(md(quote(ES, n), quote(NQ, n)))
@@ -100,7 +101,8 @@ def test_quotes_merge_their_entries_dom_replaces_histogram_items_merge() -> None
     assert quotes == md(quote(ES, 2, Bid=newer_bid, Offer=offer))
     assert doms == MarketData([], [new_dom], [])
     merged = histograms.histograms[0]
-    assert merged["items"] == {"1": 5, "2": 9} and merged["refresh"] is True
+    assert merged["items"] == {"1": 5, "2": 9}
+    assert merged["refresh"] is True
 
 
 def test_chart_bars_merge_by_timestamp_and_ticks_or_markers_are_never_conflated() -> None:
@@ -173,7 +175,8 @@ def test_market_data_of_an_unexpected_shape_is_never_conflated() -> None:
 def test_the_byte_bound_conflates_market_data_and_pauses_for_the_rest() -> None:
     buffer = EventBuffer(10_000, max_bytes=100_000)
     buffer.push([md(quote(ES, n)) for n in range(3)], 3 * 32_000)
-    assert buffer.queued_bytes == 96_000 and not buffer.full
+    assert buffer.queued_bytes == 96_000
+    assert not buffer.full
     buffer.push([md(quote(ES, 3))], 32_000)
     buffer.push([md(quote(ES, n)) for n in range(4, 1000)], 996 * 32_000)
     assert len(buffer) == 5  # four queued before the bound, then one slot
@@ -181,7 +184,8 @@ def test_the_byte_bound_conflates_market_data_and_pauses_for_the_rest() -> None:
     buffer.push([change(n) for n in range(4)], 4 * 32_000)
     assert buffer.full  # those can only wait: reading pauses
     drain(buffer)
-    assert buffer.queued_bytes == 0 and buffer.drained
+    assert buffer.queued_bytes == 0
+    assert buffer.drained
 
 
 @pytest.mark.parametrize("count_bound", [True, False])
