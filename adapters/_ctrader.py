@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -41,6 +41,7 @@ from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
 from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, Phase, log
+from ._secrets import Secret, without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -57,12 +58,14 @@ _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 
 
 class CTraderCall(NamedTuple):
-    """A request before it goes out."""
+    """A request before it goes out. ``transform`` turns the answer's payload into the
+    caller's result (by default: the payload, without credentials)."""
 
     payload_type: int
     payload: Mapping[str, Any] | None = None
     timeout: float | None = None
     response_type: int | None = None
+    transform: Callable[[dict[str, Any]], Any] | None = None
 
     def __repr__(self) -> str:
         return f"CTraderCall({self.name}, payload={redact(dict(self.payload or {}))!r})"
@@ -107,6 +110,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
         self._options = dict(connection_options or {})
         self._accounts: dict[int, str] = {}  # authorized accounts and their tokens
         self._restoring: set[int] = set()
+        self._reauthorizing: set[int] = set()  # disconnected accounts being authorized again
         self._resubscribed = 0
 
     @property
@@ -115,6 +119,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
         return list(self._accounts)
 
     def make_connection(self) -> CTraderConnection:
+        self._reauthorizing.clear()
         if self.endpoint.transport == "ws":
             return CTraderConnection.websocket(
                 self.endpoint.host_header,
@@ -169,14 +174,25 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
                 self._accounts.pop(account, None)
             return
         # ProtoOAAccountDisconnectEvent: the server ended the account's session, but its token
-        # still holds. Authorize it again and restore its subscriptions, as after a reconnect.
+        # still holds. Authorize it again and restore its subscriptions, as after a reconnect;
+        # once per account however many such events come before the answer.
         account = event.account_id
         token = self._accounts.get(account)
-        if token is None or self.conn is None or self.phase is not Phase.READY:
+        if (
+            token is None
+            or self.conn is None
+            or self.phase is not Phase.READY
+            or account in self._reauthorizing
+        ):
             return
         log.info("account %s was disconnected by the server; authorizing it again", account)
+        self._reauthorizing.add(account)
         request_id = self.conn.authorize_account(account, token, now=now)
-        self.wait_internal(request_id, partial(self._account_reauthorized, account))
+        self.wait_internal(request_id, partial(self._disconnected_account_answered, account))
+
+    def _disconnected_account_answered(self, account: int, event: Any, now: float) -> None:
+        self._reauthorizing.discard(account)
+        self._account_reauthorized(account, event, now)
 
     def _account_reauthorized(self, account: int, event: Any, now: float) -> None:
         """The answer to authorizing ``account`` again: restore its subscriptions (counted in
@@ -211,7 +227,9 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
         if kind is Response:
             if call.payload_type == _ACCOUNT_AUTH:
                 self._remember_account(call)
-            return event.payload
+            if call.transform is not None:
+                return call.transform(event.payload)
+            return without_secrets(event.payload)
         if kind is CoreErrorResponse:
             if call.payload_type == _ACCOUNT_AUTH and event.error_code == "ALREADY_LOGGED_IN":
                 self._remember_account(call)
@@ -245,6 +263,20 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             outcome_unknown=event.sent,
             event=event,
         )
+
+    def adopt_refreshed_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """ProtoOARefreshTokenRes: the new access token becomes the client's default (sessions
+        on the old one end with ProtoOAAccountsTokenInvalidatedEvent); the caller gets both new
+        tokens as ``Secret`` values, which print as ``<redacted>``."""
+        result = dict(without_secrets(payload))
+        for field in ("accessToken", "refreshToken"):
+            value = payload.get(field)
+            if isinstance(value, str):
+                result[field] = Secret(value)
+        access = payload.get("accessToken")
+        if isinstance(access, str) and access:
+            self.access_token = access
+        return result
 
     def _remember_account(self, call: CTraderCall) -> None:
         payload = call.payload or {}
@@ -484,3 +516,125 @@ class CTraderCalls(Generic[R]):
         if count is not None:
             payload["count"] = count
         return self._call(CTraderCall(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))
+
+    def get_trader(self, account_id: int, *, timeout: float | None = None) -> R:
+        """ProtoOATraderReq: the account's balance, leverage and settings (``trader``)."""
+        payload = {"ctidTraderAccountId": account_id}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_TRADER_REQ, payload, timeout))
+
+    def reconcile(
+        self,
+        account_id: int,
+        *,
+        return_protection_orders: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """ProtoOAReconcileReq: the open positions (``position``) and pending orders
+        (``order``) now, as after a reconnect to learn what happened meanwhile."""
+        payload: dict[str, Any] = {"ctidTraderAccountId": account_id}
+        if return_protection_orders:
+            payload["returnProtectionOrders"] = True
+        return self._call(CTraderCall(PayloadType.PROTO_OA_RECONCILE_REQ, payload, timeout))
+
+    def get_symbols_by_id(
+        self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
+    ) -> R:
+        """ProtoOASymbolByIdReq: the full symbols (``symbol``: digits, pip position, volumes)."""
+        payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ, payload, timeout))
+
+    def get_deals(
+        self,
+        account_id: int,
+        from_timestamp: int,
+        to_timestamp: int,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """ProtoOADealListReq: the executions between two times in epoch milliseconds
+        (``deal``, ``hasMore``). Counts against the historical budget."""
+        payload: dict[str, Any] = {
+            "ctidTraderAccountId": account_id,
+            "fromTimestamp": from_timestamp,
+            "toTimestamp": to_timestamp,
+        }
+        if max_rows is not None:
+            payload["maxRows"] = max_rows
+        return self._call(CTraderCall(PayloadType.PROTO_OA_DEAL_LIST_REQ, payload, timeout))
+
+    def get_orders(
+        self,
+        account_id: int,
+        from_timestamp: int,
+        to_timestamp: int,
+        *,
+        timeout: float | None = None,
+    ) -> R:
+        """ProtoOAOrderListReq: the orders between two times in epoch milliseconds (``order``,
+        ``hasMore``). Counts against the historical budget."""
+        payload = {
+            "ctidTraderAccountId": account_id,
+            "fromTimestamp": from_timestamp,
+            "toTimestamp": to_timestamp,
+        }
+        return self._call(CTraderCall(PayloadType.PROTO_OA_ORDER_LIST_REQ, payload, timeout))
+
+    def cancel_order(self, account_id: int, order_id: int, *, timeout: float | None = None) -> R:
+        """ProtoOACancelOrderReq for a pending order; the result is the ORDER_CANCELLED
+        execution event. Never sent twice: after a lost link the outcome is reported unknown."""
+        payload = {"ctidTraderAccountId": account_id, "orderId": order_id}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_CANCEL_ORDER_REQ, payload, timeout))
+
+    def amend_order(
+        self,
+        account_id: int,
+        order_id: int,
+        *,
+        volume: int | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        stop_loss: float | None = None,
+        take_profit: float | None = None,
+        expiration_timestamp: int | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """ProtoOAAmendOrderReq: change a pending order; the result is the ORDER_REPLACED
+        execution event. Never sent twice: after a lost link the outcome is reported unknown."""
+        payload: dict[str, Any] = {"ctidTraderAccountId": account_id, "orderId": order_id}
+        optional = {
+            "volume": volume,
+            "limitPrice": limit_price,
+            "stopPrice": stop_price,
+            "stopLoss": stop_loss,
+            "takeProfit": take_profit,
+            "expirationTimestamp": expiration_timestamp,
+        }
+        payload.update({key: value for key, value in optional.items() if value is not None})
+        return self._call(CTraderCall(PayloadType.PROTO_OA_AMEND_ORDER_REQ, payload, timeout))
+
+    def close_position(
+        self, account_id: int, position_id: int, volume: int, *, timeout: float | None = None
+    ) -> R:
+        """ProtoOAClosePositionReq for ``volume`` (in cents of a unit) of a position; the
+        result is the first execution event of the closing order, its fill a ``FollowUp``.
+        Never sent twice: after a lost link the outcome is reported unknown."""
+        payload = {"ctidTraderAccountId": account_id, "positionId": position_id, "volume": volume}
+        return self._call(CTraderCall(PayloadType.PROTO_OA_CLOSE_POSITION_REQ, payload, timeout))
+
+    def refresh_token(self, refresh_token: str, *, timeout: float | None = None) -> R:
+        """ProtoOARefreshTokenReq. The new access token becomes the client's default for
+        account requests; the result's ``accessToken`` and ``refreshToken`` are ``Secret``
+        values (``.reveal()`` gives the token; they print as ``<redacted>``). Store the new
+        refresh token: the old one no longer works."""
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise LocalProtocolError("refresh_token needs the refresh token as a non-empty string")
+        return self._call(
+            CTraderCall(
+                PayloadType.PROTO_OA_REFRESH_TOKEN_REQ,
+                {"refreshToken": refresh_token},
+                timeout,
+                None,
+                self._engine.adopt_refreshed_token,
+            )
+        )

@@ -31,6 +31,7 @@ from brokerwire.core.tradovate import (
 from brokerwire.core.tradovate.codec import Body, Query
 
 from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, log
+from ._secrets import without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -177,10 +178,11 @@ class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
         if kind is Response:
             if call.endpoint.lower() == "authorize":
                 self.token = call.body if isinstance(call.body, str) else self.token
+            data = without_secrets(event.data)
             if call.check is None:
-                return event.data
+                return data
             try:
-                return call.check(event.data)
+                return call.check(data)
             except _Refused as refusal:
                 raise ErrorResponse(
                     refusal.message,
@@ -443,3 +445,79 @@ class TradovateCalls(Generic[R]):
         if time_in_force is not None:
             body["timeInForce"] = time_in_force
         return self._call(TradovateCall("order/placeorder", None, body, timeout, _check_order))
+
+    def cancel_order(
+        self, order_id: int, *, is_automated: bool = True, timeout: float | None = None
+    ) -> R:
+        """``order/cancelorder``; the result holds the ``commandId``. A ``failureReason``
+        raises ``ErrorResponse``. Never sent twice: after a lost link the outcome is reported
+        unknown."""
+        body = {"orderId": order_id, "isAutomated": is_automated}
+        return self._call(TradovateCall("order/cancelorder", None, body, timeout, _check_order))
+
+    def modify_order(
+        self,
+        order_id: int,
+        *,
+        order_qty: int,
+        order_type: str,
+        price: float | None = None,
+        stop_price: float | None = None,
+        time_in_force: str | None = None,
+        is_automated: bool = True,
+        timeout: float | None = None,
+    ) -> R:
+        """``order/modifyorder``: a working order's new quantity, type and prices (the result
+        holds the ``commandId``). Never sent twice: after a lost link the outcome is reported
+        unknown."""
+        body: dict[str, Any] = {
+            "orderId": order_id,
+            "orderQty": order_qty,
+            "orderType": order_type,
+            "isAutomated": is_automated,
+        }
+        if price is not None:
+            body["price"] = price
+        if stop_price is not None:
+            body["stopPrice"] = stop_price
+        if time_in_force is not None:
+            body["timeInForce"] = time_in_force
+        return self._call(TradovateCall("order/modifyorder", None, body, timeout, _check_order))
+
+    def liquidate_position(
+        self,
+        *,
+        account_id: int,
+        contract_id: int,
+        admin: bool = False,
+        timeout: float | None = None,
+    ) -> R:
+        """``order/liquidateposition``: cancel the contract's working orders and flatten its
+        position with a market order (the result holds its ``orderId``). Never sent twice."""
+        body = {"accountId": account_id, "contractId": contract_id, "admin": admin}
+        return self._call(
+            TradovateCall("order/liquidateposition", None, body, timeout, _check_order)
+        )
+
+    def list_orders(self, *, timeout: float | None = None) -> R:
+        """``order/list``: every order of the user's accounts (prices are in ``orderVersion``)."""
+        return self._call(TradovateCall("order/list", None, None, timeout))
+
+    def list_positions(self, *, timeout: float | None = None) -> R:
+        """``position/list``: every position of the user's accounts (``netPos`` per contract)."""
+        return self._call(TradovateCall("position/list", None, None, timeout))
+
+    def list_accounts(self, *, timeout: float | None = None) -> R:
+        """``account/list``: the user's accounts (``id`` for requests, ``name`` as the
+        ``accountSpec`` of orders)."""
+        return self._call(TradovateCall("account/list", None, None, timeout))
+
+    def get_cash_balance_snapshot(self, account_id: int, *, timeout: float | None = None) -> R:
+        """``cashBalance/getcashbalancesnapshot``: the account's cash value, open and realized
+        PnL, margins. An ``errorText`` raises ``ErrorResponse``."""
+        body = {"accountId": account_id}
+        return self._call(
+            TradovateCall(
+                "cashBalance/getcashbalancesnapshot", None, body, timeout, _check_error_text
+            )
+        )

@@ -100,6 +100,14 @@ class SimulatorBase(Generic[SessionT]):
             self._runner.stop(timeout)
             self._runner = None
 
+    def on_loop(self, function: Callable[[], None]) -> None:
+        """Run ``function`` on the simulator's loop: now when called from it (or from the
+        caller's own loop), soon when called from another thread of a background simulator."""
+        if self._runner is not None and not self._runner.in_its_thread():
+            self._runner.call(function)
+        else:
+            function()
+
     def call_soon(self, function: Callable[[], None]) -> None:
         """Run ``function`` on the simulator's loop (for a simulator started in the background)."""
         if self._runner is None:

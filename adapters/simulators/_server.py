@@ -298,6 +298,10 @@ class BackgroundRunner:
             if task is not current:
                 task.cancel()
 
+    def in_its_thread(self) -> bool:
+        """Whether the caller runs on the service's own thread."""
+        return self._thread is threading.current_thread()
+
     def call(self, function: Callable[[], None]) -> None:
         """Run ``function`` on the service's loop (thread-safe)."""
         if self._loop is None:

@@ -1,10 +1,15 @@
 """An offline Tradovate WebSocket server, built on the core's server role.
 
-It behaves as reference/tradovate.md documents the real service: ``o`` on connect, ``h`` every
-2.5 s while idle, ``authorize`` with the configured token first (401 otherwise), clients that
-send nothing dropped after ``idle_timeout``, request documents answered ``{"i","s","d"}``,
-subscriptions streamed as ``md``/``chart``/``clock``/``props`` events, penalties and 429s when a
-client sends too fast. Market data is a deterministic random walk.
+It behaves as the real service does: ``o`` on connect, ``h`` every 2.5 s while idle,
+``authorize`` with the right token first (401 otherwise), clients that send nothing dropped
+after ``idle_timeout``, request documents answered ``{"i","s","d"}``, subscriptions streamed as
+``md``/``chart``/``clock``/``props`` events, penalties and 429s when a client sends too fast.
+Market data is a deterministic random walk, which ``set_price`` overrides.
+
+Like the service, it has a market-data socket (``md_url``, authorized with ``md_token``, the
+``mdAccessToken``; ``md/*`` requests only) and a trading socket (``trading_url``, authorized with
+``token``, the ``accessToken``; everything else). ``url`` is one socket that serves both with
+``token``, for a quickstart. The three are paths on one port.
 
 Each quote also carries ``"seq"``, a per-subscription counter starting at 1, so a client can
 prove that nothing was lost or repeated. The real service has no such field.
@@ -34,6 +39,7 @@ from brokerwire.core.websocket import ConnectionRequest
 from ._base import SimulatorBase
 from ._server import Driver
 from ._session import SimulatedSession, paced
+from ._tradovate_book import TradingBook, refusal
 from .faults import Fault
 
 __all__ = ["CONTRACTS", "TradovateSimulator"]
@@ -46,6 +52,7 @@ CONTRACTS: dict[str, dict[str, Any]] = {
         "contractMaturityId": 51234,
         "tickSize": 0.25,
         "price": 6012.25,
+        "valuePerPoint": 50.0,
     },
     "NQZ6": {
         "id": 3570920,
@@ -53,6 +60,7 @@ CONTRACTS: dict[str, dict[str, Any]] = {
         "contractMaturityId": 51236,
         "tickSize": 0.25,
         "price": 21450.5,
+        "valuePerPoint": 20.0,
     },
     "MESZ6": {
         "id": 3570922,
@@ -60,6 +68,7 @@ CONTRACTS: dict[str, dict[str, Any]] = {
         "contractMaturityId": 51240,
         "tickSize": 0.25,
         "price": 6012.25,
+        "valuePerPoint": 5.0,
     },
     "CLZ6": {
         "id": 3571100,
@@ -67,17 +76,26 @@ CONTRACTS: dict[str, dict[str, Any]] = {
         "contractMaturityId": 51300,
         "tickSize": 0.01,
         "price": 71.42,
+        "valuePerPoint": 1000.0,
     },
 }
 _BY_ID = {c["id"]: c for c in CONTRACTS.values()}
 USER_ID = 2001
-ACCOUNT = {
+ACCOUNT: dict[str, Any] = {
     "id": 7001,
     "name": "SIM7001",
     "userId": USER_ID,
     "accountType": "Customer",
     "active": True,
+    "clearingHouseId": 2,
+    "riskCategoryId": 2,
+    "autoLiqProfileId": 2,
+    "marginAccountType": "Speculator",
+    "legalStatus": "Individual",
 }
+
+# The socket each path is: what it serves and which token authorizes it.
+MD_PATH, TRADING_PATH, COMBINED_PATH = "/md/v1/websocket", "/trading/v1/websocket", "/v1/websocket"
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -86,6 +104,13 @@ def _iso(moment: dt.datetime) -> str:
 
 def _wall_clock() -> str:
     return _iso(dt.datetime.now(dt.UTC))
+
+
+def _contract_or_raise(symbol: str | int) -> dict[str, Any]:
+    contract = _BY_ID.get(symbol) if isinstance(symbol, int) else CONTRACTS.get(symbol)
+    if contract is None:
+        raise ValueError(f"the simulator knows no contract {symbol!r}")
+    return contract
 
 
 def _public(contract: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,21 +122,28 @@ def _public(contract: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _Market:
-    """A random walk per contract, shared by every connection of one simulator."""
+    """A random walk per contract (or none, with ``walk`` False), shared by every connection
+    of one simulator; ``on_move`` hears every new price."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, walk: bool = True) -> None:
         self._rng = random.Random(seed)
         self._prices = {c["id"]: float(c["price"]) for c in CONTRACTS.values()}
         self.volume = dict.fromkeys(self._prices, 100_000)
+        self.walk = walk
+        self.on_move: Callable[[int, float], None] = lambda contract_id, price: None
 
     def tick(self, contract_id: int) -> float:
+        self.volume[contract_id] += self._rng.randrange(1, 20)
+        if not self.walk:
+            return self._prices[contract_id]
         contract = _BY_ID[contract_id]
         step = contract["tickSize"] * self._rng.choice((-2, -1, -1, 0, 0, 1, 1, 2))
-        self._prices[contract_id] = round(
-            max(contract["tickSize"], self._prices[contract_id] + step), 6
-        )
-        self.volume[contract_id] += self._rng.randrange(1, 20)
+        self.set(contract_id, max(contract["tickSize"], self._prices[contract_id] + step))
         return self._prices[contract_id]
+
+    def set(self, contract_id: int, price: float) -> None:
+        self._prices[contract_id] = round(price, 6)
+        self.on_move(contract_id, self._prices[contract_id])
 
     def price(self, contract_id: int) -> float:
         return self._prices[contract_id]
@@ -120,10 +152,15 @@ class _Market:
 class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     """A Tradovate WebSocket server on loopback.
 
-    ``quote_rate`` is quotes per second per subscription; ``request_limit`` requests per second
-    per connection before a time penalty (``penalty_seconds``), during which every request is
-    answered 429. ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that
-    long; Tradovate does not document its value, so 10 s is a cautious guess.
+    ``url`` (one socket for everything, authorized with ``token``), ``md_url`` (market data,
+    ``md_token``) and ``trading_url`` (trading, ``token``). ``user_id``, ``account_id`` and
+    ``account_name`` (the ``accountSpec`` of orders) are the simulated user's.
+
+    ``quote_rate`` is quotes per second per subscription; ``price_walk`` False keeps each price
+    where ``set_price`` put it. ``request_limit`` is requests per second per connection before a
+    time penalty (``penalty_seconds``), during which every request is answered 429.
+    ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that long;
+    Tradovate does not document its value, so 10 s is a cautious guess.
     """
 
     thread_name = "tradovate-simulator"
@@ -132,6 +169,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         self,
         *,
         token: str = "sim-access-token",
+        md_token: str = "sim-md-access-token",
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
@@ -144,6 +182,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         request_limit: int = 50,
         penalty_seconds: float = 5.0,
         seed: int = 0,
+        price_walk: bool = True,
         faults: Mapping[int, Fault] | None = None,
         default_fault: Fault | None = None,
     ) -> None:
@@ -155,6 +194,10 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
             default_fault=default_fault,
         )
         self.token = token
+        self.md_token = md_token
+        self.user_id = USER_ID
+        self.account_id: int = ACCOUNT["id"]
+        self.account_name: str = ACCOUNT["name"]
         self.quote_rate = quote_rate
         self.dom_rate = dom_rate
         self.bar_interval = bar_interval
@@ -163,15 +206,58 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         self.idle_timeout = idle_timeout
         self.request_limit = request_limit
         self.penalty_seconds = penalty_seconds
-        self.market = _Market(seed)
+        self.market = _Market(seed, price_walk)
         self._ids = itertools.count(1)
+        self.book = TradingBook(
+            ACCOUNT,
+            next_id=lambda: self.next_id() + 500_000,
+            price_of=self.market.price,
+            value_per_point={c["id"]: c["valuePerPoint"] for c in CONTRACTS.values()},
+        )
+        self.book.publish = self._publish
+        self.market.on_move = self.book.price_moved
 
     def __repr__(self) -> str:
         return f"<TradovateSimulator on {self.host}, {self.connections} connections>"
 
+    def _url(self, path: str) -> str:
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}{path}"
+
     @property
     def url(self) -> str:
-        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/v1/websocket"
+        """One socket for market data and trading alike, authorized with ``token``."""
+        return self._url(COMBINED_PATH)
+
+    @property
+    def md_url(self) -> str:
+        """The market-data socket (``md/*`` requests), authorized with ``md_token``."""
+        return self._url(MD_PATH)
+
+    @property
+    def trading_url(self) -> str:
+        """The trading socket (orders, accounts, positions, sync), authorized with ``token``."""
+        return self._url(TRADING_PATH)
+
+    def price(self, symbol: str | int) -> float:
+        """The simulated price of a contract (name or id) now."""
+        return self.market.price(_contract_or_raise(symbol)["id"])
+
+    def set_price(self, symbol: str | int, price: float) -> None:
+        """Move a contract's simulated price; working limit and stop orders it crosses fill.
+
+        Safe from any thread: on a simulator running in the background it happens on the
+        simulator's loop, soon after the call returns.
+        """
+        contract_id = _contract_or_raise(symbol)["id"]
+        if not (isinstance(price, int | float) and price > 0):
+            raise ValueError(f"a price must be a positive number, not {price!r}")
+        self.on_loop(lambda: self.market.set(contract_id, float(price)))
+
+    def _publish(self, entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
+        """An entity changed: every synced trading session gets the ``props`` event."""
+        for session in self.sessions():
+            if session.synced:
+                session.props(entity_type, event_type, entity)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -196,6 +282,7 @@ class _TradovateSession(SimulatedSession):
             heartbeat_interval=sim.heartbeat_interval, idle_timeout=sim.idle_timeout
         )
         super().__init__(driver, fault)
+        self.path = COMBINED_PATH
         self.authorized = False
         self.synced = False
         self._request_times: deque[float] = deque()
@@ -206,14 +293,17 @@ class _TradovateSession(SimulatedSession):
         self._charts: dict[int, tuple[int, asyncio.Task[None]]] = {}
         self._clock: asyncio.Task[None] | None = None
         self._clock_speed = 100
-        self._positions: dict[int, int] = {}
 
     # -- protocol events ---------------------------------------------------------------------------
 
     def handle(self, events: list[object]) -> None:
         for event in events:
             if isinstance(event, ConnectionRequest):
-                self.conn.accept(now=self.driver.now())
+                self.path = event.target.split("?", 1)[0]
+                if self.path in (MD_PATH, TRADING_PATH, COMBINED_PATH):
+                    self.conn.accept(now=self.driver.now())
+                else:
+                    self.conn.reject(404, b"no such socket")
             elif isinstance(event, ClientRequest):
                 self._request(event.request)
 
@@ -244,7 +334,8 @@ class _TradovateSession(SimulatedSession):
         if self._rate_limited(doc):
             return
         if endpoint == "authorize":
-            self.authorized = doc.body == self.sim.token
+            token = self.sim.md_token if self.path == MD_PATH else self.sim.token
+            self.authorized = doc.body == token
             if self.authorized:
                 self._answer(doc.request_id)
             else:
@@ -259,6 +350,11 @@ class _TradovateSession(SimulatedSession):
             self._answer(doc.request_id, 400, "Malformed JSON body")
             return
         handler = _ENDPOINTS.get(endpoint)
+        market_data = endpoint.startswith("md/")
+        if (self.path == MD_PATH and not market_data) or (
+            self.path == TRADING_PATH and market_data
+        ):
+            handler = None
         if handler is None:
             self._answer(doc.request_id, 404, f"Not found: {doc.endpoint}")
             return
@@ -307,21 +403,19 @@ class _TradovateSession(SimulatedSession):
             self._answer(doc.request_id, 200, _public(contract))
 
     def account_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._answer(doc.request_id, 200, [ACCOUNT])
+        self._answer(doc.request_id, 200, [dict(self.sim.book.account)])
 
     def sync_request(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         self.synced = True
-        positions = [
-            {"id": 90000 + cid, "accountId": ACCOUNT["id"], "contractId": cid, "netPos": net}
-            for cid, net in self._positions.items()
-        ]
+        book = self.sim.book
         snapshot = {
             "users": [{"id": USER_ID, "name": "simulated-user", "status": "Active"}],
-            "accounts": [ACCOUNT],
-            "positions": positions,
-            "orders": [],
-            "fills": [],
-            "cashBalances": [{"id": 1, "accountId": ACCOUNT["id"], "amount": 50_000.0}],
+            "accounts": [dict(book.account)],
+            "positions": [dict(p) for p in book.positions.values()],
+            "orders": [dict(o) for o in book.orders.values()],
+            "orderVersions": [dict(v) for v in book.versions.values()],
+            "fills": [dict(f) for f in book.fills],
+            "cashBalances": [book.cash_balance()],
             "contracts": [_public(c) for c in CONTRACTS.values()],
             "contractGroups": [],
         }
@@ -329,62 +423,60 @@ class _TradovateSession(SimulatedSession):
 
     def place_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         contract = self._contract(body.get("symbol"))
-        quantity = body.get("orderQty")
-        action = body.get("action")
         if contract is None:
-            self._answer(
-                doc.request_id,
-                200,
-                {"failureReason": "UnknownReason", "failureText": "Unknown symbol"},
-            )
-            return
-        if not isinstance(quantity, int) or quantity <= 0 or action not in ("Buy", "Sell"):
-            self._answer(
-                doc.request_id,
-                200,
-                {"failureReason": "UnknownReason", "failureText": "Invalid order"},
-            )
-            return
-        order_id = self.sim.next_id() + 500_000
-        self._answer(doc.request_id, 200, {"orderId": order_id})
-        if not self.synced:
-            return
-        cid = contract["id"]
-        price = self.sim.market.price(cid)
-        order = {
-            "id": order_id,
-            "accountId": ACCOUNT["id"],
-            "contractId": cid,
-            "timestamp": _wall_clock(),
-            "action": action,
-            "ordStatus": "Working",
-            "admin": False,
-        }
-        self._props("order", "Created", order)
-        fill = {
-            "id": order_id + 1,
-            "orderId": order_id,
-            "contractId": cid,
-            "timestamp": _wall_clock(),
-            "action": action,
-            "qty": quantity,
-            "price": price,
-            "active": True,
-        }
-        self._props("fill", "Created", fill)
-        self._props("order", "Updated", dict(order, ordStatus="Filled"))
-        signed = quantity if action == "Buy" else -quantity
-        created = cid not in self._positions
-        self._positions[cid] = self._positions.get(cid, 0) + signed
-        position = {
-            "id": 90000 + cid,
-            "accountId": ACCOUNT["id"],
-            "contractId": cid,
-            "netPos": self._positions[cid],
-        }
-        self._props("position", "Created" if created else "Updated", position)
+            self._answer(doc.request_id, 200, refusal("UnknownReason", "Unknown symbol"))
+        elif not self._own_account(body):
+            self._answer(doc.request_id, 200, refusal("Unauthorized", "Unknown account"))
+        else:
+            self._command(doc, lambda: self.sim.book.place(contract["id"], body))
 
-    def _props(self, entity_type: str, event_type: str, entity: Any) -> None:
+    def cancel_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._command(doc, lambda: self.sim.book.cancel(body.get("orderId")))
+
+    def modify_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._command(doc, lambda: self.sim.book.modify(body))
+
+    def liquidate_position(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        contract = self._contract(body.get("contractId"))
+        if contract is None:
+            self._answer(doc.request_id, 200, refusal("InvalidContract", "Unknown contract"))
+        elif not self._own_account(body):
+            self._answer(doc.request_id, 200, refusal("Unauthorized", "Unknown account"))
+        else:
+            self._command(doc, lambda: self.sim.book.liquidate(contract["id"]))
+
+    def _own_account(self, body: dict[str, Any]) -> bool:
+        account = body.get("accountId", self.sim.account_id)
+        spec = body.get("accountSpec", self.sim.account_name)
+        return bool(account == self.sim.account_id and spec == self.sim.account_name)
+
+    def _command(self, doc: RequestDocument, run: Callable[[], dict[str, Any]]) -> None:
+        """Answer a command, then send the entity events it caused (after the answer, as the
+        service does)."""
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        publish = self.sim.book.publish
+        self.sim.book.publish = lambda *change: events.append(change)
+        try:
+            answer = run()
+        finally:
+            self.sim.book.publish = publish
+        self._answer(doc.request_id, 200, answer)
+        for change in events:
+            publish(*change)
+
+    def order_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._answer(doc.request_id, 200, [dict(o) for o in self.sim.book.orders.values()])
+
+    def position_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._answer(doc.request_id, 200, [dict(p) for p in self.sim.book.positions.values()])
+
+    def cash_balance_snapshot(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        if body.get("accountId") != self.sim.account_id:
+            self._answer(doc.request_id, 200, {"errorText": "Unknown account"})
+        else:
+            self._answer(doc.request_id, 200, self.sim.book.cash_snapshot())
+
+    def props(self, entity_type: str, event_type: str, entity: Any) -> None:
         self._event("props", {"entityType": entity_type, "eventType": event_type, "entity": entity})
 
     def subscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
@@ -584,6 +676,12 @@ _ENDPOINTS: dict[str, Callable[[_TradovateSession, RequestDocument, dict[str, An
     "account/list": _TradovateSession.account_list,
     "user/syncrequest": _TradovateSession.sync_request,
     "order/placeorder": _TradovateSession.place_order,
+    "order/cancelorder": _TradovateSession.cancel_order,
+    "order/modifyorder": _TradovateSession.modify_order,
+    "order/liquidateposition": _TradovateSession.liquidate_position,
+    "order/list": _TradovateSession.order_list,
+    "position/list": _TradovateSession.position_list,
+    "cashbalance/getcashbalancesnapshot": _TradovateSession.cash_balance_snapshot,
     "md/subscribequote": _TradovateSession.subscribe_quote,
     "md/unsubscribequote": _TradovateSession.unsubscribe_quote,
     "md/subscribedom": _TradovateSession.subscribe_dom,

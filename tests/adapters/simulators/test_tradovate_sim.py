@@ -177,25 +177,41 @@ def test_sync_then_order_fill_and_position_events(sim: TradovateSimulator) -> No
             },
         )
         order_id = order.data["orderId"]
-        link.until(lambda _: count(link, start, EntityChanged) >= 4)
+        link.until(lambda _: count(link, start, EntityChanged) >= 8)
         events = link.events[start:]
         changes = [(e.entity_type, e.event_type) for e in of_type(events, EntityChanged)]
         assert changes == [
             ("order", "Created"),
+            ("orderVersion", "Created"),
+            ("executionReport", "Created"),
+            ("order", "Updated"),
+            ("executionReport", "Created"),
             ("fill", "Created"),
             ("order", "Updated"),
             ("position", "Created"),
         ]
-        entities = of_type(events, EntityChanged)
-        assert entities[2].entity == dict(entities[0].entity, ordStatus="Filled")
-        assert entities[1].entity["orderId"] == order_id
-        assert entities[3].entity["netPos"] == 2
+        entities = [e.entity for e in of_type(events, EntityChanged)]
+        assert entities[0]["ordStatus"] == "PendingNew"
+        assert entities[1] == {
+            "id": entities[1]["id"],
+            "orderId": order_id,
+            "orderQty": 2,
+            "orderType": "Market",
+        }
+        assert (entities[2]["execType"], entities[2]["ordStatus"]) == ("New", "Working")
+        assert entities[3] == dict(entities[0], ordStatus="Working")
+        trade = entities[4]
+        assert (trade["execType"], trade["ordStatus"], trade["lastQty"]) == ("Trade", "Filled", 2)
+        assert entities[5]["orderId"] == order_id
+        assert entities[5]["price"] == trade["lastPx"] == sim.price("ESZ6")
+        assert entities[6] == dict(entities[0], ordStatus="Filled")
+        assert entities[7]["netPos"] == 2
         rejected = ask(
             link,
             "order/placeorder",
             body={"accountId": 7001, "action": "Buy", "symbol": "ESZ6", "orderQty": 0},
         )
-        assert rejected.data["failureText"] == "Invalid order"
+        assert rejected.data["failureText"] == "Invalid order: orderQty must be a positive integer"
 
 
 @pytest.mark.parametrize("sim", [{"clock_interval": 0.05}], indirect=True)
