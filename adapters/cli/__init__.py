@@ -1,7 +1,8 @@
 """The ``brokerwire`` command: ``stream``, ``decode`` and ``simulate``.
 
-Every failure the user can do something about ends in one line on stderr and exit code 1
-(2 for a command line that does not parse); a traceback means a bug in brokerwire.
+Every failure ends in one line on stderr and exit code 1 (2 for a command line that does not
+parse), after every event decoded before it has been printed. A failure that is a bug in
+brokerwire says so in that line; ``--log-level debug`` adds its traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ._common import CommandError, OutputClosed
 __all__ = ["build_parser", "main"]
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+#: An unexpected error's message is cut to this many characters (it may quote the input).
+_MESSAGE_LIMIT = 300
+
+log = logging.getLogger("brokerwire.cli")
 
 
 def _version() -> str:
@@ -82,7 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line, never a traceback, unless asked for one
+        log.debug("unexpected error", exc_info=True)
+        print(f"{command_parser.prog}: {_unexpected(exc)}", file=sys.stderr)
+        return 1
     return result
+
+
+def _unexpected(exc: Exception) -> str:
+    try:
+        message = str(exc)
+    except Exception:
+        message = ""
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 3] + "..."
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"unexpected error (a bug in brokerwire, please report it): {text}"
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ __all__ = [
     "Output",
     "OutputClosed",
     "non_negative_float",
+    "non_negative_int",
     "port_number",
     "positive_float",
     "positive_int",
@@ -53,13 +54,24 @@ class Output:
             raise OutputClosed from None
 
 
-def positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {value}")
     return value
 
 

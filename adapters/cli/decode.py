@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from brokerwire.core.ctrader import CTraderConnection
@@ -17,9 +17,16 @@ from brokerwire.core.tradovate import TradovateConnection
 from brokerwire.core.transport import Closed
 
 from ._common import CommandError, Output
-from .render import json_line, pretty_line
+from .render import json_line, learn_digits, pretty_line
 
-__all__ = ["DecodeError", "add_parser", "capture_connection", "decode_capture", "run"]
+__all__ = [
+    "DecodeError",
+    "add_parser",
+    "capture_connection",
+    "decode_capture",
+    "looks_like_tcp",
+    "run",
+]
 
 CHUNK_SIZE = 64 * 1024
 
@@ -47,29 +54,50 @@ def decode_capture(broker: str, transport: str, chunks: Iterable[bytes]) -> Iter
     """
     conn = capture_connection(broker, transport)
     for chunk in chunks:
-        events = conn.receive_data(chunk, 0.0)
+        closed = False
+        for event in conn.receive_events(chunk, 0.0):
+            _check(event)
+            closed = isinstance(event, Closed)
+            yield event
         conn.data_to_send()  # pongs and heartbeats a live link would send: not ours to send
-        yield from _until_closed(events)
-        if events and isinstance(events[-1], Closed):
+        if closed:
             return
-    for event in conn.receive_data(b"", 0.0):
+    for event in conn.receive_events(b"", 0.0):
         if isinstance(event, Closed):
-            if event.error is not None:
-                raise DecodeError(str(event.error))
+            _check(event)
             return
         yield event
 
 
-def _until_closed(events: list[Any]) -> Iterator[Any]:
-    for event in events:
-        if isinstance(event, Closed) and event.error is not None:
-            raise DecodeError(str(event.error))
-        yield event
+def _check(event: Any) -> None:
+    if isinstance(event, Closed) and event.error is not None:
+        raise DecodeError(str(event.error))
 
 
-def _chunks(source: BinaryIO) -> Iterator[bytes]:
-    while chunk := source.read(CHUNK_SIZE):
-        yield chunk
+class _Source:
+    """A capture read in chunks; remembers how it starts, for a hint when it will not decode."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.start = b""
+
+    def chunks(self) -> Iterator[bytes]:
+        while chunk := self._source.read(CHUNK_SIZE):
+            if len(self.start) < _SNIFF_SIZE:
+                self.start += chunk[: _SNIFF_SIZE - len(self.start)]
+            yield chunk
+
+
+_SNIFF_SIZE = 5
+
+
+def looks_like_tcp(start: bytes) -> bool:
+    """Whether a capture starts as cTrader's TCP does: a JSON object, bare or after a
+    4-byte big-endian length (never the first byte of a server's WebSocket frame)."""
+    text = start.lstrip()
+    if text.startswith(b"{"):
+        return True
+    return len(start) == _SNIFF_SIZE and start[:2] == b"\0\0" and start[4:5] == b"{"
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -101,33 +129,35 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.broker == "tradovate" and args.transport != "ws":
         parser.error("Tradovate speaks only WebSocket: --transport tcp is for cTrader")
-    render: Callable[[Any], str] = pretty_line if args.pretty else json_line
     output = Output()
     if args.file == "-":
-        return _decode(args, sys.stdin.buffer, render, output, "standard input")
+        return _decode(args, sys.stdin.buffer, output, "standard input")
     try:
         source = open(args.file, "rb")  # noqa: SIM115 - closed below, after decoding
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     with source:
-        return _decode(args, source, render, output, args.file)
+        return _decode(args, source, output, args.file)
 
 
-def _decode(
-    args: argparse.Namespace,
-    source: BinaryIO,
-    render: Callable[[Any], str],
-    output: Output,
-    name: str,
-) -> int:
+def _decode(args: argparse.Namespace, source: BinaryIO, output: Output, name: str) -> int:
     decoded = 0
+    digits: dict[int, int] = {}
+    reader = _Source(source)
     try:
-        for event in decode_capture(args.broker, args.transport, _chunks(source)):
-            output.line(render(event))
+        for event in decode_capture(args.broker, args.transport, reader.chunks()):
+            if args.pretty:
+                learn_digits(event, digits)
+                output.line(pretty_line(event, digits))
+            else:
+                output.line(json_line(event))
             decoded += 1
     except DecodeError as exc:
         events = "1 event" if decoded == 1 else f"{decoded} events"
-        raise CommandError(f"{name}: {exc} (after {events})") from None
+        hint = ""
+        if args.broker == "ctrader" and args.transport == "ws" and looks_like_tcp(reader.start):
+            hint = "; it looks like a TCP capture: try --transport tcp"
+        raise CommandError(f"{name}: {exc} (after {events}){hint}") from None
     except OSError as exc:
         raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
     return 0

@@ -1,64 +1,149 @@
 """Events as text: one JSON object per line, or one line a person can read.
 
 The JSON form is ``{"type": "<EventClass>", ...the event's fields}``; nested records become
-objects, enums their names, errors their messages, bytes hexadecimal text. Credentials inside
-payloads are replaced (``brokerwire.core.redaction``) whichever form is chosen.
+objects, enums their names, errors their messages, bytes hexadecimal text. A cTrader payload
+type is followed by its name (``"payload_type": 2131, "payload_type_name":
+"PROTO_OA_SPOT_EVENT"``). Credentials inside payloads are replaced
+(``brokerwire.core.redaction``) whichever form is chosen.
+
+Numbers are printed exactly as they were decoded: no price goes through a rounding format, and
+a value too deep or too large for Python's own JSON encoder is written by ``_text.json_text``.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from brokerwire.core import jsonlib
-from brokerwire.core.ctrader import SpotEvent, units
+from brokerwire.core.ctrader import PayloadType, SpotEvent
 from brokerwire.core.redaction import REDACTED, SECRET_FIELDS
 from brokerwire.core.tradovate import MarketData
 from brokerwire.core.tradovate.helpers import parse_quote
 
 from ..events import Disconnected, Reconnected
+from ._text import json_text, number_text, scaled_text
 
-__all__ = ["event_record", "json_line", "pretty_line"]
+__all__ = [
+    "PAYLOAD_TYPE_FIELDS",
+    "event_record",
+    "json_line",
+    "learn_digits",
+    "pretty_line",
+    "symbol_digits",
+]
 
 _PRETTY_VALUE_LIMIT = 160
+#: cTrader prices are integers in 1/100000 of a unit.
+_PRICE_DIGITS = 5
+#: Fields that hold a cTrader payload type; each is followed by ``<field>_name``.
+PAYLOAD_TYPE_FIELDS = frozenset({"payload_type", "request_type"})
+#: The fast path hands deeper values (or larger integers) to ``json_text``.
+_FAST_DEPTH = 64
+_FAST_INT_BITS = 2000
 
 
-def _plain(value: Any) -> Any:
+class _Unusual(Exception):
+    """A value the fast path does not take: ``json_text`` writes it instead."""
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
     """``value`` as JSON can hold it, with credential fields redacted."""
+    if depth > _FAST_DEPTH:
+        raise _Unusual
     if value is None or isinstance(value, str | bool | float):
         return value
     if isinstance(value, enum.Enum):
         return value.name
     if isinstance(value, int):
+        if value.bit_length() > _FAST_INT_BITS:
+            raise _Unusual
         return value
     if isinstance(value, Mapping):
-        return {str(k): REDACTED if k in SECRET_FIELDS else _plain(v) for k, v in value.items()}
+        return {
+            str(k): REDACTED if k in SECRET_FIELDS else _plain(v, depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return _fields(value)
+        return {
+            name: REDACTED if name in SECRET_FIELDS else _plain(item, depth + 1)
+            for name, item in zip(value._fields, value, strict=True)
+        }
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
-    if isinstance(value, BaseException):
-        return str(value)
     return str(value)
 
 
-def _fields(record: Any) -> dict[str, Any]:
-    return {
-        name: REDACTED if name in SECRET_FIELDS else _plain(value)
-        for name, value in zip(record._fields, record, strict=True)
-    }
+def _payload_type_name(value: Any) -> str | None:
+    if type(value) is not int:
+        return None
+    try:
+        return PayloadType(value).name
+    except ValueError:
+        return None
+
+
+def _raw_fields(event: Any, received_at: str | None = None) -> dict[str, Any]:
+    """The event's type and fields, not yet converted, with payload type names added."""
+    fields: dict[str, Any] = {"type": type(event).__name__}
+    if received_at is not None:
+        fields["received_at"] = received_at
+    for name, value in zip(event._fields, event, strict=True):
+        fields[name] = REDACTED if name in SECRET_FIELDS else value
+        if name in PAYLOAD_TYPE_FIELDS:
+            fields[f"{name}_name"] = _payload_type_name(value)
+    return fields
+
+
+def _plain_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(value, 1) for name, value in fields.items()}
 
 
 def event_record(event: Any) -> dict[str, Any]:
     """The event as a JSON-ready dict: its class name under ``type``, then its fields."""
-    return {"type": type(event).__name__, **_fields(event)}
+    return _plain_fields(_raw_fields(event))
 
 
-def json_line(event: Any) -> str:
-    return jsonlib.dumps_str(event_record(event))
+def json_line(event: Any, received_at: str | None = None) -> str:
+    """The event as one line of JSON; ``received_at`` (text) follows its type when given."""
+    fields = _raw_fields(event, received_at)
+    try:
+        return jsonlib.dumps_str(_plain_fields(fields))
+    except (_Unusual, ValueError, TypeError, OverflowError, RecursionError):
+        return json_text(fields)
+
+
+def _value_text(value: Any, limit: int) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return jsonlib.dumps_str(_plain(value, 1))
+    except (_Unusual, ValueError, TypeError, OverflowError, RecursionError):
+        return json_text(value, limit + 1)
+
+
+# -- pretty lines --------------------------------------------------------------------------------
+
+
+def symbol_digits(payload: Any) -> dict[int, int]:
+    """Each symbol's ``digits`` in a ProtoOASymbolByIdRes payload, by symbol id."""
+    symbols = payload.get("symbol") if isinstance(payload, Mapping) else None
+    digits: dict[int, int] = {}
+    for symbol in symbols if isinstance(symbols, list) else ():
+        if isinstance(symbol, Mapping):
+            symbol_id, shown = symbol.get("symbolId"), symbol.get("digits")
+            if type(symbol_id) is int and type(shown) is int and 0 <= shown <= 20:
+                digits[symbol_id] = shown
+    return digits
+
+
+def learn_digits(event: Any, digits: MutableMapping[int, int]) -> None:
+    """Note each symbol's ``digits`` from a ProtoOASymbolByIdRes among the events."""
+    if getattr(event, "payload_type", None) == PayloadType.PROTO_OA_SYMBOL_BY_ID_RES:
+        digits.update(symbol_digits(getattr(event, "payload", None)))
 
 
 def _quote_line(quote: Mapping[str, Any]) -> str:
@@ -66,8 +151,8 @@ def _quote_line(quote: Mapping[str, Any]) -> str:
     parts = [f"quote {view.contract_id}"]
     for label, entry in (("bid", view.bid), ("ask", view.offer), ("trade", view.trade)):
         if entry is not None and entry.price is not None:
-            size = f" x {entry.size:g}" if entry.size is not None else ""
-            parts.append(f"{label} {entry.price:g}{size}")
+            size = f" x {number_text(entry.size)}" if entry.size is not None else ""
+            parts.append(f"{label} {number_text(entry.price)}{size}")
     return "  ".join(parts)
 
 
@@ -80,31 +165,41 @@ def _market_data_line(event: MarketData) -> str:
     return "; ".join(parts) or "market data (empty)"
 
 
-def _spot_line(event: SpotEvent) -> str:
-    parts = [f"spot {event.symbol_id}"]
-    for label, raw in (("bid", event.bid), ("ask", event.ask)):
+def _spot_line(event: SpotEvent, digits: Mapping[int, int]) -> str:
+    payload = event.payload
+    symbol_id = payload.get("symbolId")
+    shown = digits.get(symbol_id) if type(symbol_id) is int else None
+    parts = [f"spot {_value_text(symbol_id, _PRETTY_VALUE_LIMIT)}"]
+    for label in ("bid", "ask"):
+        raw = payload.get(label)
         if raw is not None:
-            # Prices come in 1/100000 of a unit: five decimals say all there is.
-            parts.append(f"{label} " + f"{units.price(raw):.5f}".rstrip("0").rstrip("."))
+            price = scaled_text(raw, _PRICE_DIGITS, shown)
+            parts.append(f"{label} {price if price is not None else _value_text(raw, 40)}")
     return "  ".join(parts)
 
 
 def _generic_line(event: Any) -> str:
     parts = [type(event).__name__]
-    for name, value in _fields(event).items():
-        text = value if isinstance(value, str) else jsonlib.dumps_str(value)
+    for name, value in _raw_fields(event).items():
+        if name == "type":
+            continue
+        text = _value_text(value, _PRETTY_VALUE_LIMIT)
         if len(text) > _PRETTY_VALUE_LIMIT:
             text = text[: _PRETTY_VALUE_LIMIT - 3] + "..."
         parts.append(f"{name}={text}")
     return " ".join(parts)
 
 
-def pretty_line(event: Any) -> str:
-    """One short line for a person: quotes and spots as prices, the rest as ``Name field=...``."""
+def pretty_line(event: Any, digits: Mapping[int, int] | None = None) -> str:
+    """One short line for a person: quotes and spots as prices, the rest as ``Name field=...``.
+
+    ``digits`` maps cTrader symbol ids to the number of decimals their prices are shown with;
+    a symbol not in it shows as many as its price needs, up to five.
+    """
     if isinstance(event, MarketData):
         return _market_data_line(event)
     if isinstance(event, SpotEvent):
-        return _spot_line(event)
+        return _spot_line(event, digits or {})
     if isinstance(event, Disconnected):
         again = ", reconnecting" if event.reconnecting else ""
         return f"disconnected: {event.reason or f'code {event.code}'}{again}"

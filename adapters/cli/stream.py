@@ -17,16 +17,18 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from brokerwire.core.tcp import Framing
 
 from ..errors import ConnectError, RequestError
-from ..events import ReconnectFailed
+from ..events import Disconnected, Reconnected, ReconnectFailed
+from ..reconnect import ReconnectPolicy
 from ..simulators import CTraderSimulator, TradovateSimulator
 from ..threaded import CTraderClient, TradovateClient
-from ._common import CommandError, Output, positive_float, positive_int
-from .render import json_line, pretty_line
+from ._common import CommandError, Output, non_negative_int, positive_float, positive_int
+from .record import Recorder
+from .render import json_line, pretty_line, symbol_digits
 
 __all__ = ["add_parser", "run_ctrader", "run_tradovate"]
 
@@ -106,7 +108,6 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     ctrader.add_argument(
         "--framing",
         choices=[f.value for f in Framing],
-        default=Framing.LENGTH_PREFIX.value,
         help="message framing over tls:// and tcp:// (default: length-prefix)",
     )
     ctrader.set_defaults(run=run_ctrader, command_parser=ctrader)
@@ -121,7 +122,12 @@ def _common_options() -> argparse.ArgumentParser:
         help="a symbol to stream; repeat for more (default with the simulator: "
         f"{TRADOVATE_DEFAULT_SYMBOL} / {CTRADER_DEFAULT_SYMBOL})",
     )
-    common.add_argument("--count", type=positive_int, help="stop after this many events")
+    common.add_argument(
+        "--count",
+        type=positive_int,
+        help="stop after this many events from the broker (notices of the link going down "
+        "or coming back are printed but not counted)",
+    )
     common.add_argument("--duration", type=positive_float, help="stop after this many seconds")
     common.add_argument(
         "--pretty", action="store_true", help="one human-readable line per event instead of JSON"
@@ -133,6 +139,24 @@ def _common_options() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--ca-file", help="trust the certificates in this PEM file instead of the system's"
+    )
+    common.add_argument(
+        "--max-retries",
+        type=non_negative_int,
+        help="give up after this many reconnect attempts in a row (default: never; 0: do not "
+        "reconnect)",
+    )
+    common.add_argument(
+        "--timestamps",
+        action="store_true",
+        help='add "received_at", the local time the event was taken from the client, to each '
+        "JSON line (pretty lines always start with it)",
+    )
+    common.add_argument(
+        "--record",
+        metavar="FILE",
+        help="also write the bytes the server sends on the first connection to FILE, for "
+        "'brokerwire decode' (a capture to attach to a bug report)",
     )
     common.add_argument(
         "--connect-timeout",
@@ -183,6 +207,7 @@ def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser)
         else:
             _check_service_options(args, parser, {"--token / TRADOVATE_TOKEN": args.token})
             url, token, symbols = args.url, args.token, args.symbol
+        sink = _record_file(stack, args)
         client = _make(
             parser,
             lambda: TradovateClient(
@@ -190,18 +215,23 @@ def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser)
                 token=token,
                 ssl_context=_ssl_context(args),
                 connect_timeout=args.connect_timeout,
+                reconnect=_reconnect(args),
             ),
         )
+        if sink is not None:
+            Recorder(client, sink, websocket=True)
         _connect(stack, client)
-        for symbol in symbols:
+        for symbol in _tradovate_symbols(symbols):
             _ask(f"cannot subscribe to {symbol}", partial(client.subscribe_quote, symbol))
-        return _print_events(client.events, args)
+        return _print_events(client.events, args, {})
 
 
 def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
+            if args.transport == "ws" and args.framing is not None:
+                parser.error("--framing is for TCP: add --transport tcp")
             sim = stack.enter_context(CTraderSimulator(spot_rate=args.rate or 10.0))
             url = sim.websocket_url if args.transport == "ws" else sim.tcp_url
             credentials = (sim.client_id, sim.client_secret, sim.access_token)
@@ -217,11 +247,11 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
                     "--access-token / CTRADER_ACCESS_TOKEN": args.access_token,
                 },
             )
-            if args.transport != "ws":
-                parser.error("--transport picks the simulator's endpoint; with --url use tls://")
+            _check_ctrader_url_options(args, parser)
             url, account, symbols = args.url, args.account, args.symbol
             credentials = (args.client_id, args.client_secret, args.access_token)
         client_id, client_secret, access_token = credentials
+        sink = _record_file(stack, args)
         client = _make(
             parser,
             lambda: CTraderClient(
@@ -229,21 +259,29 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
                 client_id=client_id,
                 client_secret=client_secret,
                 access_token=access_token,
-                framing=Framing(args.framing),
+                framing=Framing(args.framing or Framing.LENGTH_PREFIX.value),
                 ssl_context=_ssl_context(args),
                 connect_timeout=args.connect_timeout,
+                reconnect=_reconnect(args),
             ),
         )
+        if sink is not None:
+            Recorder(client, sink, websocket=_is_websocket(url))
         _connect(stack, client)
         if account is None:
             account = _only_account(client)
         _ask(f"account {account} was refused", lambda: client.authorize_account(account))
         symbol_ids = _symbol_ids(client, account, symbols)
+        digits = _symbol_digits(client, account, symbol_ids)
         _ask("cannot subscribe", lambda: client.subscribe_spots(account, symbol_ids))
-        return _print_events(client.events, args)
+        return _print_events(client.events, args, digits)
 
 
 # -- pieces --------------------------------------------------------------------------------------
+
+
+def _is_websocket(url: str) -> bool:
+    return url.lower().startswith(("ws://", "wss://"))
 
 
 def _check_simulator_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -261,6 +299,34 @@ def _check_service_options(
         parser.error("--rate sets the simulator's rate: it cannot be used with --url")
     if not args.symbol:
         parser.error("name at least one --symbol to stream")
+
+
+def _check_ctrader_url_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if args.transport != "ws":
+        parser.error("--transport picks the simulator's endpoint; with --url use tls://")
+    if args.framing is not None and _is_websocket(args.url):
+        parser.error("--framing is for tls:// and tcp://: a WebSocket carries its own framing")
+    if args.record is not None and args.account is None:
+        # Without an account the command asks for the token's accounts, and that answer
+        # carries the access token: it must not end up in a file meant for a bug report.
+        parser.error("--record needs --account (or CTRADER_ACCOUNT_ID) with --url")
+
+
+def _record_file(stack: contextlib.ExitStack, args: argparse.Namespace) -> BinaryIO | None:
+    if args.record is None:
+        return None
+    try:
+        return stack.enter_context(open(args.record, "wb"))
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.record}: {exc.strerror or exc}") from None
+
+
+def _reconnect(args: argparse.Namespace) -> bool | ReconnectPolicy:
+    if args.max_retries is None:
+        return True
+    if args.max_retries == 0:
+        return False
+    return ReconnectPolicy(max_attempts=args.max_retries)
 
 
 def _make(parser: argparse.ArgumentParser, make: Callable[[], T]) -> T:
@@ -293,6 +359,14 @@ def _ask(failure: str, call: Callable[[], T]) -> T:
         raise CommandError(f"{failure}: {exc}") from None
 
 
+def _tradovate_symbols(symbols: list[str]) -> list[str | int]:
+    """Names as given, contract ids as numbers; each once, in the order first given."""
+    chosen: dict[str | int, None] = {}
+    for symbol in symbols:
+        chosen.setdefault(int(symbol) if _is_id(symbol) else symbol)
+    return list(chosen)
+
+
 def _only_account(client: CTraderClient) -> int:
     answer = _ask("cannot list the token's accounts", client.get_accounts)
     accounts = [a.get("ctidTraderAccountId") for a in answer.get("ctidTraderAccount", [])]
@@ -307,28 +381,51 @@ def _only_account(client: CTraderClient) -> int:
     )
 
 
+def _is_id(symbol: str) -> bool:
+    return symbol.isascii() and symbol.isdigit()
+
+
 def _symbol_ids(client: CTraderClient, account: int, symbols: list[str]) -> list[int]:
-    if all(symbol.isdigit() for symbol in symbols):
-        return [int(symbol) for symbol in symbols]
+    """The ids of ``symbols`` (names or ids), each once, in the order first given."""
+    if all(_is_id(symbol) for symbol in symbols):
+        return list(dict.fromkeys(int(symbol) for symbol in symbols))
     answer = _ask("cannot list the symbols", lambda: client.get_symbols(account))
     by_name = {
         str(s.get("symbolName", "")).upper(): s.get("symbolId") for s in answer.get("symbol", [])
     }
-    ids = []
+    ids: dict[int, None] = {}
     for symbol in symbols:
-        symbol_id = int(symbol) if symbol.isdigit() else by_name.get(symbol.upper())
+        symbol_id = int(symbol) if _is_id(symbol) else by_name.get(symbol.upper())
         if not isinstance(symbol_id, int):
             raise CommandError(f"account {account} has no symbol named {symbol!r}")
-        ids.append(symbol_id)
-    return ids
+        ids.setdefault(symbol_id)
+    return list(ids)
 
 
-def _print_events(events: Callable[[float | None], Iterator[Any]], args: argparse.Namespace) -> int:
+def _symbol_digits(client: CTraderClient, account: int, symbol_ids: list[int]) -> dict[int, int]:
+    """Each symbol's ``digits`` (how many decimals its prices show), as far as the server
+    tells; a symbol it does not describe shows as many decimals as each price needs."""
+    try:
+        return symbol_digits(client.get_symbols_by_id(account, symbol_ids))
+    except RequestError:
+        return {}
+
+
+def _is_notice(event: Any) -> bool:
+    """Whether ``event`` tells of the link rather than comes from the broker."""
+    return isinstance(event, Disconnected | Reconnected | ReconnectFailed)
+
+
+def _print_events(
+    events: Callable[[float | None], Iterator[Any]],
+    args: argparse.Namespace,
+    digits: dict[int, int],
+) -> int:
     """Print events until --count or --duration; an error if the client gives up first."""
-    render = _pretty_with_time if args.pretty else json_line
     output = Output()
     deadline = None if args.duration is None else time.monotonic() + args.duration
-    printed = 0
+    counted = 0
+    last_failure = ""
     last = None
     while True:
         wait = None if deadline is None else deadline - time.monotonic()
@@ -336,19 +433,32 @@ def _print_events(events: Callable[[float | None], Iterator[Any]], args: argpars
             return 0
         try:
             for event in events(wait):
-                output.line(render(event))
-                printed += 1
+                output.line(_render(event, args, digits))
                 last = event
-                if printed == args.count:
-                    return 0
+                if isinstance(event, Disconnected):
+                    last_failure = event.reason or (str(event.error) if event.error else "")
+                if not _is_notice(event):
+                    counted += 1
+                    if counted == args.count:
+                        return 0
                 if deadline is not None and time.monotonic() >= deadline:
                     return 0
         except TimeoutError:
             continue
         if isinstance(last, ReconnectFailed):
-            raise CommandError(f"the connection is lost for good: {last.reason}")
+            raise CommandError(_gave_up(last, last_failure))
         raise CommandError("the client closed")
 
 
-def _pretty_with_time(event: Any) -> str:
-    return f"{dt.datetime.now().strftime('%H:%M:%S.%f')[:-3]} {pretty_line(event)}"
+def _gave_up(event: ReconnectFailed, last_failure: str) -> str:
+    tries = "1 reconnect attempt" if event.attempts == 1 else f"{event.attempts} reconnect attempts"
+    why = f"; the last failure: {last_failure}" if last_failure else ""
+    return f"the connection is lost for good after {tries}{why}"
+
+
+def _render(event: Any, args: argparse.Namespace, digits: dict[int, int]) -> str:
+    now = dt.datetime.now().astimezone()
+    if args.pretty:
+        return f"{now.strftime('%H:%M:%S.%f')[:-3]} {pretty_line(event, digits)}"
+    received_at = now.isoformat(timespec="microseconds") if args.timestamps else None
+    return json_line(event, received_at)
