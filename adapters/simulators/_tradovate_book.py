@@ -135,7 +135,7 @@ class TradingBook:
         waiting = self._resting.get(contract_id)
         if waiting:
             for order_id in list(waiting):
-                self._match(order_id, price)
+                self._match(order_id, price, resting=True)
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -225,8 +225,9 @@ class TradingBook:
         if waiting and order["id"] in waiting:
             waiting.remove(order["id"])
 
-    def _match(self, order_id: int, price: float) -> None:
-        """Fill the order when ``price`` reaches it (a market order always)."""
+    def _match(self, order_id: int, price: float, *, resting: bool = False) -> None:
+        """Fill the order when ``price`` reaches it (a market order always). A limit order
+        that rested fills at its limit; one that could fill on arrival, at the market."""
         order, version = self.orders[order_id], self.versions[order_id]
         if order["ordStatus"] != "Working":
             return
@@ -236,7 +237,8 @@ class TradingBook:
             limit = version["price"]
             if (buy and price > limit) or (not buy and price < limit):
                 return
-            price = min(price, limit) if buy else max(price, limit)
+            if resting:
+                price = limit
         elif kind == "Stop":
             stop = version["stopPrice"]
             if (buy and price < stop) or (not buy and price > stop):

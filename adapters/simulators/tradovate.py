@@ -464,6 +464,20 @@ class _TradovateSession(SimulatedSession):
         for change in events:
             publish(*change)
 
+    def renew_access_token(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        """``auth/renewaccesstoken`` over the socket: the same tokens, a later expiry."""
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=90)
+        answer = {
+            "accessToken": self.sim.token,
+            "mdAccessToken": self.sim.md_token,
+            "expirationTime": _iso(expiry),
+            "userStatus": "Active",
+            "userId": USER_ID,
+            "name": "simulated-user",
+            "hasLive": False,
+        }
+        self._answer(doc.request_id, 200, answer)
+
     def order_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         self._answer(doc.request_id, 200, [dict(o) for o in self.sim.book.orders.values()])
 
@@ -680,6 +694,7 @@ _ENDPOINTS: dict[str, Callable[[_TradovateSession, RequestDocument, dict[str, An
     "order/modifyorder": _TradovateSession.modify_order,
     "order/liquidateposition": _TradovateSession.liquidate_position,
     "order/list": _TradovateSession.order_list,
+    "auth/renewaccesstoken": _TradovateSession.renew_access_token,
     "position/list": _TradovateSession.position_list,
     "cashbalance/getcashbalancesnapshot": _TradovateSession.cash_balance_snapshot,
     "md/subscribequote": _TradovateSession.subscribe_quote,
