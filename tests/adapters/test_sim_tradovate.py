@@ -231,4 +231,5 @@ def test_answers_never_carry_a_token(adapter: str, sim: TradovateSimulator) -> N
         renewed = driver.call("request", "auth/renewaccesstoken")
         assert renewed["accessToken"] == renewed["mdAccessToken"] == REDACTED
         assert renewed["userId"] == sim.user_id
-        assert sim.token not in repr(renewed) and sim.md_token not in repr(renewed)
+        assert sim.token not in repr(renewed)
+        assert sim.md_token not in repr(renewed)
