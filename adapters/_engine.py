@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
-from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from brokerwire.core.transport import Closed
 
 from .endpoint import Endpoint
@@ -231,21 +231,22 @@ class ClientEngine(Generic[ConnT, CallT]):
         """A socket is up: make its core connection."""
         if self.phase not in (Phase.IDLE, Phase.DOWN):
             raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
-        self.conn = self.make_connection()
+        conn = self.conn = self.make_connection()
         self.phase = Phase.CONNECTING
         log.debug("connected to %s; opening the session", self.endpoint.display())
         self._waiting.clear()
         self._orders.clear()
         self._refusal = None
-        if self.conn.state.value == "open":
-            self.on_open(now)
-        return self.conn
+        self._out = []
+        if conn.state.value == "open":
+            self._guarded(self.on_open, now)
+        return conn
 
     def feed(self, data: bytes, now: float) -> list[Any]:
         """Bytes from the socket (``b""`` at its end); returns the events for the caller."""
         self._out = []
         if self.conn is not None:
-            self._process(self.conn.receive_events(data, now), now)
+            self._guarded(self._receive, data, now)
         return self._out
 
     def timer(self, now: float, *, reading_paused: bool = False) -> list[Any]:
@@ -253,9 +254,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         watchdog is told the silence is ours."""
         self._out = []
         if self.conn is not None:
-            if reading_paused:
-                self.conn.peer_alive(now)
-            self._process(self.conn.handle_timer(now), now)
+            self._guarded(self._run_timers, now, reading_paused)
         return self._out
 
     def data_to_send(self) -> bytes:
@@ -296,8 +295,8 @@ class ClientEngine(Generic[ConnT, CallT]):
         if self.phase in (Phase.CONNECTING, Phase.READY) and self.conn is not None:
             self.phase = Phase.CLOSING
             if self.conn.state.value not in ("closing", "closed"):
-                self.close_core(now)
-            if self.conn.state.value == "closed":
+                self._guarded(self.close_core, now)
+            if self.conn is None or self.conn.state.value == "closed":
                 self.phase = Phase.CLOSED
         elif self.phase is not Phase.CLOSING:
             self.phase = Phase.CLOSED
@@ -351,6 +350,54 @@ class ClientEngine(Generic[ConnT, CallT]):
             self._orders.pop(request_id, None)
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _receive(self, data: bytes, now: float) -> None:
+        assert self.conn is not None
+        self._process(self.conn.receive_events(data, now), now)
+
+    def _run_timers(self, now: float, reading_paused: bool) -> None:
+        assert self.conn is not None
+        if reading_paused:
+            self.conn.peer_alive(now)
+        self._process(self.conn.handle_timer(now), now)
+
+    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
+        """Run one step of driving the core. Whatever it raises (a fault of the core, never of
+        the caller) fails the link as if the peer had broken it: the events it gave before are
+        kept, the requests waiting fail with their outcome unknown, and the usual reconnect
+        follows. The adapter never dies of the core."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self._core_failed(exc)
+
+    def _core_failed(self, exc: Exception) -> None:
+        log.error(
+            "the connection to %s failed inside brokerwire; dropping the link",
+            self.endpoint.display(),
+            exc_info=exc,
+        )
+        detail = str(exc)
+        if len(detail) > 200:
+            detail = detail[:200] + "..."
+        reason = f"internal error while handling the connection: {type(exc).__name__}: {detail}"
+        error = RemoteProtocolError(reason)
+        error.__cause__ = exc
+        self.conn = None
+        self._unknown.extend(self._orders.values())
+        self._orders.clear()
+        waiting, self._waiting = self._waiting, {}
+        for request_id, waiter in waiting.items():
+            if waiter.future is not None and not waiter.future.done() and waiter.call:
+                waiter.future.set_exception(
+                    ConnectionLost(
+                        reason,
+                        request=waiter.call.name,
+                        request_id=request_id,
+                        outcome_unknown=True,
+                    )
+                )
+        self._link_closed(Closed(None, reason, error))
 
     def _settle(self, future: Settable, call: CallT, event: Any, now: float) -> None:
         if future.done():
