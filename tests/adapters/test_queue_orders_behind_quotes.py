@@ -1,0 +1,153 @@
+"""An order's answer never waits behind market data the program has not read.
+
+The consumer stops reading for two seconds during a stream of 5,000 quotes a second, then places
+an order without reading. Its answer must come (the timeout is ten seconds; a client that stops
+reading the socket when its queue is full never reads the answer). The market data the program
+then reads was conflated: per instrument, in order, ending with the latest update; the events
+that are not market data (the order's entity changes, its fill) all arrive, in order.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
+from brokerwire.adapters.simulators.tradovate import CONTRACTS
+from brokerwire.core.ctrader import FollowUp, SpotEvent
+from brokerwire.core.tradovate import EntityChanged, MarketData
+from tests.adapters.clients import ctrader_credentials, ctrader_sim, tradovate_sim
+from tests.adapters.drivers import ADAPTERS, Driver, open_client
+
+pytestmark = pytest.mark.timeout(90)
+
+STREAMED = ("ESZ6", "NQZ6")
+ORDERED = "MESZ6"  # a contract outside the stream: a fill does not move the streamed prices
+SPOT_SYMBOLS = (1, 2)
+ORDER_SYMBOL = 41
+
+
+def stop_reading_for(seconds: float) -> None:
+    """The consumer does something else: the driver's forwarder holds one event and waits."""
+    time.sleep(seconds)
+
+
+def read_until_quiet(driver: Driver, quiet: float = 1.0, limit: float = 30.0) -> list[Any]:
+    """Every event until none comes for ``quiet`` seconds."""
+    events: list[Any] = []
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            events.append(driver.next_event(quiet))
+        except queue.Empty:
+            return events
+    raise AssertionError("the events never stopped")
+
+
+def check_conflated(updates: dict[Any, list[int]]) -> None:
+    """Per instrument: in order, and fewer than were sent (the queue did conflate)."""
+    for instrument, numbers in updates.items():
+        assert numbers == sorted(set(numbers)), instrument
+        assert len(numbers) < numbers[-1], (instrument, "nothing was conflated")
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_tradovate_order_answered_while_the_consumer_does_not_read(
+    adapter: str, clean_process: None
+) -> None:
+    with tradovate_sim(quote_rate=2500.0) as sim:
+        published = record_entity_changes(sim)
+        with open_client(
+            adapter, "tradovate", sim.url, token=sim.token, max_queued_events=200
+        ) as driver:
+            driver.call("sync_user", sim.user_id)
+            for symbol in STREAMED:
+                driver.call("subscribe_quote", symbol)
+            seen = [driver.next_event(5) for _ in range(100)]
+            stop_reading_for(2.0)
+            order = driver.call(
+                "place_order",
+                account_spec=sim.account_name,
+                account_id=sim.account_id,
+                symbol=ORDERED,
+                action="Buy",
+                order_qty=1,
+                timeout=10.0,
+            )
+            for symbol in STREAMED:
+                driver.call("unsubscribe_quote", symbol)
+            seen += read_until_quiet(driver)
+            final = {
+                c["id"]: (sim.price(c["name"]), sim.market.volume[c["id"]])
+                for c in map(CONTRACTS.get, STREAMED)
+            }
+    assert order["orderId"] > 0
+    quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event in seen:
+        if type(event) is MarketData:
+            for quote in event.quotes:
+                quotes[quote["contractId"]].append(quote)
+    check_conflated({c: [q["seq"] for q in qs] for c, qs in quotes.items()})
+    for contract, (price, volume) in final.items():
+        last = quotes[contract][-1]["entries"]
+        assert (last["Offer"]["price"], last["TotalTradeVolume"]["size"]) == (price, volume)
+    changes = [
+        (e.entity_type, e.event_type, e.entity["id"]) for e in seen if type(e) is EntityChanged
+    ]
+    assert changes == published
+    assert any(kind == "order" for kind, _, _ in changes)
+
+
+def record_entity_changes(sim: TradovateSimulator) -> list[tuple[str, str, Any]]:
+    """What the simulator publishes as ``props`` events, in order."""
+    published: list[tuple[str, str, Any]] = []
+    publish = sim.book.publish
+
+    def record(entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
+        published.append((entity_type, event_type, entity["id"]))
+        publish(entity_type, event_type, entity)
+
+    sim.book.publish = record
+    return published
+
+
+@pytest.mark.parametrize("transport", ["ws", "tcp"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_ctrader_order_answered_while_the_consumer_does_not_read(
+    adapter: str, transport: str, clean_process: None
+) -> None:
+    with ctrader_sim(spot_rate=2500.0) as sim:
+        url = sim.websocket_url if transport == "ws" else sim.tcp_url
+        account = sim.accounts[0]
+        with open_client(
+            adapter, "ctrader", url, **ctrader_credentials(sim), max_queued_events=200
+        ) as driver:
+            driver.call("authorize_account", account)
+            driver.call("subscribe_spots", account, list(SPOT_SYMBOLS))
+            seen = [driver.next_event(5) for _ in range(100)]
+            stop_reading_for(2.0)
+            order = driver.call("new_order", account, ORDER_SYMBOL, "BUY", 100, timeout=10.0)
+            driver.call("unsubscribe_spots", account, list(SPOT_SYMBOLS))
+            seen += read_until_quiet(driver)
+            final = {symbol: last_bid(sim, symbol) for symbol in SPOT_SYMBOLS}
+    assert order["executionType"] == 2  # ORDER_ACCEPTED
+    spots: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event in seen:
+        if type(event) is SpotEvent:
+            spots[event.payload["symbolId"]].append(event.payload)
+    check_conflated({s: [p["seq"] for p in ps] for s, ps in spots.items()})
+    for symbol, bid in final.items():
+        assert spots[symbol][-1]["bid"] == bid
+    follow_ups = [e for e in seen if type(e) is FollowUp]
+    assert len(follow_ups) == 1
+    assert follow_ups[0].payload["executionType"] == 3  # ORDER_FILLED, after the answer
+    assert follow_ups[0].payload["order"]["orderId"] == order["order"]["orderId"]
+
+
+def last_bid(sim: CTraderSimulator, symbol: int) -> int:
+    """The simulator's price of ``symbol`` now: the bid of the last spot it sent."""
+    return int(sim._prices[symbol])
