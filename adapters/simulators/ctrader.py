@@ -4,11 +4,16 @@ Like the real port 5036, one port serves both transports: a connection that star
 ``GET `` is a WebSocket upgrade, anything else is JSON over TCP, in whichever framing the
 client uses (4-byte length prefix or concatenated objects), answered in kind.
 
-It follows reference/ctrader.md: application auth first (``CH_CLIENT_NOT_AUTHENTICATED``
-otherwise), account auth per account, accounts by access token, symbols, spot subscriptions
-streamed at ``spot_rate``, market orders answered by ORDER_ACCEPTED then ORDER_FILLED execution
-events, order errors as ProtoOAOrderErrorEvent, heartbeats, real error codes, and the rate
-limits (50 requests/s, 5/s historical) answered with ``BLOCKED_PAYLOAD_TYPE`` and ``retryAfter``.
+It follows the service: application auth first (``CH_CLIENT_NOT_AUTHENTICATED`` otherwise),
+account auth per account, accounts by access token, token refresh, symbols (light and full),
+trader, spot subscriptions streamed at ``spot_rate``, orders with the execution events a real
+server sends (market orders ORDER_ACCEPTED then ORDER_FILLED; limit and stop orders accepted,
+then filled when the price crosses them; ORDER_CANCELLED, ORDER_REPLACED; positions closed by a
+closing order), reconcile, deal and order lists, order errors as ProtoOAOrderErrorEvent,
+heartbeats, real error codes, and the rate limits (50 requests/s, 5/s historical) answered with
+``BLOCKED_PAYLOAD_TYPE`` and ``retryAfter``. The account's state is shared by every connection:
+its execution events reach each connection where the account is authorized. Prices are a
+random walk that ``set_price`` overrides (and ``price_walk=False`` stops).
 
 Each spot event also carries ``"seq"``, a per-subscription counter starting at 1, so a client
 can prove nothing was lost. The real service has no such field.
@@ -19,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -37,6 +42,7 @@ from brokerwire.core.transport import TransportState
 from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
 
 from ._base import SimulatorBase
+from ._ctrader_book import OrderError, TradingAccount
 from ._server import Driver
 from ._session import SimulatedSession, paced
 from .faults import Fault
@@ -45,10 +51,11 @@ __all__ = ["SYMBOLS", "CTraderSimulator"]
 
 # The symbols the simulator knows: id -> name, digits and a starting price (raw, 1/100000).
 SYMBOLS: dict[int, dict[str, Any]] = {
-    1: {"symbolId": 1, "symbolName": "EURUSD", "digits": 5, "price": 108512},
-    2: {"symbolId": 2, "symbolName": "GBPUSD", "digits": 5, "price": 127034},
-    41: {"symbolId": 41, "symbolName": "XAUUSD", "digits": 2, "price": 265012000},
+    1: {"symbolId": 1, "symbolName": "EURUSD", "digits": 5, "pipPosition": 4, "price": 108512},
+    2: {"symbolId": 2, "symbolName": "GBPUSD", "digits": 5, "pipPosition": 4, "price": 127034},
+    41: {"symbolId": 41, "symbolName": "XAUUSD", "digits": 2, "pipPosition": 1, "price": 265012000},
 }
+SPREAD = 2  # points between bid and ask
 
 P = PayloadType
 _ALLOWED_BEFORE_APP_AUTH = {
@@ -63,7 +70,9 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
 
     ``accounts`` are the trading account ids ``access_token`` may use; ``spot_rate`` is spot
     events per second per subscription; ``idle_timeout`` drops a client that sends nothing for
-    that long (about 30 s was observed on the real service).
+    that long (about 30 s was observed on the real service). ``refresh_token`` is what
+    ProtoOARefreshTokenReq takes: it gives a new access token and refresh token, and ends the
+    sessions on the old one. ``received`` counts the messages clients sent, by payload type.
     """
 
     thread_name = "ctrader-simulator"
@@ -74,6 +83,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         client_id: str = "sim-client-id",
         client_secret: str = "sim-client-secret",
         access_token: str = "sim-access-token",
+        refresh_token: str = "sim-refresh-token",
         accounts: Iterable[int] = (44322853,),
         host: str = "127.0.0.1",
         port: int = 0,
@@ -84,6 +94,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         requests_per_second: int = 50,
         historical_per_second: int = 5,
         seed: int = 0,
+        price_walk: bool = True,
         faults: Mapping[int, Fault] | None = None,
         default_fault: Fault | None = None,
     ) -> None:
@@ -97,7 +108,14 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token = access_token
+        self.refresh_token = refresh_token
         self.accounts = list(accounts)
+        self.price_walk = price_walk
+        self.received: Counter[int] = Counter()
+        self.books = {
+            account: TradingAccount(account, next_id=self.next_id, quote=self.quote)
+            for account in self.accounts
+        }
         self.spot_rate = spot_rate
         self.heartbeat_interval = heartbeat_interval
         self.idle_timeout = idle_timeout
@@ -123,10 +141,40 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         return self._next_id
 
     def tick(self, symbol_id: int) -> int:
-        """The symbol's next raw bid (a random walk in points)."""
-        step = self._rng.choice((-3, -1, -1, 0, 1, 1, 3))
-        self._prices[symbol_id] = max(1, self._prices[symbol_id] + step)
+        """The symbol's next raw bid (a random walk in points, unless ``price_walk`` is off)."""
+        if self.price_walk:
+            step = self._rng.choice((-3, -1, -1, 0, 1, 1, 3))
+            self._move(symbol_id, max(1, self._prices[symbol_id] + step))
         return self._prices[symbol_id]
+
+    def quote(self, symbol_id: int) -> tuple[int, int]:
+        """The symbol's raw bid and ask now (in 1/100000 of a unit)."""
+        bid = self._prices[symbol_id]
+        return bid, bid + SPREAD
+
+    def set_price(self, symbol_id: int, bid: float) -> None:
+        """Move a symbol's bid (in units: ``1.08512``; the ask is 2 points above); pending
+        orders the new prices cross fill. Safe from any thread: on a simulator running in the
+        background it happens on the simulator's loop, soon after the call returns."""
+        if symbol_id not in SYMBOLS:
+            raise ValueError(f"the simulator knows no symbol {symbol_id!r}")
+        if not (isinstance(bid, int | float) and 0 < bid < 2**53 / 100_000):
+            raise ValueError(f"a price must be a positive number, not {bid!r}")
+        raw = max(1, round(bid * 100_000))
+        self.on_loop(lambda: self._move(symbol_id, raw))
+
+    def _move(self, symbol_id: int, raw: int) -> None:
+        self._prices[symbol_id] = raw
+        for account, book in self.books.items():
+            for execution in book.price_moved(symbol_id):
+                self.publish(account, execution)
+
+    def publish(self, account: int, execution: Mapping[str, Any], origin: Any = None) -> None:
+        """An execution event for every connection where ``account`` is authorized (the
+        ``origin`` session sends its own, tied to the request)."""
+        for session in self.sessions():
+            if session is not origin and account in session.accounts:
+                session.send_event(P.PROTO_OA_EXECUTION_EVENT, execution)
 
     def make_session(self, driver: Driver, fault: Fault | None) -> _CTraderSession:
         return _CTraderSession(self, driver, fault)
@@ -136,11 +184,12 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         for session in self.sessions():
             session.invalidate_token(reason)
 
-    def disconnect_account(self, account_id: int) -> None:
-        """Every client with ``account_id`` authorized gets ProtoOAAccountDisconnectEvent and
-        must authorize the account again (call in the loop)."""
+    def disconnect_account(self, account_id: int, times: int = 1) -> None:
+        """Every client with ``account_id`` authorized gets ProtoOAAccountDisconnectEvent (``times``
+        of them at once, as a misbehaving server might) and must authorize the account again
+        (call in the loop)."""
         for session in self.sessions():
-            session.disconnect_account(account_id)
+            session.disconnect_account(account_id, times)
 
 
 class _Sniffer:
@@ -247,14 +296,18 @@ class _CTraderSession(SimulatedSession):
                 None,
             )
 
-    def disconnect_account(self, account_id: int) -> None:
+    def disconnect_account(self, account_id: int, times: int = 1) -> None:
         if account_id in self.accounts:
             self.accounts.discard(account_id)
             for key in [k for k in self._spots if k[0] == account_id]:
                 self._spots.pop(key).cancel()
-            self._send(
-                P.PROTO_OA_ACCOUNT_DISCONNECT_EVENT, {"ctidTraderAccountId": account_id}, None
-            )
+            for _ in range(times):
+                self._send(
+                    P.PROTO_OA_ACCOUNT_DISCONNECT_EVENT, {"ctidTraderAccountId": account_id}, None
+                )
+
+    def send_event(self, payload_type: int, payload: Mapping[str, Any]) -> None:
+        self._send(payload_type, payload, None)
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -279,6 +332,7 @@ class _CTraderSession(SimulatedSession):
 
     def _message(self, envelope: Envelope) -> None:
         payload_type = envelope.payload_type
+        self.sim.received[payload_type] += 1
         if payload_type == P.HEARTBEAT_EVENT:
             return
         if self._over_budget(envelope):
@@ -432,58 +486,118 @@ class _CTraderSession(SimulatedSession):
                 return
 
     def new_order(self, envelope: Envelope, account: int) -> None:
-        payload = envelope.payload
-        symbol = as_int(payload.get("symbolId"))
-        volume = as_int(payload.get("volume"))
-        if symbol not in SYMBOLS:
-            self._order_error(envelope, account, "SYMBOL_NOT_FOUND", "Symbol not found")
+        book = self.sim.books[account]
+        self._executions(envelope, account, lambda: book.new_order(envelope.payload, SYMBOLS))
+
+    def cancel_order(self, envelope: Envelope, account: int) -> None:
+        book = self.sim.books[account]
+        self._executions(
+            envelope, account, lambda: book.cancel_order(envelope.payload.get("orderId"))
+        )
+
+    def amend_order(self, envelope: Envelope, account: int) -> None:
+        book = self.sim.books[account]
+        self._executions(envelope, account, lambda: book.amend_order(envelope.payload))
+
+    def close_position(self, envelope: Envelope, account: int) -> None:
+        payload, book = envelope.payload, self.sim.books[account]
+        self._executions(
+            envelope,
+            account,
+            lambda: book.close_position(payload.get("positionId"), payload.get("volume")),
+        )
+
+    def _executions(
+        self, envelope: Envelope, account: int, command: Callable[[], list[Any]]
+    ) -> None:
+        """Run an order command: its execution events answer the request here (the first
+        completes it, the rest follow with the same clientMsgId) and reach the account's
+        other connections; a refusal is a ProtoOAOrderErrorEvent."""
+        try:
+            executions = command()
+        except OrderError as refused:
+            self._order_error(envelope, account, refused.code, refused.description, refused.fields)
             return
-        if volume is None or volume <= 0 or volume % 100:
-            self._order_error(
-                envelope, account, "TRADING_BAD_VOLUME", f"Invalid volume {payload.get('volume')}"
+        for execution in executions:
+            self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, execution)
+            self.sim.publish(account, execution, origin=self)
+
+    def reconcile(self, envelope: Envelope, account: int) -> None:
+        self._answer(envelope, P.PROTO_OA_RECONCILE_RES, self.sim.books[account].reconcile())
+
+    def trader(self, envelope: Envelope, account: int) -> None:
+        login = 5_000_000 + self.sim.accounts.index(account)
+        trader = self.sim.books[account].trader(login)
+        self._answer(
+            envelope, P.PROTO_OA_TRADER_RES, {"ctidTraderAccountId": account, "trader": trader}
+        )
+
+    def symbol_by_id(self, envelope: Envelope, account: int) -> None:
+        wanted = _symbol_ids(envelope.payload)
+        unknown = [s for s in wanted if s not in SYMBOLS]
+        if unknown or not wanted:
+            self._error(
+                envelope,
+                "SYMBOL_NOT_FOUND",
+                f"Symbol not found: {unknown}",
+                ctidTraderAccountId=account,
             )
             return
-        order_id, position_id = self.sim.next_id(), self.sim.next_id()
-        price = self.sim.tick(symbol) / 100_000
-        order = {
-            "orderId": order_id,
-            "tradeData": {
-                "symbolId": symbol,
-                "volume": volume,
-                "tradeSide": payload.get("tradeSide", 1),
-            },
-            "orderType": payload.get("orderType", 1),
-            "orderStatus": 1,
-        }
-        accepted = {"ctidTraderAccountId": account, "executionType": 2, "order": order}
-        filled_order = dict(order, orderStatus=2, executedVolume=volume, executionPrice=price)
-        filled = {
-            "ctidTraderAccountId": account,
-            "executionType": 3,
-            "order": filled_order,
-            "position": {
-                "positionId": position_id,
-                "tradeData": order["tradeData"],
-                "price": price,
-            },
-            "deal": {
-                "dealId": self.sim.next_id(),
-                "orderId": order_id,
-                "positionId": position_id,
-                "volume": volume,
-                "filledVolume": volume,
-                "executionPrice": price,
-            },
-        }
-        self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, accepted)
-        self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, filled)
-
-    def _order_error(self, envelope: Envelope, account: int, code: str, description: str) -> None:
+        symbols = [_full_symbol(SYMBOLS[s]) for s in wanted]
         self._answer(
             envelope,
-            P.PROTO_OA_ORDER_ERROR_EVENT,
-            {"ctidTraderAccountId": account, "errorCode": code, "description": description},
+            P.PROTO_OA_SYMBOL_BY_ID_RES,
+            {"ctidTraderAccountId": account, "symbol": symbols},
         )
+
+    def deal_list(self, envelope: Envelope, account: int) -> None:
+        start, end = _time_range(envelope.payload)
+        deals, more = self.sim.books[account].deal_list(
+            start, end, as_int(envelope.payload.get("maxRows"))
+        )
+        self._answer(
+            envelope,
+            P.PROTO_OA_DEAL_LIST_RES,
+            {"ctidTraderAccountId": account, "deal": deals, "hasMore": more},
+        )
+
+    def order_list(self, envelope: Envelope, account: int) -> None:
+        start, end = _time_range(envelope.payload)
+        orders = self.sim.books[account].order_list(start, end)
+        self._answer(
+            envelope,
+            P.PROTO_OA_ORDER_LIST_RES,
+            {"ctidTraderAccountId": account, "order": orders, "hasMore": False},
+        )
+
+    def refresh_token(self, envelope: Envelope, _: int) -> None:
+        if envelope.payload.get("refreshToken") != self.sim.refresh_token:
+            self._error(envelope, "CH_ACCESS_TOKEN_INVALID", "Refresh token is invalid")
+            return
+        self.sim.access_token = f"sim-access-token-{self.sim.next_id()}"
+        self.sim.refresh_token = f"sim-refresh-token-{self.sim.next_id()}"
+        self._answer(
+            envelope,
+            P.PROTO_OA_REFRESH_TOKEN_RES,
+            {
+                "accessToken": self.sim.access_token,
+                "tokenType": "bearer",
+                "expiresIn": 2_628_000,
+                "refreshToken": self.sim.refresh_token,
+            },
+        )
+        self.sim.invalidate_token("token was refreshed")
+
+    def _order_error(
+        self,
+        envelope: Envelope,
+        account: int,
+        code: str,
+        description: str,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
+        payload = {"ctidTraderAccountId": account, "errorCode": code, "description": description}
+        self._answer(envelope, P.PROTO_OA_ORDER_ERROR_EVENT, {**payload, **(fields or {})})
 
     def trendbars(self, envelope: Envelope, account: int) -> None:
         payload = envelope.payload
@@ -521,6 +635,29 @@ class _CTraderSession(SimulatedSession):
         )
 
 
+def _full_symbol(symbol: Mapping[str, Any]) -> dict[str, Any]:
+    """A ProtoOASymbol: what trading the symbol needs to know."""
+    lot = 10_000_000 if symbol["digits"] == 5 else 10_000
+    return {
+        "symbolId": symbol["symbolId"],
+        "digits": symbol["digits"],
+        "pipPosition": symbol["pipPosition"],
+        "enableShortSelling": True,
+        "minVolume": 100,
+        "maxVolume": 10_000_000_000,
+        "stepVolume": 100,
+        "lotSize": lot,
+        "tradingMode": 0,
+        "measurementUnits": symbol["symbolName"][:3],
+    }
+
+
+def _time_range(payload: Mapping[str, Any]) -> tuple[int, int]:
+    start = as_int(payload.get("fromTimestamp"))
+    end = as_int(payload.get("toTimestamp"))
+    return (start if start is not None else 0), (end if end is not None else 2_147_483_646_000)
+
+
 def _symbol_ids(payload: Mapping[str, Any]) -> list[int]:
     raw = payload.get("symbolId")
     values = raw if isinstance(raw, list) else [raw]
@@ -544,5 +681,14 @@ _HANDLERS: dict[int, _Handler] = {
     P.PROTO_OA_SUBSCRIBE_SPOTS_REQ: _Handler(_CTraderSession.subscribe_spots, True),
     P.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ: _Handler(_CTraderSession.unsubscribe_spots, True),
     P.PROTO_OA_NEW_ORDER_REQ: _Handler(_CTraderSession.new_order, True),
+    P.PROTO_OA_CANCEL_ORDER_REQ: _Handler(_CTraderSession.cancel_order, True),
+    P.PROTO_OA_AMEND_ORDER_REQ: _Handler(_CTraderSession.amend_order, True),
+    P.PROTO_OA_CLOSE_POSITION_REQ: _Handler(_CTraderSession.close_position, True),
+    P.PROTO_OA_RECONCILE_REQ: _Handler(_CTraderSession.reconcile, True),
+    P.PROTO_OA_TRADER_REQ: _Handler(_CTraderSession.trader, True),
+    P.PROTO_OA_SYMBOL_BY_ID_REQ: _Handler(_CTraderSession.symbol_by_id, True),
+    P.PROTO_OA_DEAL_LIST_REQ: _Handler(_CTraderSession.deal_list, True),
+    P.PROTO_OA_ORDER_LIST_REQ: _Handler(_CTraderSession.order_list, True),
+    P.PROTO_OA_REFRESH_TOKEN_REQ: _Handler(_CTraderSession.refresh_token, False),
     P.PROTO_OA_GET_TRENDBARS_REQ: _Handler(_CTraderSession.trendbars, True),
 }

@@ -219,7 +219,7 @@ def test_unknown_and_unsimulated_payload_types(sim: CTraderSimulator) -> None:
     with authorized(sim, "websocket") as link:
         conn: CTraderConnection = link.conn  # type: ignore[assignment]
         unsimulated = outcome(
-            link, conn.request(P.PROTO_OA_TRADER_REQ, {"ctidTraderAccountId": sim.accounts[0]})
+            link, conn.request(P.PROTO_OA_ASSET_LIST_REQ, {"ctidTraderAccountId": sim.accounts[0]})
         )
         assert unsimulated.error_code == "UNSUPPORTED_MESSAGE"
         unknown = outcome(link, conn.request(2199, {}, response_type=2200))
