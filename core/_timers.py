@@ -6,6 +6,8 @@ import heapq
 from collections.abc import Container
 from typing import Generic, TypeVar
 
+from ._guards import check_duration
+
 __all__ = ["Deadlines", "IdleHeartbeat", "earliest"]
 
 KeyT = TypeVar("KeyT", int, str)
@@ -25,6 +27,8 @@ class IdleHeartbeat:
     """
 
     def __init__(self, interval: float | None) -> None:
+        if interval is not None:
+            check_duration("heartbeat_interval", interval, positive=True)
         self.interval = interval
         self.due: float | None = None
         self._sent_since_check = False

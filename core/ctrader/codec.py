@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..jsonlib import JSONDecodeError, dumps, loads, loads_utf8
+from ..jsonlib import dumps, loads, loads_utf8
 from ..redaction import SECRET_FIELDS, redact
 from ..transport import not_utf8
 
@@ -92,7 +92,7 @@ def parse_message(data: str | bytes) -> Any:
     """The JSON of one message (bytes as a transport delivers them, UTF-8 checked here)."""
     try:
         return loads(data) if type(data) is str else loads_utf8(data)  # type: ignore[arg-type]
-    except (JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise invalid_json(exc, data) from None
 
 

@@ -14,15 +14,22 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
+from .._guards import check_duration, finite_seconds, text_of
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, fast_loads_utf8, json_loads_utf8_from
+from ..jsonlib import fast_loads_utf8, json_loads_utf8_from
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
-from ..websocket import ConnectionAccepted, ConnectionRejected, Role, WebSocketConnection
+from ..websocket import (
+    DEFAULT_MAX_FRAGMENTS,
+    ConnectionAccepted,
+    ConnectionRejected,
+    Role,
+    WebSocketConnection,
+)
 from .codec import (
     Envelope,
     EnvelopeError,
@@ -51,7 +58,7 @@ from .events import (
     TokenInvalidated,
     UnknownMessage,
 )
-from .ratelimit import RateBudget
+from .ratelimit import Held, RateBudget, ReleaseQueue
 from .registry import CTraderSubscriptionRegistry
 from .tables import (
     ACCOUNT_SCOPED_REQUESTS,
@@ -100,7 +107,7 @@ class CTraderState(enum.Enum):
 
 
 class _Pending:
-    __slots__ = ("payload", "request_type", "response_type", "sent", "timeout")
+    __slots__ = ("held", "payload", "request_type", "response_type", "sent", "timeout")
 
     def __init__(
         self,
@@ -114,12 +121,7 @@ class _Pending:
         self.payload = payload
         self.timeout = timeout
         self.sent = False
-
-
-class _Queued(NamedTuple):
-    client_msg_id: str
-    payload_type: int
-    data: bytes
+        self.held: Held | None = None
 
 
 class CTraderConnection(StreamingReceiver[CTraderEvent]):
@@ -142,8 +144,11 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         registry: CTraderSubscriptionRegistry | None = None,
         client_msg_id_prefix: str = "bw-",
     ) -> None:
-        if heartbeat_interval <= 0:
-            raise ValueError("heartbeat_interval must be positive")
+        check_duration("heartbeat_interval", heartbeat_interval, positive=True)
+        if watchdog_timeout is not None:
+            check_duration("watchdog_timeout", watchdog_timeout, positive=True)
+        if request_timeout is not None:
+            check_duration("request_timeout", request_timeout)
         self._transport = transport
         self.registry = registry if registry is not None else CTraderSubscriptionRegistry()
         self._heartbeat_interval = heartbeat_interval
@@ -159,10 +164,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         self._counter = 0
         self._pending: dict[str, _Pending] = {}
         self._completed: OrderedDict[str, int] = OrderedDict()  # client_msg_id -> request type
-        self._queue: list[_Queued] = []
+        self._queue = ReleaseQueue(self._budget, self._historical_budget, HISTORICAL_REQUESTS)
         self._timeouts: Deadlines[str] = Deadlines()
         self._undated: list[str] = []  # requests made before any time was known
-        self._blocked_until: dict[int, float] = {}
         self._accounts: set[int] = set()
         self._last_sent: float | None = None
         self._last_received: float | None = None
@@ -176,16 +180,19 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         target: str = "/",
         extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
         already_open: bool = False,
         **options: Any,
     ) -> CTraderConnection:
-        """Over a WebSocket: one text frame per message."""
+        """Over a WebSocket: one text frame per message (``max_fragments`` bounds how many
+        frames one message may come in)."""
         transport = WebSocketConnection(
             Role.CLIENT,
             host=host,
             target=target,
             extra_headers=extra_headers,
             max_message_size=max_message_size,
+            max_fragments=max_fragments,
             already_open=already_open,
         )
         return cls(transport, **options)
@@ -251,10 +258,12 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             if type(t_event) is bytes:
                 try:
                     message = decode(t_event)
-                except (JSONDecodeError, RecursionError):
-                    try:  # what orjson refuses, json may take; else json's error is the one
+                except (ValueError, RecursionError):
+                    # What orjson refuses, json may take; else json's error is the one. (json
+                    # raises a plain ValueError for an integer of over 4,300 digits.)
+                    try:
                         message = json_loads_utf8_from(t_event)
-                    except (JSONDecodeError, RecursionError) as exc:
+                    except (ValueError, RecursionError) as exc:
                         yield from self._failed(invalid_json(exc, t_event))
                         return
                 # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
@@ -370,8 +379,8 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         for client_msg_id in self._timeouts.pop_due(now):
             pending = self._pending.pop(client_msg_id, None)
             if pending is not None:
-                if not pending.sent:
-                    self._queue = [q for q in self._queue if q.client_msg_id != client_msg_id]
+                if pending.held is not None:
+                    self._queue.withdraw(pending.held)
                 assert pending.timeout is not None
                 events.append(
                     RequestTimedOut(
@@ -436,16 +445,17 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                     f"account {account} is not authorized on this connection: "
                     "authorize_account() first"
                 )
+        if timeout is not None:
+            check_duration("timeout", timeout)
         if client_msg_id is None:
-            self._counter += 1
-            client_msg_id = f"{self._prefix}{self._counter}"
+            client_msg_id = self._new_client_msg_id()
         elif client_msg_id in self._pending:
             raise LocalProtocolError(
                 f"clientMsgId {client_msg_id!r} belongs to a request still pending"
             )
         data = encode_envelope(request_type, body, client_msg_id)
         timeout = timeout if timeout is not None else self._request_timeout
-        self._pending[client_msg_id] = _Pending(request_type, expected, body, timeout)
+        pending = self._pending[client_msg_id] = _Pending(request_type, expected, body, timeout)
         if timeout is not None:
             if self._now is None:
                 # No time known yet (a TCP client's first requests): the timeout starts counting
@@ -453,7 +463,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                 self._undated.append(client_msg_id)
             else:
                 self._timeouts.add(self._now + timeout, client_msg_id)
-        self._queue.append(_Queued(client_msg_id, request_type, data))
+        pending.held = self._queue.push(client_msg_id, request_type, data)
         self.registry.request_sent(request_type, body)
         self._release()
         return client_msg_id
@@ -468,7 +478,8 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         if pending is None or pending.sent:
             return False
         del self._pending[client_msg_id]
-        self._queue = [q for q in self._queue if q.client_msg_id != client_msg_id]
+        if pending.held is not None:
+            self._queue.withdraw(pending.held)
         return True
 
     def authorize_application(
@@ -555,49 +566,34 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
     def _clock(self) -> float:
         return self._now if self._now is not None else 0.0
 
+    def _new_client_msg_id(self) -> str:
+        """The next generated ``clientMsgId``, skipping any a caller chose that is in use.
+
+        An id still pending would have its entry overwritten (two requests, one outcome), and a
+        recently completed one would take the old request's follow-ups.
+        """
+        while True:
+            self._counter += 1
+            client_msg_id = f"{self._prefix}{self._counter}"
+            if client_msg_id not in self._pending and client_msg_id not in self._completed:
+                return client_msg_id
+
     def _next_release(self) -> float | None:
         """When the first queued request could go out."""
-        if not self._queue:
-            return None
-        now = self._clock()
-        times = []
-        for entry in self._queue:
-            budget = (
-                self._historical_budget
-                if entry.payload_type in HISTORICAL_REQUESTS
-                else self._budget
-            )
-            times.append(
-                max(budget.next_free(now), self._blocked_until.get(entry.payload_type, now))
-            )
-        return min(times)
+        return self._queue.next_release(self._clock())
 
     def _release(self) -> None:
         """Send every queued request the budgets allow now, in order within each budget."""
-        if not self._queue:
+        released = self._queue.release(self._clock())
+        if not released:
             return
-        now = self._clock()
-        kept: list[_Queued] = []
-        sent_any = False
-        for entry in self._queue:
-            blocked = self._blocked_until.get(entry.payload_type)
-            budget = (
-                self._historical_budget
-                if entry.payload_type in HISTORICAL_REQUESTS
-                else self._budget
-            )
-            if (blocked is not None and blocked > now) or not budget.try_acquire(now):
-                kept.append(entry)
-                continue
-            pending = self._pending.get(entry.client_msg_id)
-            if pending is None:
-                continue  # its outcome came already (timed out while queued)
-            self._transport.send_message(entry.data)
+        for held in released:
+            self._transport.send_message(held.data)
+            pending = self._pending[held.client_msg_id]
             pending.sent = True
-            sent_any = True
-        self._queue = kept
-        if sent_any and self._now is not None:
-            self._last_sent = now
+            pending.held = None
+        if self._now is not None:
+            self._last_sent = self._now
 
     def _receive_envelope(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
         payload_type = envelope.payload_type
@@ -626,18 +622,19 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         """Deliver an answer to a pending request; False when the message is not its outcome."""
         payload_type, payload = envelope.payload_type, envelope.payload
         if payload_type in _ERROR_TYPES:
-            error_code = str(payload.get("errorCode", ""))
-            retry_seconds = as_int(payload.get("retryAfter"))
-            retry = float(retry_seconds) if retry_seconds is not None else None
+            error_code = text_of(payload.get("errorCode"))
+            # A uint64, as a number or a numeric string; one beyond a double (or negative, or
+            # not a number) is left in the payload and not obeyed.
+            retry = finite_seconds(as_int(payload.get("retryAfter")))
             if retry is not None:
-                self._blocked_until[pending.request_type] = self._clock() + retry
+                self._queue.blocked_until[pending.request_type] = self._clock() + retry
             if pending.request_type == _ACCOUNT_AUTH and error_code == "ALREADY_LOGGED_IN":
                 self._authorize_account_from(pending.payload)
             event: CTraderEvent = ErrorResponse(
                 client_msg_id,
                 payload_type,
                 error_code,
-                str(payload.get("description", "")),
+                text_of(payload.get("description")),
                 retry,
                 pending.request_type,
                 payload,
@@ -675,12 +672,12 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         elif payload_type == PayloadType.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT:
             ids = as_ints(payload.get("ctidTraderAccountIds"))
             self._accounts.difference_update(ids)
-            events.append(TokenInvalidated(ids, str(payload.get("reason", ""))))
+            events.append(TokenInvalidated(ids, text_of(payload.get("reason"))))
         elif payload_type == PayloadType.PROTO_OA_CLIENT_DISCONNECT_EVENT:
             self._accounts.clear()
             if self._state is CTraderState.APP_AUTHORIZED:
                 self._state = CTraderState.OPEN
-            events.append(ClientDisconnected(str(payload.get("reason", ""))))
+            events.append(ClientDisconnected(text_of(payload.get("reason"))))
         elif payload_type == PayloadType.PROTO_OA_ACCOUNT_DISCONNECT_EVENT:
             account = as_int(payload.get("ctidTraderAccountId"))
             if account is not None:

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+from .._guards import safe_preview
 from ..errors import LocalProtocolError
-from ..jsonlib import JSONDecodeError, dumps_str, json_loads_utf8_from, loads
+from ..jsonlib import dumps_str, json_loads_utf8_from, loads
 from ..transport import not_utf8
 
 __all__ = [
@@ -60,8 +61,9 @@ class FrameError(Exception):
 def _preview(value: object, limit: int = 60) -> str:
     if isinstance(value, bytes):
         value = value.decode(errors="replace")
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    if not isinstance(value, str):
+        return safe_preview(value, limit)
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 def decode_frame(text: str) -> tuple[str, Any]:
@@ -76,7 +78,7 @@ def decode_frame(text: str) -> tuple[str, Any]:
     if letter == "a":
         try:
             messages = loads(text[1:])
-        except (JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:
             raise _invalid_json(exc, text) from None
         return "a", _message_list(messages, text)
     if letter == "h" and len(text) == 1:
@@ -99,7 +101,7 @@ def decode_array_frame(frame: bytes) -> list[Any]:
     """
     try:
         messages = json_loads_utf8_from(frame, 1)
-    except (JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         frame_text(frame)  # bad UTF-8 is the error to report, if it is there
         raise _invalid_json(exc, frame) from None
     return _message_list(messages, frame)
@@ -131,7 +133,7 @@ def decode_close_frame(text: str) -> tuple[int | None, str]:
         return None, ""
     try:
         value = loads(text[1:])
-    except (JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         value = None
     if (
         type(value) is not list
@@ -151,11 +153,15 @@ def unwrap_error_text(data: Any) -> str:
     if data is None:
         return ""
     if not isinstance(data, str):
-        return dumps_str(data)
+        try:
+            return dumps_str(data)
+        except (RecursionError, ValueError, TypeError):
+            # Parsed, but too deep to write back (json recurses where it parsed in C).
+            return safe_preview(data, 200)
     if len(data) >= 2 and data[0] == '"' and data[-1] == '"':
         try:
             inner = loads(data)
-        except JSONDecodeError:
+        except (ValueError, RecursionError):
             return data
         if isinstance(inner, str):
             return inner

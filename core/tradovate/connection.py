@@ -15,16 +15,19 @@ Bad bytes or bad frames from the server end the connection with a ``Closed`` eve
 from __future__ import annotations
 
 import enum
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .._guards import check_duration, finite_seconds, safe_preview, text_of
 from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import JSONDecodeError, fast_loads_utf8, loads, scan_text
+from ..jsonlib import fast_loads_utf8, loads, scan_text
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
+    DEFAULT_MAX_FRAGMENTS,
     DEFAULT_MAX_MESSAGE_SIZE,
     ConnectionRejected,
     Role,
@@ -98,8 +101,7 @@ class _Pending(NamedTuple):
 
 
 def _preview(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:80] + "..."
+    return safe_preview(value, 80)
 
 
 # -- server events: one builder per known kind ---------------------------------------------------
@@ -143,21 +145,25 @@ def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:
     if isinstance(data, str):
         try:
             data = loads(data)
-        except (JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # a 5,000-digit number is a plain ValueError
             return UnknownEvent("clock", data, message)
     if type(data) is not dict:
         return UnknownEvent("clock", data, message)
     timestamp, speed = data.get("t"), data.get("s")
-    if not isinstance(timestamp, str) or not isinstance(speed, int | float):
+    if not isinstance(timestamp, str):
         return UnknownEvent("clock", data, message)
-    return ReplayClock(timestamp, int(speed))
+    if type(speed) is float and math.isfinite(speed):
+        speed = int(speed)
+    elif type(speed) is not int:  # NaN and the infinities have no int
+        return UnknownEvent("clock", data, message)
+    return ReplayClock(timestamp, speed)
 
 
 def _shutdown(message: dict[str, Any], data: Any) -> TradovateEvent:
     if type(data) is not dict:
         return UnknownEvent("shutdown", data, message)
     reason = data.get("reason")
-    return Shutdown(str(data.get("reasonCode", "")), reason if isinstance(reason, str) else None)
+    return Shutdown(text_of(data.get("reasonCode")), reason if isinstance(reason, str) else None)
 
 
 _EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
@@ -179,7 +185,9 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
     Timers, in seconds on the clock that ``now`` comes from: ``heartbeat_interval`` between
     ``[]`` heartbeats (from the ``o`` frame on); ``watchdog_timeout`` of silence after which the
     link is declared dead; ``request_timeout``, the default time a request may wait for its
-    answer (``None`` waits until the connection closes).
+    answer (``None`` waits until the connection closes). A duration that is NaN, infinite or
+    negative raises ``LocalProtocolError``. ``max_message_size`` and ``max_fragments`` bound
+    one WebSocket message, in bytes and in frames.
     """
 
     def __init__(
@@ -192,18 +200,23 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         watchdog_timeout: float | None = DEFAULT_WATCHDOG_TIMEOUT,
         request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
         registry: SubscriptionRegistry | None = None,
         already_open: bool = False,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
-        if heartbeat_interval <= 0:
-            raise ValueError("heartbeat_interval must be positive")
+        check_duration("heartbeat_interval", heartbeat_interval, positive=True)
+        if watchdog_timeout is not None:
+            check_duration("watchdog_timeout", watchdog_timeout, positive=True)
+        if request_timeout is not None:
+            check_duration("request_timeout", request_timeout)
         self._ws = WebSocketConnection(
             Role.CLIENT,
             host=host,
             target=target,
             extra_headers=extra_headers,
             max_message_size=max_message_size,
+            max_fragments=max_fragments,
             already_open=already_open,
             random_bytes=random_bytes,
         )
@@ -408,8 +421,12 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         ``endpoint`` is the REST operation (``"contract/find"``); ``query`` a string or a mapping
         (url-encoded); ``body`` a mapping or list (sent as compact JSON) or a string sent as is.
         ``timeout`` overrides the connection's ``request_timeout``. ``now`` is the current time,
-        for the timeout; without it the last time the connection was given is used.
+        for the timeout; without it the last time the connection was given is used. A timeout
+        that is NaN, infinite or negative raises ``LocalProtocolError`` (``None`` means the
+        connection's default).
         """
+        if timeout is not None:
+            check_duration("timeout", timeout)
         return self._send(
             endpoint, query, body, timeout if timeout is not None else self._request_timeout, now
         )
@@ -521,11 +538,11 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             if 200 <= status < 300:
                 self._state = TradovateState.AUTHORIZED
         if type(data) is dict and "p-ticket" in data:
-            retry_after = data.get("p-time")
+            retry_after = finite_seconds(data.get("p-time"))
             return Penalty(
                 request_id,
-                str(data["p-ticket"]),
-                float(retry_after) if isinstance(retry_after, int | float) else 0.0,
+                text_of(data["p-ticket"]),
+                retry_after if retry_after is not None else 0.0,
                 bool(data.get("p-captcha")),
                 endpoint,
             )

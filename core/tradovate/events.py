@@ -83,6 +83,7 @@ class Penalty(NamedTuple):
 
     Retry after ``retry_after`` seconds with ``ticket`` added to the body as ``p-ticket``; when
     ``captcha`` is true no program can solve it and the retry must wait (about an hour).
+    ``retry_after`` is 0.0 when ``p-time`` is missing or no finite, non-negative number.
     """
 
     request_id: int
@@ -157,8 +158,15 @@ class Chart(NamedTuple):
 
     @property
     def end_of_history(self) -> list[int]:
-        """Ids of the subscriptions whose history is complete (``{"id": .., "eoh": true}``)."""
-        return [c["id"] for c in self.charts if isinstance(c, dict) and c.get("eoh")]
+        """Ids of the subscriptions whose history is complete (``{"id": .., "eoh": true}``).
+
+        A marker without an integer id names no subscription and is left out.
+        """
+        return [
+            c["id"]
+            for c in self.charts
+            if isinstance(c, dict) and c.get("eoh") and type(c.get("id")) is int
+        ]
 
 
 @event

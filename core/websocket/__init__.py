@@ -1,6 +1,6 @@
 """WebSocket transport (RFC 6455), client and server roles, sans-IO."""
 
-from .connection import DEFAULT_MAX_MESSAGE_SIZE, Role, WebSocketConnection
+from .connection import DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, Role, WebSocketConnection
 from .events import (
     BinaryMessage,
     Closed,
@@ -15,6 +15,7 @@ from .events import (
 from .frames import CloseCode
 
 __all__ = [
+    "DEFAULT_MAX_FRAGMENTS",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "BinaryMessage",
     "CloseCode",

@@ -12,7 +12,9 @@ What the connection does on its own, so that callers never have to:
 * answers pings with pongs and echoes the peer's close frame;
 * reassembles fragmented messages and validates UTF-8 in text messages (close 1007);
 * refuses a message larger than ``max_message_size`` as soon as a frame header announces it,
-  before any of its payload is buffered (close 1009);
+  before any of its payload is buffered (close 1009), and a message in more than
+  ``max_fragments`` frames (close 1009: empty continuation frames cost no bytes, but each one
+  costs time); fragments are gathered in one growing buffer;
 * sends keepalive pings every ``ping_interval`` seconds and gives up when no pong comes within
   ``ping_timeout`` (close 1011), and stops waiting for the peer's close frame after
   ``close_timeout`` seconds.
@@ -31,6 +33,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._guards import check_duration
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, not_utf8
 from .events import Ping, Pong, WebSocketEvent
@@ -52,9 +55,10 @@ from .frames import (
 )
 from .handshake import BadUpgradeRequest, ClientHandshake, ConnectionRejected, ServerHandshake
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "Role", "WebSocketConnection"]
+__all__ = ["DEFAULT_MAX_FRAGMENTS", "DEFAULT_MAX_MESSAGE_SIZE", "Role", "WebSocketConnection"]
 
 DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
+DEFAULT_MAX_FRAGMENTS = 65_536
 _MAX_SKIPPED_HEAD = 64 * 1024
 
 # What the receive path collects: events, and for ``receive_messages`` whole text payloads too.
@@ -139,6 +143,7 @@ class WebSocketConnection:
         subprotocols: Sequence[str] = (),
         extra_headers: Sequence[tuple[str | bytes, str | bytes]] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
         ping_interval: float | None = None,
         ping_timeout: float = 20.0,
         close_timeout: float = 10.0,
@@ -147,11 +152,16 @@ class WebSocketConnection:
     ) -> None:
         if max_message_size < 1:
             raise ValueError("max_message_size must be at least 1 byte")
-        if ping_interval is not None and ping_interval <= 0:
-            raise ValueError("ping_interval must be positive, or None to send no keepalive pings")
+        if max_fragments < 1:
+            raise ValueError("max_fragments must be at least 1")
+        if ping_interval is not None:
+            check_duration("ping_interval", ping_interval, positive=True)
+        check_duration("ping_timeout", ping_timeout, positive=True)
+        check_duration("close_timeout", close_timeout)
         self.role = role
         self._client = role is Role.CLIENT
         self._max_message_size = max_message_size
+        self._max_fragments = max_fragments
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._close_timeout = close_timeout
@@ -160,11 +170,11 @@ class WebSocketConnection:
         self._buffer = bytearray()
         self._out: list[bytes] = []
         self._now = 0.0
-        # A fragmented message in progress: its opcode (0 when none), parts and size so far.
+        # A fragmented message in progress: its opcode (0 when none), its payload so far in one
+        # growing buffer, and how many frames brought it.
         self._frag_opcode = 0
-        self._frag_parts: list[bytes] = []
-        self._frag_text: list[str] = []
-        self._frag_size = 0
+        self._frag_buffer = bytearray()
+        self._frag_count = 0
         self._frag_decoder: codecs.IncrementalDecoder | None = None
         # Timers, as absolute times on the caller's clock.
         self._next_ping_at: float | None = None
@@ -449,8 +459,7 @@ class WebSocketConnection:
     def _shut_down(self) -> None:
         self._state = TransportState.CLOSED
         self._buffer.clear()
-        self._frag_parts.clear()
-        self._frag_text.clear()
+        self._frag_buffer = bytearray()
         self._next_ping_at = self._pong_deadline = self._close_deadline = None
 
     def _finish(self, events: _Events, closed: Closed) -> None:
@@ -520,7 +529,8 @@ class WebSocketConnection:
             if self._buffer:
                 what = f"inside a frame ({len(self._buffer)} bytes of it had arrived)"
             else:
-                what = f"inside a fragmented message ({self._frag_size} bytes of it had arrived)"
+                size = len(self._frag_buffer)
+                what = f"inside a fragmented message ({size} bytes of it had arrived)"
             message = f"the stream ended {what}"
             self._finish(
                 events,
@@ -683,7 +693,12 @@ class WebSocketConnection:
         if opcode == OP_CONTINUATION:
             if not self._frag_opcode:
                 raise _PeerError(1002, "continuation frame with no fragmented message in progress")
-            total = self._frag_size + length
+            if self._frag_count >= self._max_fragments:
+                raise _PeerError(
+                    CloseCode.MESSAGE_TOO_BIG,
+                    f"message in more than {self._max_fragments} fragments exceeds the limit",
+                )
+            total = len(self._frag_buffer) + length
         else:
             if self._frag_opcode:
                 raise _PeerError(1002, "new data frame while a fragmented message is in progress")
@@ -700,24 +715,25 @@ class WebSocketConnection:
     ) -> None:
         if opcode != OP_CONTINUATION:
             self._frag_opcode = opcode
-            self._frag_size = 0
+            self._frag_count = 0
             self._frag_decoder = _Utf8Decoder() if opcode == OP_TEXT else None
-        self._frag_size += len(payload)
+        self._frag_count += 1
         decoder = self._frag_decoder
         if decoder is not None:
             # Validate each fragment as it comes, so bad UTF-8 fails at once (as wsproto does).
+            # The text itself is decoded once, whole: a list of pieces costs an object per
+            # fragment, which a peer sending 2-byte fragments turns into 30 times the payload.
             try:
-                self._frag_text.append(decoder.decode(payload, bool(fin)))
+                decoder.decode(payload, bool(fin))
             except UnicodeDecodeError as exc:
                 raise _PeerError(1007, not_utf8(exc)) from None
-        else:
-            self._frag_parts.append(payload)
+        buffer = self._frag_buffer
+        buffer += payload
         if fin:
             if decoder is not None:
-                append(_new_event(TextMessage, ("".join(self._frag_text),)))
-                self._frag_text.clear()
+                append(_new_event(TextMessage, (buffer.decode(),)))
             else:
-                append(_new_event(BinaryMessage, (b"".join(self._frag_parts),)))
-                self._frag_parts.clear()
+                append(_new_event(BinaryMessage, (bytes(buffer),)))
+            self._frag_buffer = bytearray()
             self._frag_opcode = 0
             self._frag_decoder = None

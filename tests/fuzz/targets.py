@@ -86,7 +86,11 @@ def _check(condition: bool, message: str) -> None:
 def held_bytes(conn: Any) -> tuple[int, int]:
     """(bytes the connection holds for input not yet decoded, the most it may hold)."""
     if isinstance(conn, WebSocketConnection):
-        held = len(conn._buffer) + conn._frag_size
+        _check(
+            conn._frag_count <= conn._max_fragments,
+            f"holds a message in {conn._frag_count} fragments, over its limit",
+        )
+        held = len(conn._buffer) + len(conn._frag_buffer)
         if conn._skip_head:
             return held, _MAX_SKIPPED_HEAD + LIMIT
         return held, conn._max_message_size + WS_HEADER
