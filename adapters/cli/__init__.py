@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args, command_parser)
     except CommandError as exc:
-        print(f"{command_parser.prog}: {exc}", file=sys.stderr)
+        print(f"{command_parser.prog}: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except OutputClosed:
         return 0
@@ -89,9 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: still one line, never a traceback, unless asked for one
         log.debug("unexpected error", exc_info=True)
-        print(f"{command_parser.prog}: {_unexpected(exc)}", file=sys.stderr)
+        print(f"{command_parser.prog}: {_one_line(_unexpected(exc))}", file=sys.stderr)
         return 1
     return result
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks (a server's words may hold some) turned into spaces."""
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
 
 
 def _unexpected(exc: Exception) -> str:

@@ -97,7 +97,7 @@ def looks_like_tcp(start: bytes) -> bool:
     text = start.lstrip()
     if text.startswith(b"{"):
         return True
-    return len(start) == _SNIFF_SIZE and start[:2] == b"\0\0" and start[4:5] == b"{"
+    return start[:2] == b"\0\0" and start[4:5] == b"{"
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:

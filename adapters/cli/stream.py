@@ -447,13 +447,15 @@ def _print_events(
             continue
         if isinstance(last, ReconnectFailed):
             raise CommandError(_gave_up(last, last_failure))
+        if isinstance(last, Disconnected) and not last.reconnecting:
+            raise CommandError(f"the connection was lost ({last_failure}); reconnecting is off")
         raise CommandError("the client closed")
 
 
 def _gave_up(event: ReconnectFailed, last_failure: str) -> str:
     tries = "1 reconnect attempt" if event.attempts == 1 else f"{event.attempts} reconnect attempts"
-    why = f"; the last failure: {last_failure}" if last_failure else ""
-    return f"the connection is lost for good after {tries}{why}"
+    why = f" ({last_failure})" if last_failure else ""
+    return f"the connection was lost{why} and {tries} failed: giving up"
 
 
 def _render(event: Any, args: argparse.Namespace, digits: dict[int, int]) -> str:

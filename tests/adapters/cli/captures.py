@@ -85,3 +85,26 @@ def ctrader_capture(transport: str) -> Capture:
         boundaries.append(len(data))
         counts.append(events)
     return Capture(bytes(data), boundaries, counts)
+
+
+def tradovate_events_capture(events: list[tuple[str, Any]]) -> bytes:
+    """The server-to-client bytes of a Tradovate session that sends ``(kind, data)`` events."""
+    client = TradovateConnection("md.tradovateapi.com")
+    server = TradovateServerConnection()
+    server.receive_data(client.data_to_send(), 0.0)
+    server.accept(now=0.0)
+    for kind, data in events:
+        server.send_event(kind, data)
+    return server.data_to_send()
+
+
+def ctrader_messages_capture(messages: list[tuple[int, dict[str, Any], str | None]]) -> bytes:
+    """The bytes of a cTrader WebSocket session that sends ``(payload type, payload,
+    clientMsgId)`` messages."""
+    client = CTraderConnection.websocket("demo.ctraderapi.com")
+    server = CTraderServerConnection.websocket()
+    server.receive_data(client.data_to_send(), 0.0)
+    server.accept(now=0.0)
+    for payload_type, payload, client_msg_id in messages:
+        server.send(payload_type, payload, client_msg_id)
+    return server.data_to_send()
