@@ -300,3 +300,22 @@ def test_max_retries_counts_attempts_in_a_row() -> None:
     kinds = [r["type"] for r in json_lines(result.stdout)]
     assert kinds.count("Reconnected") >= 2
     assert kinds.count("MarketData") == 8
+
+
+def test_a_recording_keeps_the_first_connection_only(tmp_path: Path) -> None:
+    """A reconnect opens a new stream with a handshake of its own: it is not appended."""
+    capture = tmp_path / "capture.bin"
+    with TradovateSimulator(quote_rate=200, default_fault=Fault.parse("close:after=6")) as sim:
+        streamed = run_cli(
+            "stream", "tradovate", "--url", sim.url, "--symbol", "ESZ6", "--count", "12",
+            "--record", str(capture), env=environment(TRADOVATE_TOKEN=sim.token), timeout=60,
+        )  # fmt: skip
+    assert streamed.returncode == 0, streamed.stderr
+    live = json_lines(streamed.stdout)
+    kinds = [r["type"] for r in live]
+    first_connection = _market(live[: kinds.index("Disconnected")])
+    decoded = run_cli("decode", "tradovate", str(capture))
+    assert decoded.returncode == 0, decoded.stderr
+    records = json_lines(decoded.stdout)
+    assert _market(records) == first_connection
+    assert records[-1]["type"] == "Closed"
