@@ -97,6 +97,7 @@ class EventBuffer:
         self._slots: dict[Hashable, _Slot] = {}
         self._bytes = 0
         self._kept_bytes = 0
+        self._carried = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -116,16 +117,22 @@ class EventBuffer:
         return [entry.event if type(entry) is _Slot else entry for entry in self._entries]
 
     def push(self, events: list[Any], nbytes: int = 0) -> None:
-        """Queue the events of one read of ``nbytes`` bytes (0 for events of no read)."""
+        """Queue the events of one read of ``nbytes`` bytes (0 for events of no read). The
+        bytes of a read that completed no event count with the next one that does."""
         if not events:
+            self._carried += nbytes
             return
-        share = nbytes // len(events)
+        share = (nbytes + self._carried) // len(events)
+        self._carried = 0
         for event in events:
             if type(event) not in _MARKET:
                 self._keep(event, share)
             elif self._conflating():
                 self._conflate(_MARKET[type(event)](event), share)
             else:
+                if self._slots:
+                    # Updates queued from now on go after the slots: none may merge into one.
+                    self._slots.clear()
                 self._entries.append(_Slot(None, event, None, share))
                 self._bytes += share
 

@@ -254,6 +254,7 @@ class _AsyncClient(ClientBase[EngineT]):
 
     def _deliver(self, events: list[Any], nbytes: int = 0) -> None:
         if not events:
+            self._buffer.push(events, nbytes)  # a read that completed no event: its bytes wait
             return
         if self._call_back(events):
             return

@@ -259,6 +259,7 @@ class _ThreadedClient(ClientBase[EngineT]):
 
     def _deliver(self, events: list[Any], nbytes: int = 0) -> None:
         if not events:
+            self._buffer.push(events, nbytes)  # a read that completed no event: its bytes wait
             return
         with self._queue:
             self._buffer.push(events, nbytes)

@@ -81,6 +81,27 @@ def test_a_slot_taken_by_the_consumer_starts_a_new_one_at_the_end() -> None:
     assert drain(buffer) == [change(1), md(quote(ES, 4))]
 
 
+def test_per_instrument_order_holds_when_the_queue_goes_below_its_bound_and_back() -> None:
+    buffer = EventBuffer(3)
+    buffer.push([md(quote(ES, 1)), md(quote(NQ, 1)), md(quote(ES, 2))])
+    buffer.push([md(quote(ES, 3)), md(quote(ES, 4))])  # full: one slot for ES
+    assert [buffer.pop(), buffer.pop()] == [md(quote(ES, 1)), md(quote(NQ, 1))]
+    # Below the bound again: queued as they come.
+    buffer.push([md(quote(ES, 5))])
+    buffer.push([md(quote(ES, 6)), md(quote(ES, 7))])  # full again: a new slot, at the end
+    numbers = [e.quotes[0]["seq"] for e in drain(buffer) if e.quotes[0]["contractId"] == ES]
+    assert numbers == [2, 4, 5, 7]
+
+
+def test_the_bytes_of_a_read_that_completed_no_event_count_with_the_next() -> None:
+    buffer = EventBuffer(10)
+    buffer.push([], 30_000)
+    buffer.push([change(1)], 2_768)
+    assert buffer.queued_bytes == 32_768
+    buffer.pop()
+    assert buffer.queued_bytes == 0
+
+
 def test_quotes_merge_their_entries_dom_replaces_histogram_items_merge() -> None:
     buffer = EventBuffer(1)
     buffer.conflate_always = True
