@@ -1,9 +1,9 @@
 """One fuzz target per decoder, and the checks every one of them makes.
 
-A target takes any bytes. It builds a fresh connection (with a small ``max_message_size``, so
-that the limits are reached), feeds the bytes whole and again cut at points derived from the
-bytes themselves (so a run is reproducible from its input alone), then ends the stream, and
-checks:
+A target takes any bytes. It builds a fresh connection (with a small ``max_message_size`` and
+``max_fragments``, so that the limits are reached), feeds the bytes whole and again cut at
+points derived from the bytes themselves (so a run is reproducible from its input alone), then
+ends the stream, and checks:
 
 * every event is one of the layer's documented events;
 * a protocol error comes out as a ``RemoteProtocolError`` inside a ``Closed`` event, the last
@@ -11,10 +11,14 @@ checks:
 * both feedings give the same events, the cut one read through ``receive_events`` (where the
   connection has it) left unfinished at random, sometimes with ``handle_timer`` run before the
   next call: events left unread must come out of the next call, in order;
-* after every call, the bytes the connection holds stay within its limit;
+* after every call, the bytes the connection holds stay within its limit, and a WebSocket's
+  fragmented message within its count of fragments;
 * each request made before the input arrived got exactly one outcome.
 
 Anything else - an exception out of ``receive_data``, a broken check - fails the target.
+
+The two hostile targets read some bytes of their input as stand-ins for values no 4 KiB input
+holds (``expand``): integers of 4,400 and 400 digits, and nesting 1,000 levels deep.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ from tests.helpers import client_frame, close_payload, server_frame, split_at
 
 #: Small enough that generated input reaches it.
 LIMIT = 4096
+#: Frames one message may come in, small enough for the same reason.
+FRAGMENTS = 16
+#: The targets of hostile values: room for what a marker byte stands for (see ``expand``).
+HOSTILE_LIMIT = 64 * 1024
 #: A WebSocket frame header is at most 14 bytes; a length prefix is 4.
 WS_HEADER = 14
 #: Separates the payloads of the targets that wrap each one in a frame (never valid UTF-8).
@@ -75,9 +83,43 @@ class TargetFailure(AssertionError):
     """A check failed for some input."""
 
 
-def _check(condition: bool, message: str) -> None:
+def _check(condition: bool, message: str | Callable[[], str]) -> None:
+    """Fail with ``message`` (made only then, when it is a function) unless ``condition``."""
     if not condition:
-        raise TargetFailure(message)
+        raise TargetFailure(message if isinstance(message, str) else message())
+
+
+def _show(value: Any) -> str:
+    """``repr``, or for a value too deep for it (the hostile targets make them) a rendering
+    made without recursion: as deterministic, so that two feedings still compare."""
+    try:
+        return repr(value)
+    except RecursionError:
+        return _flat(value)
+
+
+_END = object()
+
+
+def _flat(value: Any) -> str:
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is _END:
+            out.append(")")
+        elif isinstance(item, dict):
+            out.append("dict(")
+            stack.append(_END)
+            for key, child in reversed(item.items()):
+                stack += (child, key)
+        elif isinstance(item, list | tuple):
+            out.append(f"{type(item).__name__}(")
+            stack.append(_END)
+            stack += reversed(item)
+        else:
+            out.append(repr(item))
+    return " ".join(out)
 
 
 # -- what a connection holds ----------------------------------------------------------------------
@@ -88,7 +130,7 @@ def held_bytes(conn: Any) -> tuple[int, int]:
     if isinstance(conn, WebSocketConnection):
         _check(
             conn._frag_count <= conn._max_fragments,
-            f"holds a message in {conn._frag_count} fragments, over its limit",
+            lambda: f"holds a message in {conn._frag_count} fragments, over its limit",
         )
         held = len(conn._buffer) + len(conn._frag_buffer)
         if conn._skip_head:
@@ -163,10 +205,14 @@ def _run(
     events.extend(conn.receive_data(b"", LATER))
     events.extend(conn.receive_data(b"after the end", LATER))
     for event in events:
-        _check(isinstance(event, allowed), f"undocumented event {event!r}")
+        if not isinstance(event, allowed):
+            raise TargetFailure(f"undocumented event {_show(event)}")
     closes = [i for i, event in enumerate(events) if type(event) is Closed]
     _check(len(closes) == 1, f"{len(closes)} Closed events, expected exactly one")
-    _check(closes[0] == len(events) - 1, f"events after Closed: {events[closes[0] + 1 :]!r}")
+    _check(
+        closes[0] == len(events) - 1,
+        lambda: f"events after Closed: {_show(events[closes[0] + 1 :])}",
+    )
     closed = events[-1]
     if closed.error is not None:
         _check(isinstance(closed.error, RemoteProtocolError), f"error is {closed.error!r}")
@@ -190,8 +236,8 @@ def _comparable(event: Any) -> Any:
         error = event.error
         return ("Closed", event.code, None if error is None else error.close_code)
     if type(event) in _FAILED:
-        return (type(event).__name__, repr(tuple(event._replace(reason=""))))
-    return (type(event).__name__, repr(tuple(event)))
+        return (type(event).__name__, _show(tuple(event._replace(reason=""))))
+    return (type(event).__name__, _show(tuple(event)))
 
 
 _FAILED = (tradovate.RequestFailed, ctrader.RequestFailed)
@@ -201,7 +247,7 @@ def _exact(event: Any) -> Any:
     """What must agree when all of the input arrives either way: everything, wording too."""
     if type(event) is Closed:
         return (_comparable(event), event.reason)
-    return (type(event).__name__, repr(tuple(event)))
+    return (type(event).__name__, _show(tuple(event)))
 
 
 def _rng(data: bytes) -> random.Random:
@@ -217,15 +263,25 @@ def _cuts(data: bytes) -> list[bytes]:
     return split_at(data, (rng.randrange(1, len(data)) for _ in range(rng.randrange(1, 24))))
 
 
+def _coarse_cuts(data: bytes) -> list[bytes]:
+    """A few cuts only: for inputs made large on purpose, which byte-by-byte feeding would
+    spend the fuzzing time on."""
+    rng = _rng(data)
+    if len(data) < 2:
+        return [data]
+    return split_at(data, (rng.randrange(1, len(data)) for _ in range(rng.randrange(1, 24))))
+
+
 def exercise(
     data: bytes,
     setup: Callable[[], Setup],
     allowed: tuple[type, ...],
     outcome_of: Callable[[Any], Any] | None = None,
+    cuts: Callable[[bytes], list[bytes]] = _cuts,
 ) -> list[Any]:
     """Run the input whole and cut; both runs must pass every check and agree."""
     whole = _run(setup, [data], allowed, outcome_of)
-    cut = _run(setup, _cuts(data), allowed, outcome_of, _read_some(_rng(data)))
+    cut = _run(setup, cuts(data), allowed, outcome_of, _read_some(_rng(data)))
     _agree(whole, cut, "whole and cut")
     return whole
 
@@ -236,7 +292,7 @@ def _agree(
     """The same input sent two ways (``how``) must give the same events, as ``key`` sees them."""
     _check(
         [key(e) for e in first] == [key(e) for e in second],
-        f"input sent {how} disagrees:\n{first!r}\n{second!r}",
+        lambda: f"input sent {how} disagrees:\n{_show(first)}\n{_show(second)}",
     )
 
 
@@ -251,7 +307,11 @@ def websocket_client(data: bytes) -> None:
     """Frames as a server sends them, to a client past the handshake."""
     exercise(
         data,
-        lambda: Setup(WebSocketConnection(Role.CLIENT, already_open=True, max_message_size=LIMIT)),
+        lambda: Setup(
+            WebSocketConnection(
+                Role.CLIENT, already_open=True, max_message_size=LIMIT, max_fragments=FRAGMENTS
+            )
+        ),
         WEBSOCKET_EVENTS,
     )
 
@@ -260,14 +320,22 @@ def websocket_server(data: bytes) -> None:
     """Frames as a client sends them (masked), to a server past the handshake."""
     exercise(
         data,
-        lambda: Setup(WebSocketConnection(Role.SERVER, already_open=True, max_message_size=LIMIT)),
+        lambda: Setup(
+            WebSocketConnection(
+                Role.SERVER, already_open=True, max_message_size=LIMIT, max_fragments=FRAGMENTS
+            )
+        ),
         WEBSOCKET_EVENTS,
     )
 
 
 def _handshake_client() -> Setup:
     conn = WebSocketConnection(
-        Role.CLIENT, host="broker.test", max_message_size=LIMIT, random_bytes=_fixed_key
+        Role.CLIENT,
+        host="broker.test",
+        max_message_size=LIMIT,
+        max_fragments=FRAGMENTS,
+        random_bytes=_fixed_key,
     )
     conn.data_to_send()
     return Setup(conn)
@@ -289,7 +357,8 @@ def handshake_server(data: bytes) -> None:
     exercise(
         data,
         lambda: Setup(
-            WebSocketConnection(Role.SERVER, max_message_size=LIMIT), react=_accept_upgrade
+            WebSocketConnection(Role.SERVER, max_message_size=LIMIT, max_fragments=FRAGMENTS),
+            react=_accept_upgrade,
         ),
         WEBSOCKET_EVENTS,
     )
@@ -321,9 +390,9 @@ def _tradovate_outcome(event: Any) -> int | None:
     return None
 
 
-def _tradovate_client() -> Setup:
+def _tradovate_client(limit: int = LIMIT) -> Setup:
     conn = tradovate.TradovateConnection(
-        already_open=True, max_message_size=LIMIT, random_bytes=_fixed_key
+        already_open=True, max_message_size=limit, max_fragments=FRAGMENTS, random_bytes=_fixed_key
     )
     conn.receive_data(server_frame(0x1, b"o"), 0.0)
     requests = [
@@ -346,20 +415,22 @@ def _in_text_frames(
     setup: Callable[[], Setup],
     allowed: tuple[type, ...],
     outcome_of: Callable[[Any], Any],
+    cuts: Callable[[bytes], list[bytes]] = _cuts,
 ) -> None:
     """Each payload of ``data`` in one text frame, then each split over two fragments (a text
     frame and a continuation, cut at a point derived from the input): both must pass every check
     and give the same events, down to an error's words, as a message means the same however the
     WebSocket framed it."""
     payloads = _payloads(data)
-    whole = exercise(b"".join(server_frame(0x1, p) for p in payloads), setup, allowed, outcome_of)
+    framed = b"".join(server_frame(0x1, p) for p in payloads)
+    whole = exercise(framed, setup, allowed, outcome_of, cuts)
     rng = _rng(data)
     fragments = []
     for payload in payloads:
         cut = rng.randint(0, len(payload))
         fragments.append(server_frame(0x1, payload[:cut], fin=False))
         fragments.append(server_frame(0x0, payload[cut:]))
-    split = exercise(b"".join(fragments), setup, allowed, outcome_of)
+    split = exercise(b"".join(fragments), setup, allowed, outcome_of, cuts)
     _agree(whole, split, "whole and in fragments", _exact)
 
 
@@ -400,14 +471,18 @@ def _ctrader_outcome(event: Any) -> str | None:
     return None
 
 
-def _ctrader_client(framing: Framing | None, websocket: bool = False) -> Callable[[], Setup]:
+def _ctrader_client(
+    framing: Framing | None, websocket: bool = False, limit: int = LIMIT
+) -> Callable[[], Setup]:
     """A client with three requests pending: over TCP (``framing``) or a WebSocket."""
 
     def setup() -> Setup:
         if websocket:
-            conn = CTraderConnection.websocket(already_open=True, max_message_size=LIMIT)
+            conn = CTraderConnection.websocket(
+                already_open=True, max_message_size=limit, max_fragments=FRAGMENTS
+            )
         else:
-            conn = CTraderConnection.tcp(receive_framing=framing, max_message_size=LIMIT)
+            conn = CTraderConnection.tcp(receive_framing=framing, max_message_size=limit)
         requests = [
             conn.authorize_application("fuzz-client", "fuzz-secret", now=0.0),
             conn.get_accounts("fuzz-token", now=0.0),
@@ -438,6 +513,64 @@ def ctrader_server(data: bytes) -> None:
         data,
         lambda: Setup(CTraderServerConnection.tcp(max_message_size=LIMIT, heartbeat_interval=None)),
         (ctrader.ClientMessage, Closed),
+    )
+
+
+# -- hostile values: what a 4 KiB input cannot hold, one byte standing for each -------------------
+
+#: In the input of a hostile target each of these bytes (none is valid in JSON text) stands for
+#: a hostile value; only the first few are expanded, so that an input stays cheap to run.
+EXPANSIONS = {
+    0x01: b"9" * 4400,  # an integer past json's 4,300-digit limit
+    0x02: b"9" * 400,  # an integer beyond a double's range
+    0x03: b"[" * 1000,  # nesting as deep as the interpreter's recursion limit
+    0x04: b"]" * 1000,
+}
+MAX_EXPANSIONS = 6
+
+
+def expand(data: bytes) -> bytes:
+    """``data`` with its first ``MAX_EXPANSIONS`` marker bytes replaced by what they stand for."""
+    out = bytearray()
+    left = MAX_EXPANSIONS
+    for byte in data:
+        value = EXPANSIONS.get(byte) if left else None
+        if value is None:
+            out.append(byte)
+        else:
+            out += value
+            left -= 1
+    return bytes(out)
+
+
+def tradovate_hostile(data: bytes) -> None:
+    """Tradovate frame texts holding huge numbers and deep nesting (``expand``), in text
+    frames whole and in two fragments each."""
+    _in_text_frames(
+        expand(data),
+        lambda: _tradovate_client(HOSTILE_LIMIT),
+        TRADOVATE_EVENTS,
+        _tradovate_outcome,
+        _coarse_cuts,
+    )
+
+
+def ctrader_hostile(data: bytes) -> None:
+    """cTrader envelopes holding huge numbers and deep nesting (``expand``): to a client with
+    length prefixes, over a WebSocket whole and in fragments, and to a server."""
+    expanded = expand(data)
+    prefixed = b"".join(len(p).to_bytes(4, "big") + p for p in _payloads(expanded))
+    client = _ctrader_client(Framing.LENGTH_PREFIX, limit=HOSTILE_LIMIT)
+    exercise(prefixed, client, CTRADER_EVENTS, _ctrader_outcome, _coarse_cuts)
+    ws_client = _ctrader_client(None, websocket=True, limit=HOSTILE_LIMIT)
+    _in_text_frames(expanded, ws_client, CTRADER_EVENTS, _ctrader_outcome, _coarse_cuts)
+    exercise(
+        prefixed,
+        lambda: Setup(
+            CTraderServerConnection.tcp(max_message_size=HOSTILE_LIMIT, heartbeat_interval=None)
+        ),
+        (ctrader.ClientMessage, Closed),
+        cuts=_coarse_cuts,
     )
 
 
@@ -505,6 +638,40 @@ def _websocket_frames(frame: Callable[..., bytes]) -> bytes:
     )
 
 
+def _fragment_floods(frame: Callable[..., bytes]) -> bytes:
+    """A message in exactly the most fragments allowed, then one in more (closed with 1009)."""
+    at_limit = [frame(0x1, b"a", fin=False)]
+    at_limit += [frame(0x0, b"", fin=False)] * (FRAGMENTS - 2)
+    at_limit.append(frame(0x0, b"z"))
+    over = [frame(0x1, b"b", fin=False)] + [frame(0x0, b"", fin=False)] * FRAGMENTS
+    return b"".join(at_limit + over)
+
+
+def _tradovate_hostile_texts() -> list[bytes]:
+    return [
+        b'a[{"s":200,"i":2,"d":\x01}]',
+        b'a[{"e":"clock","d":{"t":"x","s":NaN}},{"e":"clock","d":{"t":"x","s":-Infinity}}]',
+        b'a[{"e":"clock","d":"{\\"t\\":\\"x\\",\\"s\\":\x01}"}]',
+        b'a[{"s":200,"i":3,"d":{"p-ticket":"t","p-time":\x02}}]',
+        b'a[{"s":400,"i":4,"d":\x03\x04},{"s":200,"i":2,"d":{"p-ticket":\x03\x04}}]',
+        b'a[{"e":"shutdown","d":{"reasonCode":\x03\x04}}]',
+        b"a[\x03\x04]",
+        b'a[{"e":"md","d":{"quotes":[{"id":1,"contractId":\x02}]}}]',
+    ]
+
+
+def _ctrader_hostile_envelopes() -> list[bytes]:
+    return [
+        b'{"clientMsgId":"bw-1","payloadType":2142,"payload":{"errorCode":"X","retryAfter":\x02}}',
+        b'{"clientMsgId":"bw-2","payloadType":50,"payload":{"errorCode":"X","retryAfter":"\x02"}}',
+        b'{"clientMsgId":"bw-3","payloadType":2142,"payload":{"errorCode":\x03\x04,'
+        b'"description":\x03\x04}}',
+        b'{"payloadType":2148,"payload":{"reason":\x03\x04}}',
+        b'{"payloadType":2147,"payload":{"ctidTraderAccountIds":\x03\x04,"reason":"r"}}',
+        b'{"payloadType":2131,"payload":{"ctidTraderAccountId":\x02,"symbolId":1,"bid":\x01}}',
+    ]
+
+
 def _handshake_response() -> bytes:
     client = WebSocketConnection(Role.CLIENT, host="broker.test", random_bytes=_fixed_key)
     server = WebSocketConnection(Role.SERVER)
@@ -536,8 +703,16 @@ def _prefixed(messages: Sequence[bytes]) -> bytes:
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in [
-        Target("websocket-client", websocket_client, lambda: [_websocket_frames(server_frame)]),
-        Target("websocket-server", websocket_server, lambda: [_websocket_frames(client_frame)]),
+        Target(
+            "websocket-client",
+            websocket_client,
+            lambda: [_websocket_frames(server_frame), _fragment_floods(server_frame)],
+        ),
+        Target(
+            "websocket-server",
+            websocket_server,
+            lambda: [_websocket_frames(client_frame), _fragment_floods(client_frame)],
+        ),
         Target(
             "handshake-client",
             handshake_client,
@@ -589,6 +764,16 @@ TARGETS: dict[str, Target] = {
             "ctrader-server",
             ctrader_server,
             lambda: [_prefixed(_ctrader_envelopes()), _json_objects(_ctrader_envelopes())],
+        ),
+        Target(
+            "tradovate-hostile",
+            tradovate_hostile,
+            lambda: [SEPARATOR.join(_tradovate_hostile_texts()), *_tradovate_hostile_texts()],
+        ),
+        Target(
+            "ctrader-hostile",
+            ctrader_hostile,
+            lambda: [SEPARATOR.join(_ctrader_hostile_envelopes()), *_ctrader_hostile_envelopes()],
         ),
     ]
 }
