@@ -416,7 +416,9 @@ class _ThreadedClient(ClientBase[EngineT]):
     def _read(self, link: _Link) -> None:
         data = link.receive()
         if data is not None:
-            self._deliver(self._locked(self._engine.feed, data, time.monotonic()), len(data))
+            with self._lock:  # the time of arrival is read once the core is ours, not before
+                events = self._engine.feed(data, time.monotonic())
+            self._deliver(events, len(data))
 
     def _locked(self, function: Callable[..., list[Any]], *args: Any) -> list[Any]:
         with self._lock:
