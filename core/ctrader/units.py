@@ -1,7 +1,8 @@
 """cTrader's integer encodings turned into real units, and back.
 
 Every function accepts the raw value as a number or as a numeric string, since 64-bit values
-may come either way.
+may come either way, and raises ``ValueError`` for a value it cannot convert: not an integer, or
+beyond a float's range (``TypeError`` for a bool).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 __all__ = [
+    "MAX_MONEY_DIGITS",
     "PRICE_SCALE",
     "Bar",
     "Tick",
@@ -27,15 +29,30 @@ PRICE_SCALE = 100_000  # prices are sent in 1/100000 of a unit
 VOLUME_SCALE = 100  # volumes are sent in cents of a unit
 
 
+MAX_MONEY_DIGITS = 30  # far beyond any currency; 10**digits of a hostile value costs memory
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("expected an integer, got a bool")
-    return int(value)
+    try:
+        return int(value)
+    except OverflowError:  # an infinite float
+        raise ValueError(f"{value!r} is not an integer") from None
+
+
+def _scaled(raw: int, scale: float) -> float:
+    """``raw / scale``, or ``ValueError`` when the result is beyond a float's range."""
+    try:
+        return raw / scale
+    except OverflowError:
+        bits = raw.bit_length()
+        raise ValueError(f"an integer of {bits} bits is beyond a float's range") from None
 
 
 def price(raw: int | str) -> float:
     """A spot, trendbar or relative SL/TP price: 123000 -> 1.23."""
-    return _int(raw) / PRICE_SCALE
+    return _scaled(_int(raw), PRICE_SCALE)
 
 
 def to_raw_price(value: float) -> int:
@@ -45,7 +62,7 @@ def to_raw_price(value: float) -> int:
 
 def volume(raw: int | str) -> float:
     """A volume in units: 1000 (cents) -> 10.0."""
-    return _int(raw) / VOLUME_SCALE
+    return _scaled(_int(raw), VOLUME_SCALE)
 
 
 def to_raw_volume(units: float) -> int:
@@ -56,10 +73,13 @@ def to_raw_volume(units: float) -> int:
 def money(raw: int | str, money_digits: int | str | None) -> float:
     """A money amount scaled by 10**moneyDigits: money(123456, 2) -> 1234.56.
 
-    A missing ``moneyDigits`` is taken as 2, as established clients do.
+    A missing ``moneyDigits`` is taken as 2, as established clients do; one outside 0 to
+    ``MAX_MONEY_DIGITS`` raises ``ValueError``.
     """
     digits = 2 if money_digits is None else _int(money_digits)
-    return _int(raw) / float(10**digits)
+    if not 0 <= digits <= MAX_MONEY_DIGITS:
+        raise ValueError(f"moneyDigits {digits} is outside 0 to {MAX_MONEY_DIGITS}")
+    return _scaled(_int(raw), float(10**digits))
 
 
 def to_money(value: float, money_digits: int) -> int:
@@ -89,10 +109,10 @@ def decode_trendbar(bar: Mapping[str, Any]) -> Bar:
     delta_close = bar.get("deltaClose")
     return Bar(
         time=_int(bar.get("utcTimestampInMinutes", 0)),
-        open=(low + _int(bar.get("deltaOpen", 0))) / PRICE_SCALE,
-        high=(low + _int(bar.get("deltaHigh", 0))) / PRICE_SCALE,
-        low=low / PRICE_SCALE,
-        close=(low + _int(delta_close)) / PRICE_SCALE if delta_close is not None else None,
+        open=_scaled(low + _int(bar.get("deltaOpen", 0)), PRICE_SCALE),
+        high=_scaled(low + _int(bar.get("deltaHigh", 0)), PRICE_SCALE),
+        low=_scaled(low, PRICE_SCALE),
+        close=_scaled(low + _int(delta_close), PRICE_SCALE) if delta_close is not None else None,
         volume=_int(bar.get("volume", 0)),
     )
 
@@ -119,5 +139,5 @@ def decode_tick_data(tick_data: Iterable[Mapping[str, Any]]) -> list[Tick]:
         else:
             timestamp += _int(tick["timestamp"])
             raw_price += _int(tick["tick"])
-        ticks.append(Tick(timestamp, raw_price / PRICE_SCALE))
+        ticks.append(Tick(timestamp, _scaled(raw_price, PRICE_SCALE)))
     return ticks

@@ -125,6 +125,15 @@ def decode_tick_packet(packet: Mapping[str, Any]) -> list[Tick]:
         return []
     if not isinstance(raw_ticks, list):
         raise ValueError(f"a tick packet's tks must be a list, not {type(raw_ticks).__name__}")
+    try:
+        ticks = _ticks(packet, raw_ticks)
+    except OverflowError:  # an integer field beyond a float's range
+        raise ValueError("a tick packet holds a number beyond a float's range") from None
+    ticks.sort(key=lambda t: t.time)
+    return ticks
+
+
+def _ticks(packet: Mapping[str, Any], raw_ticks: list[Any]) -> list[Tick]:
     base_price = _number(packet, "bp")
     base_time = _number(packet, "bt")
     tick_size = _number(packet, "ts")
@@ -146,7 +155,6 @@ def decode_tick_packet(packet: Mapping[str, Any]) -> list[Tick]:
                 id=_number(tick, "id", None),
             )
         )
-    ticks.sort(key=lambda t: t.time)
     return ticks
 
 

@@ -11,6 +11,7 @@ accept arrives raw (or its field reads as absent), invalid JSON ends the connect
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import zlib
@@ -21,8 +22,10 @@ import pytest
 
 from brokerwire.core import ctrader, tradovate
 from brokerwire.core.ctrader import CTraderServerConnection, PayloadType
+from brokerwire.core.ctrader import units as ctrader_units
 from brokerwire.core.errors import RemoteProtocolError
 from brokerwire.core.jsonlib import dumps_str
+from brokerwire.core.tradovate.helpers import decode_tick_packet
 from brokerwire.core.transport import Closed
 from brokerwire.core.websocket.frames import OP_CONTINUATION, OP_TEXT
 from tests.core.ctrader.helpers import TRANSPORTS, client, wire
@@ -312,3 +315,37 @@ def test_ctrader_server_integer_past_the_digit_limit_ends_the_connection(transpo
 def test_chart_end_of_history_skips_markers_without_an_integer_id() -> None:
     chart = tradovate.Chart([{"eoh": True}, {"id": 7, "eoh": True}, {"id": "x", "eoh": True}])
     assert chart.end_of_history == [7]
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda: ctrader_units.price(10**400),
+        lambda: ctrader_units.volume(str(10**400)),
+        lambda: ctrader_units.price(math.inf),
+        lambda: ctrader_units.money(10**400, 2),
+        lambda: ctrader_units.money(100, 10**9),
+        lambda: ctrader_units.money(100, -1),
+        lambda: ctrader_units.decode_trendbar({"low": 10**400}),
+        lambda: ctrader_units.decode_tick_data([{"timestamp": 1, "tick": 10**400}]),
+        lambda: decode_tick_packet({"bp": 10**400, "bt": 1, "ts": 0.25, "tks": [{"t": 1, "p": 1}]}),
+    ],
+    ids=[
+        "price",
+        "volume",
+        "infinite price",
+        "money",
+        "money digits",
+        "negative money digits",
+        "trendbar",
+        "tick data",
+        "tick packet",
+    ],
+)
+def test_unit_helpers_refuse_values_beyond_a_float_with_value_error(
+    convert: Callable[[], Any],
+) -> None:
+    """They raise the documented ``ValueError``, not ``OverflowError``; and a hostile
+    ``moneyDigits`` is refused before ``10 ** digits`` is computed."""
+    with pytest.raises(ValueError, match=r"range|integer|outside"):
+        convert()
