@@ -109,7 +109,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
             "Decode bytes a server sent (captured after the WebSocket handshake; an HTTP "
             "response head at the start is skipped) into JSON lines, one event per line: "
             '{"type": "<EventClass>", ...fields}. On bad bytes, every event before them is '
-            "printed, then one error line on stderr, and the exit code is 1."
+            "printed, then one error line on stderr, and the exit code is 1. With --pretty, "
+            "cTrader prices show at the digits a ProtoOASymbolByIdRes in the capture gives, "
+            "or with as many decimals as each needs, up to five."
         ),
     )
     parser.add_argument("broker", choices=("tradovate", "ctrader"))

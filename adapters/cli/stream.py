@@ -59,7 +59,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         description=(
             "Stream quotes from Tradovate. The real market-data service is "
             "wss://md.tradovateapi.com/v1/websocket; it takes the mdAccessToken of an "
-            "accessTokenRequest, in TRADOVATE_TOKEN."
+            "accessTokenRequest, in TRADOVATE_TOKEN. Contracts may be named (ESZ6) or given "
+            "by id (3570918)."
         ),
     )
     tradovate.add_argument(
@@ -77,7 +78,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
             "Stream spot prices from cTrader. The real services are "
             "wss://live.ctraderapi.com:5036 and wss://demo.ctraderapi.com:5036 (WebSocket), or "
             "tls://live.ctraderapi.com:5036 and tls://demo.ctraderapi.com:5036 (TCP). "
-            "Symbols may be named (EURUSD) or given by id (1)."
+            "Symbols may be named (EURUSD) or given by id (1). With --pretty, prices show "
+            "at each symbol's digits, as the server describes the symbol; one it does not "
+            "describe shows as many decimals as each price needs, up to five."
         ),
     )
     for option, variable, what in (
@@ -119,7 +122,8 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--symbol",
         action="append",
-        help="a symbol to stream; repeat for more (default with the simulator: "
+        help="a symbol to stream, by name or id; repeat for more (each is streamed once; "
+        "default with the simulator: "
         f"{TRADOVATE_DEFAULT_SYMBOL} / {CTRADER_DEFAULT_SYMBOL})",
     )
     common.add_argument(
