@@ -26,9 +26,7 @@ def int_text(value: int) -> str:
     """``str(value)``, also for an integer beyond the interpreter's conversion limit."""
     if value.bit_length() <= _STR_BITS:
         return str(value)
-    with decimal.localcontext() as context:
-        context.prec = decimal.MAX_PREC
-        return str(decimal.Decimal(value))
+    return str(decimal.Decimal(value))  # exact: a Decimal made from an int is never rounded
 
 
 def number_text(value: int | float) -> str:

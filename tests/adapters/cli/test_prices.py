@@ -122,3 +122,11 @@ def test_stream_prints_tradovate_prices_exactly() -> None:
     assert len(prices) == 90
     assert all(re.fullmatch(r"\d{5}(\.25|\.5|\.75)?", p) for p in prices), prices
     assert any("." in p for p in prices)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("108510", "1.0851"), ("abc", "abc"), (1.5, "1.5"), (True, "true"), ("+5", "+5"), ([], "[]")],
+)
+def test_a_spot_price_that_is_not_an_integer_is_shown_as_sent(raw: Any, shown: str) -> None:
+    assert pretty_line(SpotEvent({"symbolId": 1, "bid": raw})) == f"spot 1  bid {shown}"
