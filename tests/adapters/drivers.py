@@ -30,9 +30,10 @@ class Driver:
 
     client: Any
 
-    def __init__(self) -> None:
+    def __init__(self, conflate: bool = False) -> None:
         self._events: queue.Queue[Any] = queue.Queue(maxsize=1)
         self._ended = False
+        self._conflate = conflate
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a client method and wait for its result (or its exception)."""
@@ -91,8 +92,8 @@ class Driver:
 
 
 class ThreadedDriver(Driver):
-    def __init__(self, broker: str, url: str, **options: Any) -> None:
-        super().__init__()
+    def __init__(self, broker: str, url: str, *, conflate: bool = False, **options: Any) -> None:
+        super().__init__(conflate)
         kind = (
             threaded_clients.TradovateClient
             if broker == "tradovate"
@@ -103,7 +104,7 @@ class ThreadedDriver(Driver):
         self._pump.start()
 
     def _read_events(self) -> None:
-        for event in self.client.events():
+        for event in self.client.events(conflate=self._conflate):
             self._forward(event)
         self._forward(_END)
 
@@ -121,8 +122,8 @@ class ThreadedDriver(Driver):
 
 
 class AsyncioDriver(Driver):
-    def __init__(self, broker: str, url: str, **options: Any) -> None:
-        super().__init__()
+    def __init__(self, broker: str, url: str, *, conflate: bool = False, **options: Any) -> None:
+        super().__init__(conflate)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="test-loop")
         self._thread.start()
@@ -143,7 +144,7 @@ class AsyncioDriver(Driver):
         self._pump = asyncio.run_coroutine_threadsafe(self._read_events(), self._loop)
 
     async def _read_events(self) -> None:
-        async for event in self.client.events():
+        async for event in self.client.events(conflate=self._conflate):
             await asyncio.to_thread(self._forward, event)
         await asyncio.to_thread(self._forward, _END)
 
@@ -187,6 +188,7 @@ def _empty_until_ended(driver: Driver) -> None:
 
 
 def open_client(adapter: str, broker: str, url: str, **options: Any) -> Driver:
-    """A connected client of ``broker`` ("tradovate" or "ctrader") on ``adapter``."""
+    """A connected client of ``broker`` ("tradovate" or "ctrader") on ``adapter``; with
+    ``conflate=True`` its events are read with ``events(conflate=True)``."""
     kind = ThreadedDriver if adapter == "threaded" else AsyncioDriver
     return kind(broker, url, **options)

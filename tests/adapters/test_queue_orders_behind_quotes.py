@@ -151,3 +151,50 @@ def test_ctrader_order_answered_while_the_consumer_does_not_read(
 def last_bid(sim: CTraderSimulator, symbol: int) -> int:
     """The simulator's price of ``symbol`` now: the bid of the last spot it sent."""
     return int(sim._prices[symbol])
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_events_conflated_always_give_the_latest_quotes_to_a_slow_reader(
+    adapter: str, clean_process: None
+) -> None:
+    """``events(conflate=True)``: far below the queue's bounds, a reader that looks twice a
+    second sees each contract's latest quote, and every entity change."""
+    with tradovate_sim(quote_rate=1000.0) as sim:
+        published = record_entity_changes(sim)
+        with open_client(adapter, "tradovate", sim.url, token=sim.token, conflate=True) as driver:
+            driver.call("sync_user", sim.user_id)
+            for symbol in STREAMED:
+                driver.call("subscribe_quote", symbol)
+            seen: list[Any] = []
+            for _ in range(4):
+                stop_reading_for(0.5)
+                seen += [driver.next_event(5) for _ in range(10)]
+            driver.call(
+                "place_order",
+                account_spec=sim.account_name,
+                account_id=sim.account_id,
+                symbol=ORDERED,
+                action="Sell",
+                order_qty=2,
+                timeout=10.0,
+            )
+            for symbol in STREAMED:
+                driver.call("unsubscribe_quote", symbol)
+            stop_reading_for(0.5)
+            seen += read_until_quiet(driver)
+            final = {
+                c["id"]: sim.market.volume[c["id"]] for c in map(CONTRACTS.__getitem__, STREAMED)
+            }
+            assert len(driver.client._buffer) == 0
+    quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event in seen:
+        if type(event) is MarketData:
+            for quote in event.quotes:
+                quotes[quote["contractId"]].append(quote)
+    check_conflated({c: [q["seq"] for q in qs] for c, qs in quotes.items()})
+    for contract, volume in final.items():
+        assert quotes[contract][-1]["entries"]["TotalTradeVolume"]["size"] == volume
+    changes = [
+        (e.entity_type, e.event_type, e.entity["id"]) for e in seen if type(e) is EntityChanged
+    ]
+    assert changes == published
