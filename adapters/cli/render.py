@@ -117,7 +117,9 @@ def json_line(event: Any, received_at: str | None = None) -> str:
 
 
 def _value_text(value: Any, limit: int) -> str:
-    if isinstance(value, str):
+    """Text shown as it is when it is printable, so a line break sent by a server cannot split
+    a pretty line; anything else as JSON."""
+    if isinstance(value, str) and value.isprintable():
         return value
     try:
         return jsonlib.dumps_str(_plain(value, 1))
@@ -148,7 +150,7 @@ def learn_digits(event: Any, digits: MutableMapping[int, int]) -> None:
 
 def _quote_line(quote: Mapping[str, Any]) -> str:
     view = parse_quote(quote)
-    parts = [f"quote {view.contract_id}"]
+    parts = [f"quote {number_text(view.contract_id)}"]
     for label, entry in (("bid", view.bid), ("ask", view.offer), ("trade", view.trade)):
         if entry is not None and entry.price is not None:
             size = f" x {number_text(entry.size)}" if entry.size is not None else ""
@@ -156,12 +158,22 @@ def _quote_line(quote: Mapping[str, Any]) -> str:
     return "  ".join(parts)
 
 
+def _short(value: Any) -> str:
+    """``value`` as text for a pretty line, cut to ``_PRETTY_VALUE_LIMIT`` characters."""
+    text = _value_text(value, _PRETTY_VALUE_LIMIT)
+    if len(text) > _PRETTY_VALUE_LIMIT:
+        text = text[: _PRETTY_VALUE_LIMIT - 3] + "..."
+    return text
+
+
+def _id_text(record: Mapping[str, Any]) -> str:
+    return _short(record.get("contractId"))
+
+
 def _market_data_line(event: MarketData) -> str:
     parts = [_quote_line(q) for q in event.quotes if isinstance(q, Mapping)]
-    parts += [f"dom {d.get('contractId')}" for d in event.doms if isinstance(d, Mapping)]
-    parts += [
-        f"histogram {h.get('contractId')}" for h in event.histograms if isinstance(h, Mapping)
-    ]
+    parts += [f"dom {_id_text(d)}" for d in event.doms if isinstance(d, Mapping)]
+    parts += [f"histogram {_id_text(h)}" for h in event.histograms if isinstance(h, Mapping)]
     return "; ".join(parts) or "market data (empty)"
 
 
@@ -169,24 +181,20 @@ def _spot_line(event: SpotEvent, digits: Mapping[int, int]) -> str:
     payload = event.payload
     symbol_id = payload.get("symbolId")
     shown = digits.get(symbol_id) if type(symbol_id) is int else None
-    parts = [f"spot {_value_text(symbol_id, _PRETTY_VALUE_LIMIT)}"]
+    parts = [f"spot {_short(symbol_id)}"]
     for label in ("bid", "ask"):
         raw = payload.get(label)
         if raw is not None:
             price = scaled_text(raw, _PRICE_DIGITS, shown)
-            parts.append(f"{label} {price if price is not None else _value_text(raw, 40)}")
+            parts.append(f"{label} {price if price is not None else _short(raw)}")
     return "  ".join(parts)
 
 
 def _generic_line(event: Any) -> str:
     parts = [type(event).__name__]
     for name, value in _raw_fields(event).items():
-        if name == "type":
-            continue
-        text = _value_text(value, _PRETTY_VALUE_LIMIT)
-        if len(text) > _PRETTY_VALUE_LIMIT:
-            text = text[: _PRETTY_VALUE_LIMIT - 3] + "..."
-        parts.append(f"{name}={text}")
+        if name != "type":
+            parts.append(f"{name}={_short(value)}")
     return " ".join(parts)
 
 
