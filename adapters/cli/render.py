@@ -13,6 +13,7 @@ a value too deep or too large for Python's own JSON encoder is written by ``_tex
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 _PRETTY_VALUE_LIMIT = 160
+#: Characters a pretty line shows escaped: C0 and C1 controls, line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: cTrader prices are integers in 1/100000 of a unit.
 _PRICE_DIGITS = 5
 #: Fields that hold a cTrader payload type; each is followed by ``<field>_name``.
@@ -117,9 +120,9 @@ def json_line(event: Any, received_at: str | None = None) -> str:
 
 
 def _value_text(value: Any, limit: int) -> str:
-    """Text shown as it is when it is printable, so a line break sent by a server cannot split
-    a pretty line; anything else as JSON."""
-    if isinstance(value, str) and value.isprintable():
+    """Text shown as it is unless it holds a control character (a line break sent by a server
+    must not split a pretty line); anything else as JSON."""
+    if isinstance(value, str) and not _CONTROL.search(value):
         return value
     try:
         return jsonlib.dumps_str(_plain(value, 1))
