@@ -41,7 +41,11 @@ __all__ = [
 
 
 def _payload_repr(name: str, fields: str, payload: Any) -> str:
-    return f"{name}({fields}, payload={redact(payload)!r})"
+    try:
+        shown = repr(redact(payload))
+    except RecursionError:  # a payload nested too deep to walk (it decoded; orjson goes 1,024 deep)
+        shown = "<nested too deep to show>"
+    return f"{name}({fields}, payload={shown})"
 
 
 @event

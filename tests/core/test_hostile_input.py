@@ -349,3 +349,13 @@ def test_unit_helpers_refuse_values_beyond_a_float_with_value_error(
     ``moneyDigits`` is refused before ``10 ** digits`` is computed."""
     with pytest.raises(ValueError, match=r"range|integer|outside"):
         convert()
+
+
+def test_a_ctrader_event_with_a_payload_too_deep_to_walk_still_has_a_repr() -> None:
+    deep: Any = []
+    for _ in range(5000):
+        deep = [deep]
+    event = ctrader.ServerEvent(2126, {"deep": deep, "accessToken": "secret"}, None)
+    shown = repr(event)
+    assert shown.startswith("ServerEvent(payload_type=2126")
+    assert "secret" not in shown
