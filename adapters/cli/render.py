@@ -213,7 +213,7 @@ def pretty_line(event: Any, digits: Mapping[int, int] | None = None) -> str:
         return _spot_line(event, digits or {})
     if isinstance(event, Disconnected):
         again = ", reconnecting" if event.reconnecting else ""
-        return f"disconnected: {event.reason or f'code {event.code}'}{again}"
+        return f"disconnected: {_short(event.reason) or f'code {event.code}'}{again}"
     if isinstance(event, Reconnected):
         return (
             f"reconnected after {event.attempts} attempt(s), "

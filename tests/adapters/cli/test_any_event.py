@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokerwire.adapters.cli.render import json_line, pretty_line
+from brokerwire.adapters.events import Disconnected
 from brokerwire.core.ctrader import DepthEvent, ServerEvent, SpotEvent
 from brokerwire.core.tradovate import Chart, EntityChanged, MarketData, UnknownEvent
 
@@ -72,3 +73,9 @@ def test_any_event_is_one_line_without_secrets(event: Any) -> None:
         assert "\n" not in shown  # a line as a file or pipe reader splits them
         assert "\r" not in shown
         assert SECRET not in shown
+
+
+def test_a_close_reason_with_a_line_break_stays_on_one_line() -> None:
+    assert pretty_line(Disconnected(4000, "bye\nnow", None, (), True)) == (
+        'disconnected: "bye\\nnow", reconnecting'
+    )
