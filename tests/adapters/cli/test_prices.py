@@ -130,3 +130,15 @@ def test_stream_prints_tradovate_prices_exactly() -> None:
 )
 def test_a_spot_price_that_is_not_an_integer_is_shown_as_sent(raw: Any, shown: str) -> None:
     assert pretty_line(SpotEvent({"symbolId": 1, "bid": raw})) == f"spot 1  bid {shown}"
+
+
+def test_stream_shows_ctrader_prices_at_the_digits_the_server_gives() -> None:
+    """EURUSD has 5 digits: a price such as 1.08510 keeps its last zero (without the
+    symbol's digits it would read 1.0851; one price in ten ends in a zero)."""
+    result = run_cli(
+        "stream", "ctrader", "--symbol", "EURUSD", "--pretty", "--count", "60", "--rate", "500"
+    )
+    assert result.returncode == 0, result.stderr
+    prices = re.findall(r"(?:bid|ask) (\S+)", result.stdout)
+    assert len(prices) == 120
+    assert all(re.fullmatch(r"1\.\d{5}", p) for p in prices), prices
