@@ -111,7 +111,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
             '{"type": "<EventClass>", ...fields}. On bad bytes, every event before them is '
             "printed, then one error line on stderr, and the exit code is 1. With --pretty, "
             "cTrader prices show at the digits a ProtoOASymbolByIdRes in the capture gives, "
-            "or with as many decimals as each needs, up to five."
+            "or with as many decimals as each needs, up to five. A file written by "
+            "'brokerwire stream --record FILE' decodes to the events the stream printed."
         ),
     )
     parser.add_argument("broker", choices=("tradovate", "ctrader"))
