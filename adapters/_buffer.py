@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
+from itertools import repeat
 from typing import Any, Literal
 
 from brokerwire.core.ctrader import DepthEvent, SpotEvent
@@ -60,7 +61,7 @@ _DEPTH = 2155
 
 
 class _Slot:
-    """Market data in the queue: one update, or the merge of several of one key."""
+    """Market data of one key in the queue: an update, or the merge of several."""
 
     __slots__ = ("event", "key", "merge", "size")
 
@@ -71,9 +72,23 @@ class _Slot:
         self.size = size
 
 
+class _Kept:
+    """A market-data part that is never conflated (a tick packet, a shape without an id),
+    queued with the events that are not market data."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: Any) -> None:
+        self.event = event
+
+
 class EventBuffer:
     """Events waiting for the consumer, conflation of market data, and the decision to pause or
-    resume reading."""
+    resume reading.
+
+    Each queued entry is an event as it came, a ``_Slot`` (conflated market data) or a
+    ``_Kept``; ``_sizes`` runs beside the entries with each one's bytes (a slot keeps its own).
+    """
 
     def __init__(
         self,
@@ -93,9 +108,10 @@ class EventBuffer:
         self.conflate_always = False
         self.ended = False
         self._entries: deque[Any] = deque()
-        self._kept_sizes: deque[int] = deque()
+        self._sizes: deque[int] = deque()
         self._slots: dict[Hashable, _Slot] = {}
         self._bytes = 0
+        self._kept = 0
         self._kept_bytes = 0
         self._carried = 0
 
@@ -110,42 +126,54 @@ class EventBuffer:
     @property
     def kept(self) -> int:
         """Events in the queue that are not market data."""
-        return len(self._kept_sizes)
+        return self._kept
 
     def snapshot(self) -> list[Any]:
         """The queued events in the order they will be taken, without taking them."""
-        return [entry.event if type(entry) is _Slot else entry for entry in self._entries]
+        return [_unwrap(entry) for entry in self._entries]
 
     def push(self, events: list[Any], nbytes: int = 0) -> None:
         """Queue the events of one read of ``nbytes`` bytes (0 for events of no read). The
         bytes of a read that completed no event count with the next one that does."""
-        if not events:
+        count = len(events)
+        if not count:
             self._carried += nbytes
             return
-        share = (nbytes + self._carried) // len(events)
+        nbytes += self._carried
         self._carried = 0
+        share = nbytes // count
+        if self.strict or (
+            not self.conflate_always
+            and len(self._entries) + count < self.limit
+            and self._bytes + nbytes < self.max_bytes
+        ):
+            self._queue_as_they_come(events, share)
+            return
         for event in events:
-            if type(event) not in _MARKET:
+            split = _MARKET.get(type(event))
+            if split is None:
                 self._keep(event, share)
             elif self._conflating():
-                self._conflate(_MARKET[type(event)](event), share)
+                self._conflate(split(event), share)
             else:
-                if self._slots:
-                    # Updates queued from now on go after the slots: none may merge into one.
-                    self._slots.clear()
-                self._entries.append(_Slot(None, event, None, share))
-                self._bytes += share
+                self._queue_as_they_come([event], share)
 
     def pop(self) -> Any:
         entry = self._entries.popleft()
-        if type(entry) is _Slot:
-            self._bytes -= entry.size
-            if entry.key is not None and self._slots.get(entry.key) is entry:
-                del self._slots[entry.key]
-            return entry.event
-        size = self._kept_sizes.popleft()
+        size = self._sizes.popleft()
+        kind = type(entry)
+        if kind is _Slot:
+            slot: _Slot = entry
+            size = slot.size
+            if self._slots.get(slot.key) is slot:
+                del self._slots[slot.key]
+            entry = slot.event
+        elif kind not in _MARKET:
+            self._kept -= 1
+            self._kept_bytes -= size
+            if kind is _Kept:
+                entry = entry.event
         self._bytes -= size
-        self._kept_bytes -= size
         return entry
 
     @property
@@ -153,7 +181,7 @@ class EventBuffer:
         """Reading should pause."""
         if self.strict:
             return len(self._entries) >= self.limit or self._bytes >= self.max_bytes
-        return len(self._kept_sizes) >= self.limit or self._kept_bytes >= self.max_bytes
+        return self._kept >= self.limit or self._kept_bytes >= self.max_bytes
 
     @property
     def drained(self) -> bool:
@@ -161,7 +189,7 @@ class EventBuffer:
         if self.strict:
             count, size = len(self._entries), self._bytes
         else:
-            count, size = len(self._kept_sizes), self._kept_bytes
+            count, size = self._kept, self._kept_bytes
         return count <= self.limit // 2 and size <= self.max_bytes // 2
 
     # -- internals ---------------------------------------------------------------------------------
@@ -173,27 +201,46 @@ class EventBuffer:
             return False
         return len(self._entries) >= self.limit or self._bytes >= self.max_bytes
 
+    def _queue_as_they_come(self, events: list[Any], share: int) -> None:
+        """Below the bounds (or never conflating): the events go in as they are."""
+        if self._slots:
+            # Updates queued from now on go after the slots: none may merge into one.
+            self._slots.clear()
+        count = len(events)
+        kept = count - sum(map(_MARKET.__contains__, map(type, events)))
+        self._entries.extend(events)
+        self._sizes.extend(repeat(share, count))
+        self._bytes += share * count
+        self._kept += kept
+        self._kept_bytes += share * kept
+
     def _keep(self, event: Any, size: int) -> None:
         self._entries.append(event)
-        self._kept_sizes.append(size)
+        self._sizes.append(size)
         self._bytes += size
+        self._kept += 1
         self._kept_bytes += size
 
     def _conflate(self, parts: list[Part], share: int) -> None:
         size = share // len(parts) if parts else 0
         for key, part, merge in parts:
             if key is None:
-                self._keep(part, size)
+                self._keep(_Kept(part), size)
                 continue
             slot = self._slots.get(key)
             if slot is None:
                 slot = self._slots[key] = _Slot(key, part, merge, size)
                 self._entries.append(slot)
+                self._sizes.append(0)
                 self._bytes += size
                 continue
             slot.event = merge(slot.event, part) if merge is not None else part
             self._bytes += size - slot.size
             slot.size = size
+
+
+def _unwrap(entry: Any) -> Any:
+    return entry.event if type(entry) is _Slot or type(entry) is _Kept else entry
 
 
 # -- which events are market data, and how each kind merges ---------------------------------------
@@ -208,11 +255,14 @@ def market_parts(event: Any) -> list[Part] | None:
 
 def _ident(value: Any) -> Hashable:
     """An id from the wire usable in a key (an unexpected shape keys as None)."""
-    return value if isinstance(value, int | str) else None
+    return value if type(value) is int or type(value) is str else None
 
 
 def _field(item: Any, name: str) -> Hashable:
-    return _ident(item.get(name)) if isinstance(item, dict) else None
+    if type(item) is not dict:
+        return None
+    value = item.get(name)
+    return value if type(value) is int or type(value) is str else None
 
 
 def _key(kind: Hashable, *ids: Hashable) -> Hashable:
@@ -225,25 +275,32 @@ def _newer(older: Any, newer: Any) -> Any:
 
 
 def _tradovate_market_data(event: MarketData) -> list[Part]:
+    quotes, doms, histograms = event
+    if len(quotes) == 1 and not doms and not histograms:  # the usual message: no copy
+        return [(_key("quote", _field(quotes[0], "contractId")), event, _merge_quotes)]
     parts: list[Part] = []
-    for quote in event.quotes:
+    for quote in quotes:
         key = _key("quote", _field(quote, "contractId"))
         parts.append((key, MarketData([quote], [], []), _merge_quotes))
-    for dom in event.doms:
+    for dom in doms:
         parts.append((_key("dom", _field(dom, "contractId")), MarketData([], [dom], []), _newer))
-    for histogram in event.histograms:
+    for histogram in histograms:
         key = _key("histogram", _field(histogram, "contractId"))
         parts.append((key, MarketData([], [], [histogram]), _merge_histograms))
     return parts
 
 
 def _merge_quotes(older: MarketData, newer: MarketData) -> MarketData:
-    old, new = older.quotes[0], newer.quotes[0]
-    old_entries = old.get("entries") if isinstance(old, dict) else None
-    new_entries = new.get("entries") if isinstance(new, dict) else None
-    if not isinstance(old_entries, dict) or not isinstance(new_entries, dict):
+    """Quotes are partial: the newer entries over the older ones."""
+    newest = newer.quotes[0]
+    try:
+        old_entries, new_entries = older.quotes[0]["entries"], newest["entries"]
+        if old_entries.keys() <= new_entries.keys():  # the newer quote says all the older did
+            return newer
+        entries = {**old_entries, **new_entries}
+    except (TypeError, KeyError, AttributeError):  # not the documented shape: the newer wins
         return newer
-    return MarketData([{**new, "entries": {**old_entries, **new_entries}}], [], [])
+    return MarketData([{**newest, "entries": entries}], [], [])
 
 
 def _merge_histograms(older: MarketData, newer: MarketData) -> MarketData:
@@ -294,6 +351,8 @@ def _ctrader_spot(event: SpotEvent) -> list[Part]:
 
 def _merge_spots(older: SpotEvent, newer: SpotEvent) -> SpotEvent:
     old, new = older.payload, newer.payload
+    if old.keys() <= new.keys() and "trendbar" not in old:  # the newer spot says it all
+        return newer
     merged = {**old, **new}
     old_bars, new_bars = old.get("trendbar"), new.get("trendbar")
     if isinstance(old_bars, list) and isinstance(new_bars, list):
