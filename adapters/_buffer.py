@@ -8,9 +8,10 @@ event's size on the wire). What happens when it is full depends on ``on_full``:
     update goes to a slot per instrument and kind (``market_parts`` below says which events are
     market data and how each kind merges), the newest merged into an unread older one, so the
     queue holds at most one pending update per instrument and kind besides what it already
-    held. Everything else (answers' follow-ups, entity changes, executions, connection events)
-    is never dropped nor reordered; reading pauses only when those events alone fill the
-    queue, and resumes once they are down to half of each bound.
+    held. Everything else (entity changes, executions, follow-ups of orders, connection
+    events) is never dropped nor reordered; reading pauses only when those events alone fill
+    the queue, and resumes once they are down to half of each bound. (Request outcomes never
+    enter the queue: they go straight to whoever waits for them.)
 ``"pause"``
     Nothing is conflated: reading pauses when the queue is full and resumes at half of each
     bound (the server then slows down through TCP flow control).
@@ -18,10 +19,12 @@ event's size on the wire). What happens when it is full depends on ``on_full``:
 ``conflate_always`` (``events(conflate=True)``) conflates market data whether the queue is
 full or not: the consumer sees the latest update per instrument and kind, as a dashboard wants.
 
-Order. Events that are not market data keep their order. A slot sits in the queue where its
-oldest unread update was: the merged update is delivered there, so it may come before events
-that arrived after its oldest part (delivering it at the place of the newest instead would let
-a steady stream push every slot back for ever).
+Order. Events that are not market data keep their order, and so do the updates of one
+instrument and kind. A slot sits in the queue where its oldest unread update was: the merged
+update is delivered there, so it may come before events that arrived after its newest part
+(delivering it at the place of the newest instead would let a steady stream push every slot
+back for ever). Once the queue is below its bounds again, updates go in as they come, after
+every slot.
 
 Merging. Each kind merges as its protocol means it: Tradovate quotes are partial (entries of the
 newer update replace those of the older, the others are kept), DOM snapshots replace, histogram
@@ -32,10 +35,13 @@ chart packets and end-of-history markers are trades and markers, not prices: the
 conflated.
 
 Sizes. The adapter knows the bytes of each read, not of each event: an event's size is its share
-of the read it came from (the read's bytes divided by the events it gave), and a slot weighs its
-newest update. One read's worth of events can go past either bound.
+of the read it came from (the read's bytes, with those of earlier reads that completed no event,
+divided by the events it gave), and a slot weighs its newest update. One read's worth of events
+can go past either bound.
 
-Cost per event: a dict lookup by type; while conflating, one dict lookup by key and a merge.
+Cost. Below the bounds a read's events go in as one batch (a type lookup per event); while
+conflating, each market-data event costs a key, a dict lookup and at most one merge (about a
+microsecond).
 
 The rule for what is market data is a broker rule and belongs in each broker's core package; it
 lives here, in ``market_parts``, until it moves there.
