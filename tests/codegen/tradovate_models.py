@@ -364,7 +364,7 @@ def render(model: Model) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=COMMAND, description=f"Write {TARGET.relative_to(ROOT)} from the services specification.")
     parser.add_argument("--check", action="store_true", help="exit 1 if the module is stale")
     args = parser.parse_args(argv)
     text = render(build_model())
