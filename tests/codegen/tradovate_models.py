@@ -364,7 +364,8 @@ def render(model: Model) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=f"Write {TARGET.relative_to(ROOT)} from the services specification.")
+    about = f"Write {TARGET.relative_to(ROOT)} from Tradovate's services specification."
+    parser = argparse.ArgumentParser(prog=COMMAND, description=about)
     parser.add_argument("--check", action="store_true", help="exit 1 if the module is stale")
     args = parser.parse_args(argv)
     text = render(build_model())
