@@ -128,10 +128,10 @@ def test_names_follow_the_documented_rule() -> None:
     assert models.HeartbeatEvent.PAYLOAD_TYPE == 51
     assert models.ErrorRes.PAYLOAD_TYPE == 2142  # ProtoOAErrorRes
     assert models.CommonErrorRes.PAYLOAD_TYPE == 50  # ProtoErrorRes
-    assert models.CommonErrorCode.FRAME_TOO_LONG == 8
-    assert models.ErrorCode.POSITION_NOT_FOUND == 120
-    assert models.CommonPayloadType.HEARTBEAT_EVENT == 51
-    assert models.PayloadType.PROTO_OA_SPOT_EVENT == 2131
+    assert models.CommonErrorCode(8).name == "FRAME_TOO_LONG"  # ProtoErrorCode
+    assert models.ErrorCode(120).name == "POSITION_NOT_FOUND"  # ProtoOAErrorCode
+    assert models.CommonPayloadType(51).name == "HEARTBEAT_EVENT"
+    assert models.PayloadType(2131).name == "PROTO_OA_SPOT_EVENT"
     assert "ProtoOASymbol`` of" in (models.Symbol.__doc__ or "")
 
 
@@ -243,7 +243,7 @@ def test_every_message_knows_its_payload_type_and_entities_have_none() -> None:
 
 
 def test_removed_pnl_change_messages_keep_their_old_numbers_outside_the_registry() -> None:
-    removed = {
+    removed: dict[type[models.OpenApiMessage], int] = {
         models.V1PnLChangeEvent: 2189,
         models.V1PnLChangeSubscribeReq: 2190,
         models.V1PnLChangeSubscribeRes: 2191,
