@@ -40,7 +40,8 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
-from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, Phase, log
+from ._engine import ClientOptions, EventCallback, OnFull, Phase, log
+from ._retrying import RetryingEngine
 from ._secrets import Secret, without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
@@ -50,11 +51,32 @@ from .errors import (
     RateLimited,
     RequestTimeout,
 )
-from .reconnect import ReconnectPolicy
+from .reconnect import ReconnectPolicy, told_wait
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
+# Error codes that ask the client to wait, not to give up: rate limits and an unavailable server.
+_TRANSIENT_ERRORS = frozenset(
+    {
+        "BLOCKED_PAYLOAD_TYPE",
+        "REQUEST_FREQUENCY_EXCEEDED",
+        "CH_SERVER_NOT_REACHABLE",
+        "SERVER_IS_UNDER_MAINTENANCE",
+        "CANT_ROUTE_REQUEST",
+    }
+)
+
+
+def _transient(event: Any) -> bool:
+    """Whether an answer to an authorization refused it for now only."""
+    return type(event) is CoreErrorResponse and (
+        event.retry_after is not None or event.error_code in _TRANSIENT_ERRORS
+    )
+
+
+def _describe(event: Any) -> str:
+    return f"{event.error_code}: {event.description}".strip(": ")
 
 
 class CTraderCall(NamedTuple):
@@ -83,7 +105,7 @@ class CTraderCall(NamedTuple):
         return redact(dict(self.payload or {}))
 
 
-class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
+class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     outcome_types = frozenset({Response, CoreErrorResponse, RequestTimedOut, RequestFailed})
     opened_type = CTraderOpened
     failed_type = RequestFailed
@@ -130,12 +152,18 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
         return CTraderConnection.tcp(framing=self.framing, registry=self.registry, **self._options)
 
     def on_open(self, now: float) -> None:
-        assert self.conn is not None
         if self.client_id is None or self.client_secret is None:
             self.authorized(0)
             return
-        request_id = self.conn.authorize_application(self.client_id, self.client_secret, now=now)
-        self.wait_internal(request_id, self._application_answered)
+        self._authorize_application(now)
+
+    def _authorize_application(self, now: float) -> None:
+        assert self.conn is not None
+        if self.client_id is not None and self.client_secret is not None:
+            request_id = self.conn.authorize_application(
+                self.client_id, self.client_secret, now=now
+            )
+            self.wait_internal(request_id, self._application_answered)
 
     def _application_answered(self, event: Any, now: float) -> None:
         assert self.conn is not None
@@ -144,17 +172,44 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             self._resubscribed = 0
             if not self._restoring:
                 self.authorized(0)
-            for account, token in list(self._accounts.items()):
-                request_id = self.conn.authorize_account(account, token, now=now)
-                self.wait_internal(request_id, partial(self._account_answered, account))
+            for account in list(self._accounts):
+                self._authorize_account(account, self._account_answered, now)
+        elif _transient(event):
+            what = f"cTrader answered the application auth with {_describe(event)}"
+            self.retry_later(
+                "application", event.retry_after, now, self._authorize_application, what
+            )
         elif type(event) is CoreErrorResponse:
-            message = f"{event.error_code}: {event.description}".strip(": ")
+            message = _describe(event)
             self.refused(AuthenticationError(f"cTrader refused the application: {message}"), now)
         else:
             log.info("application auth got no answer in time; dropping the connection")
             self.close_core(now)
 
+    def _authorize_account(
+        self, account: int, answered: Callable[[int, Any, float], None], now: float
+    ) -> None:
+        """Authorize a remembered account again; ``answered(account, event, now)`` follows."""
+        token = self._accounts.get(account)
+        if token is not None and self.conn is not None:
+            request_id = self.conn.authorize_account(account, token, now=now)
+            self.wait_internal(request_id, partial(answered, account))
+
+    def _retry_account(
+        self,
+        account: int,
+        event: Any,
+        now: float,
+        answered: Callable[[int, Any, float], None],
+    ) -> None:
+        what = f"cTrader answered the auth of account {account} with {_describe(event)}"
+        again = partial(self._authorize_account, account, answered)
+        self.retry_later(("account", account), event.retry_after, now, again, what)
+
     def _account_answered(self, account: int, event: Any, now: float) -> None:
+        if _transient(event):
+            self._retry_account(account, event, now, self._account_answered)
+            return
         self._account_reauthorized(account, event, now)
         self._restoring.discard(account)
         if not self._restoring:
@@ -187,10 +242,12 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
             return
         log.info("account %s was disconnected by the server; authorizing it again", account)
         self._reauthorizing.add(account)
-        request_id = self.conn.authorize_account(account, token, now=now)
-        self.wait_internal(request_id, partial(self._disconnected_account_answered, account))
+        self._authorize_account(account, self._disconnected_account_answered, now)
 
     def _disconnected_account_answered(self, account: int, event: Any, now: float) -> None:
+        if _transient(event):
+            self._retry_account(account, event, now, self._disconnected_account_answered)
+            return
         self._reauthorizing.discard(account)
         self._account_reauthorized(account, event, now)
 
@@ -238,7 +295,7 @@ class CTraderEngine(ClientEngine[CTraderConnection, CTraderCall]):
                     event.description or event.error_code,
                     request=call.name,
                     request_id=request_id,
-                    retry_after=event.retry_after,
+                    retry_after=told_wait(event.retry_after, 0.0),
                     event=event,
                 )
             raise ErrorResponse(

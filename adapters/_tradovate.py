@@ -24,13 +24,15 @@ from brokerwire.core.tradovate import (
     Response,
     SubscriptionRegistry,
     TradovateConnection,
+    TradovateState,
 )
 from brokerwire.core.tradovate import (
     RateLimited as CoreRateLimited,
 )
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._engine import ClientEngine, ClientOptions, EventCallback, OnFull, log
+from ._engine import ClientOptions, EventCallback, OnFull, log
+from ._retrying import RetryingEngine
 from ._secrets import without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
@@ -40,7 +42,7 @@ from .errors import (
     RateLimited,
     RequestTimeout,
 )
-from .reconnect import ReconnectPolicy
+from .reconnect import ReconnectPolicy, told_wait
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
 
@@ -109,7 +111,7 @@ class TradovateCall(NamedTuple):
         return self.body
 
 
-class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
+class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     outcome_types = frozenset(
         {Response, CoreErrorResponse, Penalty, CoreRateLimited, RequestTimedOut, RequestFailed}
     )
@@ -139,11 +141,25 @@ class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
         )
 
     def on_open(self, now: float) -> None:
-        assert self.conn is not None
         if self.token is None:
             self.authorized(0)
             return
-        self.wait_internal(self.conn.authorize(self.token, now=now), self._authorize_answered)
+        self._authorize(now)
+
+    def _authorize(self, now: float) -> None:
+        conn = self.conn
+        assert conn is not None
+        if self.token is None:
+            return
+        if conn.state is TradovateState.OPEN:
+            request_id = conn.authorize(self.token, now=now)
+        elif conn.state is TradovateState.AUTHORIZED:
+            # A penalty comes in a 200 answer, which the core connection takes for a success:
+            # the retry goes out as a plain request.
+            request_id = conn.request("authorize", None, self.token, now=now)
+        else:
+            return
+        self.wait_internal(request_id, self._authorize_answered)
 
     def _authorize_answered(self, event: Any, now: float) -> None:
         assert self.conn is not None
@@ -155,6 +171,13 @@ class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
         elif type(event) is RequestTimedOut:
             log.info("authorize got no answer in time; dropping the connection")
             self.close_core(now)
+        elif type(event) is Penalty or type(event) is CoreRateLimited:
+            # Not a bad token: the server wants the client to wait before trying again.
+            told = event.retry_after if type(event) is Penalty else None
+            what = "a time penalty" if type(event) is Penalty else "HTTP 429"
+            self.retry_later(
+                "authorize", told, now, self._authorize, f"Tradovate answered authorize with {what}"
+            )
         else:
             message = getattr(event, "message", "") or type(event).__name__
             self.refused(AuthenticationError(f"Tradovate refused the token: {message}"), now)
@@ -201,11 +224,12 @@ class TradovateEngine(ClientEngine[TradovateConnection, TradovateCall]):
                 event=event,
             )
         if kind is Penalty:
+            retry_after = told_wait(event.retry_after, 0.0)
             raise RateLimited(
-                f"time penalty: retry after {event.retry_after:g} s with the ticket",
+                f"time penalty: retry after {retry_after:g} s with the ticket",
                 request=call.name,
                 request_id=request_id,
-                retry_after=event.retry_after,
+                retry_after=retry_after,
                 ticket=event.ticket,
                 captcha=event.captcha,
                 event=event,

@@ -112,6 +112,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.accounts = list(accounts)
         self.price_walk = price_walk
         self.received: Counter[int] = Counter()
+        self._throttles: dict[int, deque[Any]] = {}
         self.books = {
             account: TradingAccount(account, next_id=self.next_id, quote=self.quote)
             for account in self.accounts
@@ -183,6 +184,24 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         """Every client gets ProtoOAAccountsTokenInvalidatedEvent (call in the loop)."""
         for session in self.sessions():
             session.invalidate_token(reason)
+
+    def throttle(self, payload_type: int, times: int = 1, retry_after: Any = 1) -> None:
+        """The next ``times`` requests of ``payload_type`` are refused for now: with
+        BLOCKED_PAYLOAD_TYPE and ``retryAfter`` (sent as given, so a test may send any JSON
+        value), or with REQUEST_FREQUENCY_EXCEEDED when ``retry_after`` is None. Safe from any
+        thread."""
+
+        def arm() -> None:
+            self._throttles.setdefault(int(payload_type), deque()).extend([retry_after] * times)
+
+        self.on_loop(arm)
+
+    def throttled(self, payload_type: int) -> tuple[bool, Any]:
+        """Whether a request of ``payload_type`` is to be refused now, and its retryAfter."""
+        waiting = self._throttles.get(payload_type)
+        if not waiting:
+            return False, None
+        return True, waiting.popleft()
 
     def disconnect_account(self, account_id: int, times: int = 1) -> None:
         """Every client with ``account_id`` authorized gets ProtoOAAccountDisconnectEvent (``times``
@@ -336,6 +355,18 @@ class _CTraderSession(SimulatedSession):
         if payload_type == P.HEARTBEAT_EVENT:
             return
         if self._over_budget(envelope):
+            return
+        refused, retry_after = self.sim.throttled(payload_type)
+        if refused:
+            if retry_after is None:
+                self._error(envelope, "REQUEST_FREQUENCY_EXCEEDED", "Request frequency is reached")
+            else:
+                self._error(
+                    envelope,
+                    "BLOCKED_PAYLOAD_TYPE",
+                    "Message is blocked by server or rate limit is reached.",
+                    retryAfter=retry_after,
+                )
             return
         if not self.app_authorized and payload_type not in _ALLOWED_BEFORE_APP_AUTH:
             self._error(

@@ -216,6 +216,8 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         )
         self.book.publish = self._publish
         self.market.on_move = self.book.price_moved
+        self._authorize_throttles: deque[Any] = deque()
+        self.authorize_requests = 0  # authorize requests received, on every connection
 
     def __repr__(self) -> str:
         return f"<TradovateSimulator on {self.host}, {self.connections} connections>"
@@ -252,6 +254,22 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         if not (isinstance(price, int | float) and price > 0):
             raise ValueError(f"a price must be a positive number, not {price!r}")
         self.on_loop(lambda: self.market.set(contract_id, float(price)))
+
+    def throttle_authorize(self, times: int = 1, penalty: Any = 1.0) -> None:
+        """The next ``times`` authorize requests get a time penalty of ``penalty`` seconds
+        (the ``p-time`` sent as given, so a test may send any JSON value), or HTTP 429 when
+        ``penalty`` is None, instead of their answer. Safe from any thread."""
+
+        def arm() -> None:
+            self._authorize_throttles.extend([penalty] * times)
+
+        self.on_loop(arm)
+
+    def authorize_throttled(self) -> tuple[bool, Any]:
+        """Whether the authorize request now received is to be refused, and its penalty."""
+        if not self._authorize_throttles:
+            return False, None
+        return True, self._authorize_throttles.popleft()
 
     def _publish(self, entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
         """An entity changed: every synced trading session gets the ``props`` event."""
@@ -334,6 +352,11 @@ class _TradovateSession(SimulatedSession):
         if self._rate_limited(doc):
             return
         if endpoint == "authorize":
+            self.sim.authorize_requests += 1
+            throttled, penalty = self.sim.authorize_throttled()
+            if throttled:
+                self._throttled(doc, penalty)
+                return
             token = self.sim.md_token if self.path == MD_PATH else self.sim.token
             self.authorized = doc.body == token
             if self.authorized:
@@ -359,6 +382,15 @@ class _TradovateSession(SimulatedSession):
             self._answer(doc.request_id, 404, f"Not found: {doc.endpoint}")
             return
         handler(self, doc, body if isinstance(body, dict) else {})
+
+    def _throttled(self, doc: RequestDocument, penalty: Any) -> None:
+        if penalty is None:
+            self._answer(doc.request_id, 429, "Too Many Requests")
+        else:
+            ticket = secrets.token_urlsafe(12)
+            self._answer(
+                doc.request_id, 200, {"p-ticket": ticket, "p-time": penalty, "p-captcha": False}
+            )
 
     def _rate_limited(self, doc: RequestDocument) -> bool:
         now = self.driver.now()
