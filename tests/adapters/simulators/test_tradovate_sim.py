@@ -435,3 +435,34 @@ def test_wss_when_given_a_certificate() -> None:
                 data = tls.recv(65536)
                 assert data, "the server closed before sending o"
                 events += conn.receive_data(data, 0.0)
+
+
+# -- sockets ---------------------------------------------------------------------------------------
+
+
+def test_each_socket_takes_its_own_token_and_serves_its_own_requests(
+    sim: TradovateSimulator,
+) -> None:
+    for path, token, served, refused in [
+        ("/md/v1/websocket", sim.md_token, "md/subscribeQuote", "account/list"),
+        ("/trading/v1/websocket", sim.token, "account/list", "md/subscribeQuote"),
+    ]:
+        conn = TradovateConnection("127.0.0.1", target=path)
+        with Loopback(conn, sim.url) as link:
+            link.until(lambda evs: any(isinstance(e, Opened) for e in evs))
+            other = sim.token if token == sim.md_token else sim.md_token
+            wrong = conn.authorize(other)
+            link.until(lambda evs, i=wrong: any(getattr(e, "request_id", None) == i for e in evs))
+            assert conn.state is not TradovateState.AUTHORIZED
+            right = conn.authorize(token)
+            link.until(lambda evs, i=right: any(getattr(e, "request_id", None) == i for e in evs))
+            assert conn.state is TradovateState.AUTHORIZED
+            assert isinstance(ask(link, served, body={"symbol": "ESZ6"}), Response)
+            assert ask(link, refused, body={"symbol": "ESZ6"}).status == 404
+
+
+def test_a_path_that_is_no_socket_is_refused(sim: TradovateSimulator) -> None:
+    conn = TradovateConnection("127.0.0.1", target="/v2/websocket")
+    with Loopback(conn, sim.url) as link:
+        events = link.until(lambda evs: any(isinstance(e, Closed) for e in evs))
+        assert not any(isinstance(e, Opened) for e in events)
