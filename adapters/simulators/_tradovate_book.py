@@ -115,7 +115,7 @@ class TradingBook:
         self._new_version(order["id"], body)
         self._report(order, "Replaced", "Working")
         self._set_status(order, "Working")
-        if body["orderType"] in _RESTING_TYPES:
+        if body.get("orderType", "Market") in _RESTING_TYPES:
             self._resting.setdefault(order["contractId"], []).append(order["id"])
         self._match(order["id"], self._price_of(order["contractId"]))
         return {"commandId": self._next_id()}

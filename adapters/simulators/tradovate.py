@@ -426,11 +426,10 @@ class _TradovateSession(SimulatedSession):
 
     def contract_item(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         raw = parse_qs(doc.query).get("id", [body.get("id")])[0]
-        contract = (
-            _BY_ID.get(int(raw)) if isinstance(raw, int | str) and str(raw).isdigit() else None
-        )
+        text = str(raw) if type(raw) in (int, str) else ""
+        contract = _BY_ID.get(int(text)) if text.isdigit() and len(text) <= 18 else None
         if contract is None:
-            self._answer(doc.request_id, 404, f"Not found: contract id {raw}")
+            self._answer(doc.request_id, 404, f"Not found: contract id {text[:40]}")
         else:
             self._answer(doc.request_id, 200, _public(contract))
 
@@ -615,8 +614,9 @@ class _TradovateSession(SimulatedSession):
             200,
             {"mode": "RealTime", "historicalId": historical_id, "realtimeId": realtime_id},
         )
-        time_range = body.get("timeRange") if isinstance(body.get("timeRange"), dict) else {}
-        count = min(int(time_range.get("asMuchAsElements", 50)), 1000)  # type: ignore[union-attr]
+        time_range = body.get("timeRange")
+        wanted = time_range.get("asMuchAsElements", 50) if isinstance(time_range, dict) else 50
+        count = max(0, min(wanted, 1000)) if type(wanted) is int else 50
         task = self.driver.spawn(
             self._stream_chart(contract["id"], historical_id, realtime_id, count)
         )

@@ -466,3 +466,27 @@ def test_a_path_that_is_no_socket_is_refused(sim: TradovateSimulator) -> None:
     with Loopback(conn, sim.url) as link:
         events = link.until(lambda evs: any(isinstance(e, Closed) for e in evs))
         assert not any(isinstance(e, Opened) for e in events)
+
+
+def test_hostile_request_values_are_answered_not_fatal(sim: TradovateSimulator) -> None:
+    with connect(sim) as link:
+        assert ask(link, "contract/item", {"id": "9" * 5000}).status == 404
+        chart = {"symbol": "ESZ6", "chartDescription": {}, "timeRange": {"asMuchAsElements": "x"}}
+        assert isinstance(ask(link, "md/getChart", body=chart), Response)
+        modify = {"orderId": 1, "orderQty": 1}
+        assert ask(link, "order/modifyorder", body=modify).data["failureReason"] == "UnknownReason"
+        placed = ask(
+            link,
+            "order/placeorder",
+            body={
+                "action": "Buy",
+                "symbol": "ESZ6",
+                "orderQty": 1,
+                "orderType": "Limit",
+                "price": 1,
+            },
+        )
+        modify["orderId"] = placed.data["orderId"]
+        assert "commandId" in ask(link, "order/modifyorder", body=modify).data, "Market by default"
+        assert ask(link, "order/placeorder", body={"orderQty": 10**400}).status == 200
+        assert isinstance(ask(link, "account/list"), Response), "the connection lives on"
