@@ -191,9 +191,16 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     ) -> None:
         """Authorize a remembered account again; ``answered(account, event, now)`` follows."""
         token = self._accounts.get(account)
-        if token is not None and self.conn is not None:
-            request_id = self.conn.authorize_account(account, token, now=now)
-            self.wait_internal(request_id, partial(answered, account))
+        if token is None or self.conn is None:
+            # Forgotten while a retry waited (its token was invalidated): nothing to restore.
+            self._reauthorizing.discard(account)
+            if account in self._restoring:
+                self._restoring.discard(account)
+                if not self._restoring:
+                    self.authorized(self._resubscribed)
+            return
+        request_id = self.conn.authorize_account(account, token, now=now)
+        self.wait_internal(request_id, partial(answered, account))
 
     def _retry_account(
         self,
