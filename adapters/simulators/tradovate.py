@@ -11,6 +11,12 @@ Like the service, it has a market-data socket (``md_url``, authorized with ``md_
 ``token``, the ``accessToken``; everything else). ``url`` is one socket that serves both with
 ``token``, for a quickstart. The three are paths on one port.
 
+One simulated account (``account_id``, ``account_name``) of one user (``user_id``) is shared
+by every connection: market orders fill at once, limit and stop orders rest until the price
+crosses them, and each change is a ``props`` event on every socket that sent
+``user/syncrequest``. ``throttle_authorize`` makes the next authorizations meet a time penalty
+or a 429, to test a client's patience.
+
 Each quote also carries ``"seq"``, a per-subscription counter starting at 1, so a client can
 prove that nothing was lost or repeated. The real service has no such field.
 """
