@@ -31,6 +31,10 @@ class UnknownOrder(NamedTuple):
 class Disconnected(NamedTuple):
     """The link went down. ``code``/``reason``/``error`` say why (as the core's ``Closed``).
 
+    When the client itself failed on what the server sent (a fault of brokerwire, logged at
+    ERROR with its traceback), the link is dropped as if the server had broken the protocol:
+    ``error`` is a ``RemoteProtocolError`` whose ``__cause__`` is the original exception.
+
     ``unknown_orders`` lists the order requests whose outcome is unknown. ``reconnecting`` is
     True when the client will try to reconnect (a ``Reconnected`` or ``ReconnectFailed``
     follows).
