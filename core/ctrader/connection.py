@@ -130,6 +130,11 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
     Build it with ``CTraderConnection.websocket(host)`` or ``CTraderConnection.tcp()``, or hand
     it a transport. Over TCP the connection is OPEN at once; over WebSocket an ``Opened`` event
     follows the handshake.
+
+    ``heartbeat_interval``, ``watchdog_timeout`` and ``request_timeout`` are seconds on the clock
+    ``now`` comes from; one that is NaN, infinite or negative raises ``LocalProtocolError``, as
+    does such a ``timeout`` given to ``request``. Generated ``clientMsgId`` values (the prefix
+    and a counter) skip any a caller chose that is pending or recently completed.
     """
 
     def __init__(

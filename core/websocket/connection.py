@@ -132,6 +132,10 @@ class WebSocketConnection:
     ``already_open=True`` starts past the handshake, for streams captured after it; an HTTP head
     at the start (a response head in the client role, a request head in the server role) is
     skipped.
+
+    ``max_message_size`` bounds a message in bytes and ``max_fragments`` in frames (close 1009
+    past either). ``ping_interval``, ``ping_timeout`` and ``close_timeout`` are seconds; one that
+    is NaN, infinite or negative raises ``LocalProtocolError``.
     """
 
     def __init__(
