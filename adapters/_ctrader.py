@@ -42,7 +42,6 @@ from brokerwire.core.tcp import Framing
 
 from ._engine import ClientOptions, EventCallback, OnFull, Phase, log
 from ._retrying import RetryingEngine
-from ._secrets import Secret, without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -52,6 +51,7 @@ from .errors import (
     RequestTimeout,
 )
 from .reconnect import ReconnectPolicy, told_wait
+from .secrets import Secret, without_secrets
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 

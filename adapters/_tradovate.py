@@ -33,7 +33,6 @@ from brokerwire.core.tradovate.codec import Body, Query
 
 from ._engine import ClientOptions, EventCallback, OnFull, log
 from ._retrying import RetryingEngine
-from ._secrets import without_secrets
 from .endpoint import Endpoint, parse_url
 from .errors import (
     AuthenticationError,
@@ -43,6 +42,7 @@ from .errors import (
     RequestTimeout,
 )
 from .reconnect import ReconnectPolicy, told_wait
+from .secrets import without_secrets
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters._secrets import Secret
 from brokerwire.adapters.errors import ErrorResponse
+from brokerwire.adapters.secrets import Secret
 from brokerwire.adapters.simulators import CTraderSimulator
 from brokerwire.core.ctrader import (
     AccountDisconnected,
