@@ -27,10 +27,10 @@ from typing import Any, Self, TypeVar
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._client import ClientBase
-from ._ctrader import CTraderCall, CTraderCalls, CTraderEngine
-from ._engine import ClientEngine, Phase
-from ._tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from .engine.client_base import ClientBase
+from .engine.client_engine import ClientEngine, Phase
+from .engine.ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from .engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
 __all__ = ["CTraderClient", "TradovateClient"]

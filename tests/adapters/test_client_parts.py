@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters._buffer import EventBuffer
-from brokerwire.adapters._ctrader import CTraderCall, CTraderEngine, _member
-from brokerwire.adapters._engine import Phase, describe
-from brokerwire.adapters._tradovate import TradovateCall, TradovateEngine
 from brokerwire.adapters.endpoint import parse_url
+from brokerwire.adapters.engine.client_engine import Phase, describe
+from brokerwire.adapters.engine.ctrader import CTraderCall, CTraderEngine, _member
+from brokerwire.adapters.engine.event_queue import EventBuffer
+from brokerwire.adapters.engine.tradovate import TradovateCall, TradovateEngine
 from brokerwire.adapters.errors import ConnectError, ConnectionLost, RateLimited
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.reconnect import ReconnectPolicy

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters._buffer import EventBuffer, market_parts
+from brokerwire.adapters.engine.event_queue import EventBuffer, market_parts
 from brokerwire.core.ctrader import DepthEvent, SpotEvent
 from brokerwire.core.tradovate import Chart, EntityChanged, MarketData, Response
 

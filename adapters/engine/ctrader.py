@@ -40,18 +40,18 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
-from ._engine import ClientOptions, EventCallback, OnFull, Phase, log
-from ._retrying import RetryingEngine
-from .endpoint import Endpoint, parse_url
-from .errors import (
+from ..endpoint import Endpoint, parse_url
+from ..errors import (
     AuthenticationError,
     ConnectionLost,
     ErrorResponse,
     RateLimited,
     RequestTimeout,
 )
-from .reconnect import ReconnectPolicy, told_wait
-from .secrets import Secret, without_secrets
+from ..reconnect import ReconnectPolicy, told_wait
+from ..secrets import Secret, without_secrets
+from .client_engine import ClientOptions, EventCallback, OnFull, Phase, log
+from .retrying import RetryingEngine
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 

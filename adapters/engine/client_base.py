@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Generic, TypeVar
 
-from ._buffer import EventBuffer
-from ._engine import ClientEngine, ClientOptions, Phase
+from .client_engine import ClientEngine, ClientOptions, Phase
+from .event_queue import EventBuffer
 
 __all__ = ["ClientBase"]
 

@@ -25,10 +25,10 @@ from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from brokerwire.core.transport import Closed
 
-from .endpoint import Endpoint
-from .errors import ConnectError, ConnectionLost, RequestError
-from .events import Disconnected, Reconnected, ReconnectFailed, UnknownOrder
-from .reconnect import ReconnectPolicy
+from ..endpoint import Endpoint
+from ..errors import ConnectError, ConnectionLost, RequestError
+from ..events import Disconnected, Reconnected, ReconnectFailed, UnknownOrder
+from ..reconnect import ReconnectPolicy
 
 __all__ = [
     "Call",

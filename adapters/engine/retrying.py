@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from ._engine import Call, ClientEngine, CoreConnection, Phase, log
-from .endpoint import Endpoint
-from .reconnect import SHORT_WAIT, ReconnectPolicy, told_wait, untold_wait
+from ..endpoint import Endpoint
+from ..reconnect import SHORT_WAIT, ReconnectPolicy, told_wait, untold_wait
+from .client_engine import Call, ClientEngine, CoreConnection, Phase, log
 
 __all__ = ["RetryingEngine"]
 

@@ -31,18 +31,18 @@ from brokerwire.core.tradovate import (
 )
 from brokerwire.core.tradovate.codec import Body, Query
 
-from ._engine import ClientOptions, EventCallback, OnFull, log
-from ._retrying import RetryingEngine
-from .endpoint import Endpoint, parse_url
-from .errors import (
+from ..endpoint import Endpoint, parse_url
+from ..errors import (
     AuthenticationError,
     ConnectionLost,
     ErrorResponse,
     RateLimited,
     RequestTimeout,
 )
-from .reconnect import ReconnectPolicy, told_wait
-from .secrets import without_secrets
+from ..reconnect import ReconnectPolicy, told_wait
+from ..secrets import without_secrets
+from .client_engine import ClientOptions, EventCallback, OnFull, log
+from .retrying import RetryingEngine
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
 
