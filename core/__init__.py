@@ -5,11 +5,19 @@ Nothing in this package touches a socket, a thread, an event loop or a clock; ti
 """
 
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from .transport import BinaryMessage, Closed, MessageTransport, TextMessage, TransportState
+from .transport import (
+    BinaryMessage,
+    Closed,
+    Connection,
+    MessageTransport,
+    TextMessage,
+    TransportState,
+)
 
 __all__ = [
     "BinaryMessage",
     "Closed",
+    "Connection",
     "LocalProtocolError",
     "MessageTransport",
     "ProtocolError",

@@ -6,11 +6,19 @@ contract of the design: ``receive_data(data, now)`` returns events, ``data_to_se
 the output buffer, ``next_deadline()`` / ``handle_timer(now)`` run the timers, ``state`` tells
 where the connection is. A protocol connection that only needs "messages in, messages out"
 (cTrader's JSON runs over either) is written against ``MessageTransport``.
+
+Code that drives a connection (the adapters, the simulators) asks where it is through three
+typed predicates rather than through the ``state`` enum, which differs per class: ``opened``
+(requests or messages can be sent), ``closing`` (a close has begun; nothing new can be sent)
+and ``closed`` (over; drop the socket). At most one of them is true; none is while a
+handshake runs. ``Connection`` below is that contract, met by every connection in the core:
+the WebSocket and TCP transports, the Tradovate and cTrader clients and their server sides.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 from ._event import event
@@ -19,6 +27,7 @@ from .errors import RemoteProtocolError
 __all__ = [
     "BinaryMessage",
     "Closed",
+    "Connection",
     "MessageTransport",
     "TextMessage",
     "TransportEvent",
@@ -78,7 +87,38 @@ class Closed(NamedTuple):
 TransportEvent = TextMessage | BinaryMessage | Closed
 
 
-class MessageTransport(Protocol):
+class Connection(Protocol):
+    """The contract every core connection meets, whatever its protocol and role.
+
+    ``receive_data(b"", now)`` tells it the peer closed the stream. Every call returns the
+    events it caused; bytes to send accumulate until ``data_to_send()`` drains them.
+    """
+
+    @property
+    def opened(self) -> bool:
+        """Ready: requests (or messages) can be sent."""
+        ...
+
+    @property
+    def closing(self) -> bool:
+        """A close has begun and waits for the peer; nothing new can be sent."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """Over: nothing more is sent or received; the socket can be dropped."""
+        ...
+
+    def receive_data(self, data: bytes, now: float) -> Sequence[object]: ...
+
+    def data_to_send(self) -> bytes: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def handle_timer(self, now: float) -> Sequence[object]: ...
+
+
+class MessageTransport(Connection, Protocol):
     """The part of a transport that a message-oriented protocol connection uses."""
 
     @property

@@ -230,6 +230,26 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         return self._state
 
     @property
+    def opened(self) -> bool:
+        """Requests can be sent: the transport is open and no close has begun."""
+        return self._state is CTraderState.OPEN or self._state is CTraderState.APP_AUTHORIZED
+
+    @property
+    def app_authorized(self) -> bool:
+        """The application auth succeeded on this connection (and it is not closing)."""
+        return self._state is CTraderState.APP_AUTHORIZED
+
+    @property
+    def closing(self) -> bool:
+        """The close runs; no request can be sent."""
+        return self._state is CTraderState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: every request has had its outcome; the socket can be closed."""
+        return self._state is CTraderState.CLOSED
+
+    @property
     def authorized_accounts(self) -> frozenset[int]:
         """The trading accounts whose account auth succeeded on this connection."""
         return frozenset(self._accounts)

@@ -61,6 +61,21 @@ class TcpConnection:
         return self._state
 
     @property
+    def opened(self) -> bool:
+        """Messages can be sent: the handshake is over and no close has begun."""
+        return self.state is TransportState.OPEN
+
+    @property
+    def closing(self) -> bool:
+        """This side began the closing handshake and waits for the peer's answer."""
+        return self.state is TransportState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: nothing more is sent or received; the socket can be closed."""
+        return self.state is TransportState.CLOSED
+
+    @property
     def framing(self) -> Framing | None:
         """The framing this side sends (None while it waits to follow the peer's)."""
         return _framing_of(self._send_framer)

@@ -246,6 +246,26 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         return self._state
 
     @property
+    def opened(self) -> bool:
+        """Requests can be sent: the ``o`` frame came and no close has begun."""
+        return self._state is TradovateState.OPEN or self._state is TradovateState.AUTHORIZED
+
+    @property
+    def authorized(self) -> bool:
+        """``authorize`` succeeded on this connection (and it is not closing)."""
+        return self._state is TradovateState.AUTHORIZED
+
+    @property
+    def closing(self) -> bool:
+        """The closing handshake runs; no request can be sent."""
+        return self._state is TradovateState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: every request has had its outcome; the socket can be closed."""
+        return self._state is TradovateState.CLOSED
+
+    @property
     def pending_requests(self) -> int:
         """How many requests are waiting for their outcome."""
         return len(self._pending)

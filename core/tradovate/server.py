@@ -69,6 +69,21 @@ class TradovateServerConnection:
     def state(self) -> TransportState:
         return TransportState.CLOSED if self._closed else self._ws.state
 
+    @property
+    def opened(self) -> bool:
+        """The conversation is open: the server can send to the client."""
+        return self.state is TransportState.OPEN
+
+    @property
+    def closing(self) -> bool:
+        """The server began the closing handshake and waits for the client's answer."""
+        return self.state is TransportState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: nothing more is sent or received; the socket can be closed."""
+        return self.state is TransportState.CLOSED
+
     def receive_data(self, data: bytes, now: float) -> list[ServerEvent]:
         """Feed bytes from the client (``b""`` when it closed); returns what they meant."""
         self._now = now

@@ -218,6 +218,21 @@ class WebSocketConnection:
     def state(self) -> TransportState:
         return self._state
 
+    @property
+    def opened(self) -> bool:
+        """Messages can be sent: the handshake is over and no close has begun."""
+        return self.state is TransportState.OPEN
+
+    @property
+    def closing(self) -> bool:
+        """This side began the closing handshake and waits for the peer's answer."""
+        return self.state is TransportState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: nothing more is sent or received; the socket can be closed."""
+        return self.state is TransportState.CLOSED
+
     def receive_data(self, data: bytes, now: float) -> list[WebSocketEvent]:
         """Feed bytes from the peer (``b""`` when the peer closed); returns what they meant."""
         return self._receive(data, now, False)
