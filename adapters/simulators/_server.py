@@ -35,7 +35,10 @@ class ServerConnection(Protocol):
     def handle_timer(self, now: float) -> list[Any]: ...
 
     @property
-    def state(self) -> Any: ...
+    def opened(self) -> bool: ...
+
+    @property
+    def closed(self) -> bool: ...
 
 
 class Session(Protocol):
@@ -121,7 +124,7 @@ class Driver(asyncio.Protocol):
         data = self.session.conn.data_to_send()
         if data and not self._muted:
             self.transport.write(data)
-        if getattr(self.session.conn.state, "value", None) == "closed":
+        if self.session.conn.closed:
             self.close()
             return
         self._arm_timer()
@@ -154,6 +157,11 @@ class Driver(asyncio.Protocol):
         if not task.cancelled() and task.exception() is not None:
             log.error("simulator task failed", exc_info=task.exception())
 
+    @property
+    def unsent(self) -> int:
+        """Bytes written but still waiting for room in the socket (a client reading slowly)."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
     async def writable(self) -> None:
         """Wait while the client is slower than the stream (the socket buffer is full)."""
         await self._writable.wait()
@@ -166,6 +174,26 @@ class Driver(asyncio.Protocol):
         """Bytes straight onto the socket, bypassing the protocol (for injected faults)."""
         if self.transport is not None and not self._closed:
             self.transport.write(data)
+
+    def cut(self, data: bytes) -> None:
+        """Write ``data`` straight onto the socket, bypassing the protocol, and end the stream
+        there: the client receives every byte written so far, ``data`` last, then the end.
+
+        An abort would throw away what still waits for room in the socket, and the client
+        would see the stream end between two messages. Closing the socket is no better: bytes
+        the client sends meanwhile (a heartbeat) would arrive unread, and the system answers
+        that with a reset that discards what it still holds for the client. So only the
+        sending side ends (over TLS, which cannot do that, the connection closes after a
+        flush); what the client still sends is read and ignored until it closes in turn.
+        """
+        if self.transport is None or self._closed:
+            return
+        self.transport.write(data)
+        self._closed = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        else:
+            self.transport.close()
 
     def close(self) -> None:
         """Close the socket after what was written so far."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-from brokerwire.core.transport import TransportState
-
 from ._server import Driver, ServerConnection
 from .faults import Fault, FaultKind
 
@@ -39,7 +37,7 @@ class SimulatedSession:
     def deliver(self, send: Callable[[], None]) -> bool:
         """Queue one message with ``send`` and write it, unless a fault strikes first (or the
         connection has ended: a stream may still be running when the client goes)."""
-        if self.driver.closed or self.conn.state is TransportState.CLOSED:
+        if self.driver.closed or self.conn.closed:
             return False
         fault = self._fault
         if fault is not None and self.sent - self._fault_base >= fault.after:
@@ -72,8 +70,7 @@ class SimulatedSession:
         if kind is FaultKind.DROP_MID_FRAME:
             send()
             data = self.conn.data_to_send()
-            self.driver.write_raw(data[: max(1, len(data) // 2)])
-            self.driver.abort()
+            self.driver.cut(data[: max(1, len(data) // 2)])
             return False
         if kind is FaultKind.GARBAGE:
             self.driver.write_raw(GARBAGE)

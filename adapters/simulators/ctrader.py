@@ -38,7 +38,6 @@ from brokerwire.core.ctrader import (
     as_int,
 )
 from brokerwire.core.tcp import TcpConnection
-from brokerwire.core.transport import TransportState
 from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
 
 from ._base import SimulatorBase
@@ -217,7 +216,14 @@ class _Sniffer:
     def __init__(self, session: _CTraderSession) -> None:
         self._session = session
         self._start = b""
-        self.state = TransportState.OPEN
+
+    @property
+    def opened(self) -> bool:
+        return False  # nothing can be sent before the client said which transport it speaks
+
+    @property
+    def closed(self) -> bool:
+        return False
 
     def receive_data(self, data: bytes, now: float) -> list[Any]:
         if not data:
@@ -296,10 +302,7 @@ class _CTraderSession(SimulatedSession):
             self.conn.send(P.PROTO_OA_CLIENT_DISCONNECT_EVENT, {"reason": reason})
 
     def close_with(self, code: int, reason: str) -> None:
-        if (
-            isinstance(self.conn, CTraderServerConnection)
-            and self.conn.state is TransportState.OPEN
-        ):
+        if isinstance(self.conn, CTraderServerConnection) and self.conn.opened:
             self.conn.close(code, reason, now=self.driver.now())
         self.driver.flush()
 

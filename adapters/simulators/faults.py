@@ -3,7 +3,8 @@
 A fault strikes once, when the connection has sent ``after`` messages since the fault was set
 (responses, events and stream messages all count; heartbeats do not):
 
-* ``drop-mid-frame`` - write the first half of the next message, then drop the TCP connection;
+* ``drop-mid-frame`` - write the first half of the next message, then end the TCP connection
+  once everything written before it has gone out: the client's stream ends inside a message;
 * ``garbage`` - write bytes that are not the protocol, then carry on as if nothing happened;
 * ``silence`` - stop sending anything at all (no answers, no heartbeats, no pongs);
 * ``close`` - close with ``code`` and ``reason`` (a WebSocket close frame; over TCP, just close);

@@ -342,7 +342,7 @@ class _TradovateSession(SimulatedSession):
             self.conn.send_event("shutdown", data)
 
     def close_with(self, code: int, reason: str) -> None:
-        if self.conn.state.value == "open":
+        if self.conn.opened:
             self.conn.close(code, reason, now=self.driver.now())
 
     # -- requests ----------------------------------------------------------------------------------

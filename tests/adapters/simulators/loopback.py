@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import select
 import socket
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
+
+
+class BackgroundSimulator(Protocol):
+    def call_soon(self, function: Callable[[], None]) -> None: ...
+
+
+def on_sim_loop(sim: BackgroundSimulator, function: Callable[[], T], timeout: float = 10.0) -> T:
+    """``function()`` run on the loop of a simulator running in the background, and its
+    result (what it reads there cannot change while it runs)."""
+    result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            result.set_result(function())
+        except BaseException as exc:  # handed back to the test's thread
+            result.set_exception(exc)
+
+    sim.call_soon(run)
+    return result.result(timeout)
 
 
 class ClientConnection(Protocol):
@@ -20,11 +42,21 @@ class ClientConnection(Protocol):
 class Loopback:
     """A blocking socket to a simulator, driving ``conn`` with bounded waits."""
 
-    def __init__(self, conn: ClientConnection, url: str) -> None:
+    def __init__(self, conn: ClientConnection, url: str, receive_buffer: int | None = None) -> None:
+        """``receive_buffer`` sets the socket's receive buffer (in bytes) before it connects:
+        a small one lets a test that stops reading fill the server's send buffer quickly."""
         parts = urlsplit(url)
         assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "tests talk to loopback only"
         self.conn = conn
-        self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=5.0)
+        self.sock = socket.socket(socket.AF_INET6 if parts.hostname == "::1" else socket.AF_INET)
+        if receive_buffer is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        try:
+            self.sock.settimeout(10.0)
+            self.sock.connect((parts.hostname, parts.port or 80))
+        except OSError:
+            self.sock.close()
+            raise
         self.sock.setblocking(False)
         self.closed = False
         self.events: list[Any] = []

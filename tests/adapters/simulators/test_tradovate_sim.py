@@ -28,7 +28,7 @@ from brokerwire.core.tradovate import (
     TradovateConnection,
     TradovateState,
 )
-from tests.adapters.simulators.loopback import Loopback
+from tests.adapters.simulators.loopback import Loopback, on_sim_loop
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -310,6 +310,38 @@ def test_fault_drop_mid_frame(sim: TradovateSimulator) -> None:
         assert len(of_type(events, MarketData)) == 20 - 2, (
             "authorize and subscribe answers count too"
         )
+
+
+def test_fault_drop_mid_frame_first_delivers_what_waited_for_a_slow_client() -> None:
+    """The client stops reading until the server's socket is full and bytes wait in its
+    buffer; the drop strikes then. Everything sent before it still arrives, then half a
+    message, then the end: nothing the server sent is thrown away to make the cut."""
+    with TradovateSimulator(quote_rate=20_000, idle_timeout=None) as sim:
+        conn = TradovateConnection("127.0.0.1")
+        with Loopback(conn, sim.url, receive_buffer=4096) as link:
+            link.until(lambda events: any(isinstance(e, Opened) for e in events))
+            conn.authorize(sim.token)
+            conn.request("md/subscribeQuote", body={"symbol": "ESZ6"})
+            link.flush()
+            session = on_sim_loop(sim, lambda: sim.sessions()[0])
+            end = time.monotonic() + 30
+            while on_sim_loop(sim, lambda: session.driver.unsent) == 0:
+                assert time.monotonic() < end, "the server's socket never filled up"
+                time.sleep(0.02)
+            on_sim_loop(sim, lambda: session.set_fault(Fault(FaultKind.DROP_MID_FRAME)))
+            conn.request("account/list")  # its answer is the message cut in half
+            link.flush()
+            while not on_sim_loop(sim, lambda: session.driver.closed):
+                assert time.monotonic() < end, "the fault never struck"
+                time.sleep(0.02)
+            sent = on_sim_loop(sim, lambda: session.sent)
+            events = link.until(lambda evs: any(isinstance(e, Closed) for e in evs), timeout=30)
+    closed = of_type(events, Closed)[0]
+    assert closed.error is not None
+    assert "ended inside a frame" in closed.error.message
+    seqs = [q["seq"] for e in of_type(link.events, MarketData) for q in e.quotes]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(of_type(link.events, Response)) + len(seqs) == sent
 
 
 @pytest.mark.parametrize(
