@@ -7,7 +7,21 @@ name, a request on a closed connection). It is raised at once, from the call tha
 ``RemoteProtocolError`` means the *peer* broke the rules: it sent bytes that cannot be decoded.
 It is never raised out of ``receive_data``; it travels inside the terminal event that a connection
 returns after every event it could decode before the bad bytes. ``close_code`` is the WebSocket
-close code the connection sent (or would send) because of it, where one applies.
+close code the connection sent because of it, where one applies.
+
+Every layer raises it where it finds the fault, and the same object reaches the terminal
+``Closed`` event (its ``error``) unchanged: nothing re-wraps it on the way up. Subclasses say
+which layer found the fault, for a caller who cares; catching ``RemoteProtocolError`` catches
+them all:
+
+- ``brokerwire.core.websocket.BadUpgradeRequest``: an HTTP upgrade request a server refuses;
+- ``brokerwire.core.websocket.InvalidClosePayload``: a close frame that breaks RFC 6455;
+- ``brokerwire.core.tradovate.FrameError``: a Tradovate frame, message or request that is not one;
+- ``brokerwire.core.ctrader.EnvelopeError``: a cTrader message that is not an envelope.
+
+Everything else the transports find (bad framing, bad UTF-8 in a text message, a message over
+the size limit, a stream that ends mid-message) is a plain ``RemoteProtocolError``. Errors
+compare equal when their message and close code are equal, whatever their class.
 """
 
 from __future__ import annotations
@@ -46,7 +60,7 @@ class RemoteProtocolError(ProtocolError):
         self.close_code = close_code
 
     def __repr__(self) -> str:
-        return f"RemoteProtocolError({self.message!r}, close_code={self.close_code!r})"
+        return f"{type(self).__name__}({self.message!r}, close_code={self.close_code!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RemoteProtocolError):

@@ -18,7 +18,7 @@ the WebSocket and TCP transports, the Tradovate and cTrader clients and their se
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from ._event import event
@@ -32,6 +32,7 @@ __all__ = [
     "TextMessage",
     "TransportEvent",
     "TransportState",
+    "text_rule_first",
 ]
 
 
@@ -144,8 +145,37 @@ class MessageTransport(Connection, Protocol):
         """End at once after bad data; returns the close code to report (None without codes)."""
         ...
 
+    def fail_with(self, error: RemoteProtocolError) -> Closed:
+        """End at once because the peer broke a rule; the returned ``Closed`` carries ``error``."""
+        ...
+
+    def decode_text(self, payload: bytes) -> str:
+        """A message's bytes as text, by this transport's rule for text.
+
+        Raises ``RemoteProtocolError`` when they are not UTF-8 (close code 1007 on a WebSocket).
+        A protocol layer that could not parse a message's bytes asks this first, so that the
+        transport's rule, not the protocol's, says what was wrong with bytes that are not text.
+        """
+        ...
+
 
 def not_utf8(error: UnicodeDecodeError) -> str:
-    """Why a text message is refused (close code 1007), in the same words whichever layer
-    found it: the WebSocket, as it joins fragments, or a protocol, as it decodes a whole one."""
+    """Why a message that should be text is refused, in the same words whichever transport
+    found it and however it came (whole, or in fragments)."""
     return f"text message is not valid UTF-8 ({error.reason})"
+
+
+def text_rule_first(
+    decode_text: Callable[[bytes], str], payload: bytes, error: RemoteProtocolError
+) -> RemoteProtocolError:
+    """What ends a connection when a protocol could not read a message's raw bytes.
+
+    ``decode_text`` is the transport's: when the bytes are not text at all, its error (in its
+    words, with its close code) is the one to report; otherwise the protocol's ``error`` is.
+    Only called once parsing failed, so the hot path never decodes twice.
+    """
+    try:
+        decode_text(payload)
+    except RemoteProtocolError as not_text:
+        return not_text
+    return error

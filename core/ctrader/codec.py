@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..errors import RemoteProtocolError
 from ..jsonlib import dumps, loads, loads_utf8
 from ..redaction import SECRET_FIELDS, redact
-from ..transport import not_utf8
 
 __all__ = [
     "SECRET_FIELDS",
@@ -31,13 +31,16 @@ __all__ = [
 ]
 
 
-class EnvelopeError(Exception):
-    """A message that is not a cTrader envelope; ``close_code`` is the WebSocket code to send."""
+class EnvelopeError(RemoteProtocolError):
+    """A message that is not a cTrader envelope.
+
+    A ``RemoteProtocolError``: the connection that finds it ends with it as the ``error`` of
+    its ``Closed`` event. ``close_code`` is the WebSocket code that answers it (1002 unless
+    said otherwise; 1007 for JSON that does not parse); over TCP none is sent and it is None.
+    """
 
     def __init__(self, message: str, close_code: int = 1002) -> None:
-        super().__init__(message)
-        self.message = message
-        self.close_code = close_code
+        super().__init__(message, close_code)
 
 
 class Envelope(NamedTuple):
@@ -89,7 +92,7 @@ def decode_envelope(data: str | bytes) -> Envelope:
 
 
 def parse_message(data: str | bytes) -> Any:
-    """The JSON of one message (bytes as a transport delivers them, UTF-8 checked here)."""
+    """The JSON of one message (bytes as a transport delivers them: JSON is UTF-8)."""
     try:
         return loads(data) if type(data) is str else loads_utf8(data)  # type: ignore[arg-type]
     except (ValueError, RecursionError) as exc:
@@ -97,16 +100,12 @@ def parse_message(data: str | bytes) -> Any:
 
 
 def invalid_json(error: Exception, data: str | bytes) -> EnvelopeError:
-    """The error for a message that is not JSON, or not UTF-8 (close code 1007 either way).
+    """The error for a message that is not JSON (close code 1007).
 
-    Bytes are checked for UTF-8 here, after the JSON library refused them, so that bad UTF-8
-    gets the words the WebSocket uses for it in a fragmented message.
+    Bytes that are not UTF-8 are not JSON either. Whether they break the transport's rule for
+    text is the transport's to say: a connection asks it (``decode_text``) before it reports
+    this error.
     """
-    if type(data) is bytes:
-        try:
-            data.decode()
-        except UnicodeDecodeError as exc:
-            return EnvelopeError(not_utf8(exc), 1007)
     return EnvelopeError(f"invalid JSON ({error}): {_preview(data)}", 1007)
 
 

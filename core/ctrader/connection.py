@@ -22,7 +22,7 @@ from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import fast_loads_utf8, json_loads_utf8_from
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
 from ..websocket import (
     DEFAULT_MAX_FRAGMENTS,
     ConnectionAccepted,
@@ -32,7 +32,6 @@ from ..websocket import (
 )
 from .codec import (
     Envelope,
-    EnvelopeError,
     as_int,
     as_ints,
     decode_envelope,
@@ -289,7 +288,10 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                     try:
                         message = json_loads_utf8_from(t_event)
                     except (ValueError, RecursionError) as exc:
-                        yield from self._failed(invalid_json(exc, t_event))
+                        error = invalid_json(exc, t_event)
+                        yield from self._failed(
+                            text_rule_first(self._transport.decode_text, t_event, error)
+                        )
                         return
                 # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
                 # takes the general path, to the same event. Subscripts, not ``get``: every
@@ -314,7 +316,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             elif type(t_event) is TextMessage:
                 try:
                     message = parse_message(t_event.data)
-                except EnvelopeError as exc:
+                except RemoteProtocolError as exc:
                     yield from self._failed(exc)
                     return
                 out = []
@@ -327,8 +329,10 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                     out = []
                     self._receive_envelope(decode_envelope(t_event.data), out)
                     yield from out
-                except EnvelopeError as exc:
-                    yield from self._failed(exc)
+                except RemoteProtocolError as exc:
+                    yield from self._failed(
+                        text_rule_first(self._transport.decode_text, t_event.data, exc)
+                    )
                     return
             elif type(t_event) is Closed:
                 out = []
@@ -349,14 +353,14 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         """
         try:
             self._receive_envelope(envelope_from(message, raw), events)
-        except EnvelopeError as exc:
-            self._fail(events, exc.close_code, exc.message)
+        except RemoteProtocolError as exc:
+            self._fail(events, exc)
             return False
         return True
 
-    def _failed(self, error: EnvelopeError) -> list[CTraderEvent]:
+    def _failed(self, error: RemoteProtocolError) -> list[CTraderEvent]:
         events: list[CTraderEvent] = []
-        self._fail(events, error.close_code, error.message)
+        self._fail(events, error)
         return events
 
     def data_to_send(self) -> bytes:
@@ -713,10 +717,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         else:
             events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id))
 
-    def _fail(self, events: list[CTraderEvent], code: int, message: str) -> None:
-        """The server broke the protocol: close (with ``code`` over WebSocket) and end."""
-        close_code = self._transport.fail(code, message)
-        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+    def _fail(self, events: list[CTraderEvent], error: RemoteProtocolError) -> None:
+        """The server broke the protocol: close (with ``error``'s code over WebSocket), end."""
+        self._finish(events, self._transport.fail_with(error))
 
     def _finish(self, events: list[CTraderEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""

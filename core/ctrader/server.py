@@ -13,9 +13,9 @@ from typing import Any
 from .._timers import IdleHeartbeat, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, TcpConnection
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
 from ..websocket import ConnectionRequest, Role, WebSocketConnection
-from .codec import EnvelopeError, decode_envelope, encode_envelope
+from .codec import decode_envelope, encode_envelope
 from .events import ClientMessage
 from .tables import PayloadType
 
@@ -99,8 +99,10 @@ class CTraderServerConnection:
             if isinstance(t_event, TextMessage | BinaryMessage):
                 try:
                     events.append(ClientMessage(decode_envelope(t_event.data)))
-                except EnvelopeError as exc:
-                    self._fail(events, exc.close_code, exc.message)
+                except RemoteProtocolError as exc:
+                    if type(t_event) is BinaryMessage:
+                        exc = text_rule_first(self._transport.decode_text, t_event.data, exc)
+                    self._fail(events, exc)
                     return
             elif isinstance(t_event, ConnectionRequest):
                 events.append(t_event)
@@ -198,7 +200,6 @@ class CTraderServerConnection:
             self._transport.close()
             self._closed = True
 
-    def _fail(self, events: list[ServerSideEvent], code: int, message: str) -> None:
-        close_code = self._transport.fail(code, message)
+    def _fail(self, events: list[ServerSideEvent], error: RemoteProtocolError) -> None:
         self._closed = True
-        events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
+        events.append(self._transport.fail_with(error))

@@ -9,7 +9,7 @@ OPEN from the start, ``close()`` ends it at once (the adapter then closes the so
 from __future__ import annotations
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TransportState
+from ..transport import BinaryMessage, Closed, TransportState, not_utf8
 from .framers import Framing, JsonStreamFramer, LengthPrefixFramer, detect_framing, make_framer
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "TcpConnection"]
@@ -154,6 +154,30 @@ class TcpConnection:
         nothing to send and None is the code to report. Ending an ended connection is harmless.
         """
         self._state = TransportState.CLOSED
+
+    def fail_with(self, error: RemoteProtocolError) -> Closed:
+        """End at once because the peer broke a rule of the protocol on top.
+
+        TCP has no close codes: nothing is sent, and ``error.close_code`` is cleared, since it
+        tells which code was sent. Returns the terminal ``Closed``, which carries ``error``.
+        """
+        self._state = TransportState.CLOSED
+        error.close_code = None
+        return Closed(None, error.message, error)
+
+    def decode_text(self, payload: bytes) -> str:
+        """A message's bytes as ``str``, for a protocol that parses text messages.
+
+        A TCP stream carries bytes, not text, so nothing checks its messages on the way in.
+        Both JSON framings carry JSON, which is UTF-8 (RFC 8259 §8.1): a protocol that cannot
+        parse a message asks here first, and bytes that are not UTF-8 are refused by this rule,
+        in the words the WebSocket uses for a text message (a ``RemoteProtocolError`` without a
+        close code).
+        """
+        try:
+            return payload.decode()
+        except UnicodeDecodeError as exc:
+            raise RemoteProtocolError(not_utf8(exc)) from None
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """End the connection; TCP has no closing handshake, so the socket can close at once.

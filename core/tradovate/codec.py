@@ -16,9 +16,8 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from .._guards import safe_preview
-from ..errors import LocalProtocolError
+from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import dumps_str, json_loads_utf8_from, loads
-from ..transport import not_utf8
 
 __all__ = [
     "CLIENT_HEARTBEAT",
@@ -36,7 +35,6 @@ __all__ = [
     "encode_query",
     "encode_request",
     "event_message",
-    "frame_text",
     "response_message",
     "unwrap_error_text",
 ]
@@ -49,13 +47,16 @@ Query = str | Mapping[str, Any] | None
 Body = str | Mapping[str, Any] | Sequence[Any] | None
 
 
-class FrameError(Exception):
-    """A frame or message that cannot be decoded; ``close_code`` is the WebSocket code to send."""
+class FrameError(RemoteProtocolError):
+    """A frame, message or request document that breaks Tradovate's format.
+
+    A ``RemoteProtocolError``: the connection that finds it ends with it as the ``error`` of
+    its ``Closed`` event. ``close_code`` is the WebSocket code that answers it (1002 unless
+    said otherwise; 1007 for JSON that does not parse).
+    """
 
     def __init__(self, message: str, close_code: int = 1002) -> None:
-        super().__init__(message)
-        self.message = message
-        self.close_code = close_code
+        super().__init__(message, close_code)
 
 
 def _preview(value: object, limit: int = 60) -> str:
@@ -97,22 +98,15 @@ def decode_array_frame(frame: bytes) -> list[Any]:
     json's scanner could not take it whole), so it parses with the standard library whichever
     backend is installed: orjson would only refuse the frame again.
 
-    Raises ``FrameError`` (close code 1007) when the bytes are not UTF-8 or not JSON.
+    Raises ``FrameError`` (close code 1007) when the bytes are not JSON (bytes that are not
+    UTF-8 are not JSON either; whether they break the transport's rule for text is the
+    transport's to say, and the connection asks it).
     """
     try:
         messages = json_loads_utf8_from(frame, 1)
     except (ValueError, RecursionError) as exc:
-        frame_text(frame)  # bad UTF-8 is the error to report, if it is there
         raise _invalid_json(exc, frame) from None
     return _message_list(messages, frame)
-
-
-def frame_text(frame: bytes) -> str:
-    """A frame's bytes as text. Raises ``FrameError`` (close code 1007) when they are not UTF-8."""
-    try:
-        return frame.decode()
-    except UnicodeDecodeError as exc:
-        raise FrameError(not_utf8(exc), 1007) from None
 
 
 def _invalid_json(error: Exception, frame: str | bytes) -> FrameError:

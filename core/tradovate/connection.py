@@ -25,7 +25,7 @@ from .._receiving import StreamingReceiver
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import fast_loads_utf8, loads, scan_text
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState
+from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
 from ..websocket import (
     DEFAULT_MAX_FRAGMENTS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -42,7 +42,6 @@ from .codec import (
     decode_array_frame,
     decode_frame,
     encode_request,
-    frame_text,
     unwrap_error_text,
 )
 from .events import (
@@ -282,14 +281,14 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         """The Tradovate events of the WebSocket's, made as they are asked for.
 
         A frame's events are handed out one by one as its messages are decoded, so by the time
-        a bad message raises ``FrameError`` every event before it has been handed out.
+        a bad message raises ``RemoteProtocolError`` every event before it has been handed out.
         """
         scan, decode = scan_text, fast_loads_utf8
         for ws_event in ws_events:
             if type(ws_event) is bytes:
                 try:
                     if not ws_event or ws_event[0] != _LETTER_A:
-                        yield from self._frame_events(frame_text(ws_event))
+                        yield from self._frame_events(self._ws.decode_text(ws_event))
                         continue
                     # decode_array_frame, less its calls. On anything but a JSON array it is
                     # called after all: json takes what orjson refused, or the FrameError it
@@ -321,14 +320,14 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                             yield _new_event(MarketData, (quotes, [], []))
                         else:
                             yield self._message_event(message)
-                except FrameError as exc:
-                    yield from self._failed(exc.close_code, exc.message)
+                except RemoteProtocolError as exc:
+                    yield from self._failed(text_rule_first(self._ws.decode_text, ws_event, exc))
                     return
             elif type(ws_event) is TextMessage:
                 try:
                     yield from self._frame_events(ws_event.data)
-                except FrameError as exc:
-                    yield from self._failed(exc.close_code, exc.message)
+                except RemoteProtocolError as exc:
+                    yield from self._failed(exc)
                     return
             elif type(ws_event) is Closed:
                 out: list[TradovateEvent] = []
@@ -336,17 +335,17 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 yield from out
             elif type(ws_event) is BinaryMessage:
                 yield from self._failed(
-                    1003, "the server sent a binary message; Tradovate speaks text only"
+                    FrameError("the server sent a binary message; Tradovate speaks text only", 1003)
                 )
                 return
             elif type(ws_event) is ConnectionRejected:
                 yield ws_event
             # ConnectionAccepted, Ping and Pong need nothing from this layer.
 
-    def _failed(self, close_code: int, message: str) -> list[TradovateEvent]:
+    def _failed(self, error: RemoteProtocolError) -> list[TradovateEvent]:
         """``_fail``, with the events it makes returned."""
         events: list[TradovateEvent] = []
-        self._fail(events, close_code, message)
+        self._fail(events, error)
         return events
 
     def data_to_send(self) -> bytes:
@@ -573,10 +572,9 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             return RateLimited(request_id, unwrap_error_text(data), endpoint)
         return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)
 
-    def _fail(self, events: list[TradovateEvent], close_code: int, message: str) -> None:
-        """The server broke the Tradovate protocol: close with ``close_code`` and end."""
-        self._ws.fail(close_code, message)
-        self._finish(events, Closed(close_code, message, RemoteProtocolError(message, close_code)))
+    def _fail(self, events: list[TradovateEvent], error: RemoteProtocolError) -> None:
+        """The server broke the protocol: close with the code ``error`` names, and end."""
+        self._finish(events, self._ws.fail_with(error))
 
     def _finish(self, events: list[TradovateEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""

@@ -105,13 +105,12 @@ class TradovateServerConnection:
                     continue
                 try:
                     events.append(ClientRequest(decode_request(text)))
-                except FrameError as exc:
-                    self._fail(events, exc.close_code, exc.message)
+                except RemoteProtocolError as exc:
+                    self._fail(events, exc)
                     return
             elif type(ws_event) is BinaryMessage:
-                self._fail(
-                    events, 1003, "the client sent a binary message; Tradovate speaks text only"
-                )
+                message = "the client sent a binary message; Tradovate speaks text only"
+                self._fail(events, FrameError(message, 1003))
                 return
             elif type(ws_event) is ConnectionRequest:
                 events.append(ws_event)
@@ -210,7 +209,6 @@ class TradovateServerConnection:
         self._ws.send_text(text)
         self._heartbeat.note_sent()
 
-    def _fail(self, events: list[ServerEvent], close_code: int, message: str) -> None:
-        self._ws.fail(close_code, message)
+    def _fail(self, events: list[ServerEvent], error: RemoteProtocolError) -> None:
         self._closed = True
-        events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
+        events.append(self._ws.fail_with(error))

@@ -12,17 +12,20 @@ from .events import (
     TextMessage,
     WebSocketEvent,
 )
-from .frames import CloseCode
+from .frames import CloseCode, InvalidClosePayload
+from .handshake import BadUpgradeRequest
 
 __all__ = [
     "DEFAULT_MAX_FRAGMENTS",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "BadUpgradeRequest",
     "BinaryMessage",
     "CloseCode",
     "Closed",
     "ConnectionAccepted",
     "ConnectionRejected",
     "ConnectionRequest",
+    "InvalidClosePayload",
     "Ping",
     "Pong",
     "Role",

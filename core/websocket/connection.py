@@ -46,7 +46,6 @@ from .frames import (
     OP_PONG,
     OP_TEXT,
     CloseCode,
-    InvalidClosePayload,
     apply_mask,
     check_close_code_to_send,
     encode_close_payload,
@@ -102,23 +101,28 @@ class Role(enum.Enum):
     SERVER = "server"
 
 
-class _PeerError(Exception):
-    """Raised inside the decoder; turned into a ``Closed`` event before ``receive_data`` returns."""
-
-    def __init__(self, close_code: int, message: str) -> None:
-        super().__init__(message)
-        self.close_code = close_code
-        self.message = message
-
-
 _FIN_TEXT = 0x80 | OP_TEXT
 
 
-def _text(payload: bytes) -> str:
+def _broken(message: str) -> RemoteProtocolError:
+    return RemoteProtocolError(message, CloseCode.PROTOCOL_ERROR)
+
+
+def _too_big(message: str) -> RemoteProtocolError:
+    return RemoteProtocolError(message, CloseCode.MESSAGE_TOO_BIG)
+
+
+def decode_text(payload: bytes) -> str:
+    """A text message's payload as ``str``; RFC 6455 refuses one that is not UTF-8 (close 1007).
+
+    The one place the WebSocket's text rule is decided: for a whole message here, for a
+    fragmented one as its fragments arrive (in the same words), and for a protocol layer that
+    parses raw payloads itself through ``WebSocketConnection.decode_text``.
+    """
     try:
         return payload.decode()
     except UnicodeDecodeError as exc:
-        raise _PeerError(1007, not_utf8(exc)) from None
+        raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None
 
 
 class WebSocketConnection:
@@ -241,9 +245,11 @@ class WebSocketConnection:
         """``receive_data`` for a protocol layer that parses text messages itself.
 
         A text message that arrived in one frame comes as its payload ``bytes``, UTF-8 not yet
-        checked: the layer decodes it (a JSON parser checks the UTF-8 as it goes) and fails the
-        connection with 1007 when it is not text. This spares an event object and a decode per
-        message on the hot path. Everything else, fragmented text included, comes as events.
+        checked: the layer parses it (a JSON parser checks the UTF-8 as it goes), and when it
+        cannot, asks ``decode_text`` first, so that bytes that are not text end the connection
+        with this layer's error (1007) rather than the protocol's. This spares an event object
+        and a decode per message on the hot path. Everything else, fragmented text included,
+        comes as events.
         """
         return self._receive(data, now, True)
 
@@ -420,6 +426,25 @@ class WebSocketConnection:
         self._shut_down()
         return code
 
+    def fail_with(self, error: RemoteProtocolError) -> Closed:
+        """End at once because the peer broke a rule, found here or by the protocol on top.
+
+        The close frame answering ``error`` (its ``close_code``, 1002 when it has none) is queued
+        and no answer is awaited, as with ``fail``. Returns the terminal ``Closed`` event, which
+        carries ``error`` itself.
+        """
+        code = error.close_code if error.close_code is not None else CloseCode.PROTOCOL_ERROR
+        self.fail(code, error.message)
+        return Closed(code, error.message, error)
+
+    def decode_text(self, payload: bytes) -> str:
+        """A text message handed out as raw bytes by ``receive_messages``, as ``str``.
+
+        Raises ``RemoteProtocolError`` (close code 1007) when it is not UTF-8: the protocol layer
+        lets that error end the connection rather than report its own reading of the bytes.
+        """
+        return decode_text(payload)
+
     def accept(
         self,
         subprotocol: str | None = None,
@@ -485,11 +510,6 @@ class WebSocketConnection:
         self._shut_down()
         events.append(closed)
 
-    def _fail(self, events: _Events, close_code: int, message: str) -> None:
-        """The peer broke the protocol: answer with ``close_code`` and end the connection."""
-        self.fail(close_code, message)
-        events.append(Closed(close_code, message, RemoteProtocolError(message, close_code)))
-
     def _receive_handshake(self, data: bytes, events: _Events) -> bytes:
         """Advance the opening handshake; returns the frame bytes that followed it, if any."""
         if self._client_handshake is not None:
@@ -533,11 +553,10 @@ class WebSocketConnection:
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
                 if len(buffer) > _MAX_SKIPPED_HEAD:
-                    self._fail(
-                        events,
-                        CloseCode.PROTOCOL_ERROR,
-                        f"the stream starts with an HTTP head over {_MAX_SKIPPED_HEAD} bytes long",
+                    message = (
+                        f"the stream starts with an HTTP head over {_MAX_SKIPPED_HEAD} bytes long"
                     )
+                    events.append(self.fail_with(_broken(message)))
                 return False
             del buffer[: end + 4]
         self._skip_head = False
@@ -616,7 +635,7 @@ class WebSocketConnection:
                             return pos
                         payload = buffer[start:end]
                         pos = end
-                        append(payload if raw else _new_event(TextMessage, (_text(payload),)))
+                        append(payload if raw else _new_event(TextMessage, (decode_text(payload),)))
                     if size - pos < 2:
                         break
                 first = buffer[pos]
@@ -625,50 +644,38 @@ class WebSocketConnection:
                 fin = first & 0x80
                 length = second & 0x7F
                 if opcode > OP_BINARY and opcode not in (OP_CLOSE, OP_PING, OP_PONG):
-                    raise _PeerError(1002, f"frame with reserved opcode {opcode:#x}")
+                    raise _broken(f"frame with reserved opcode {opcode:#x}")
                 if opcode >= OP_CLOSE:
                     if not fin:
-                        raise _PeerError(
-                            1002, "fragmented control frame (control frames must be whole)"
-                        )
+                        raise _broken("fragmented control frame (control frames must be whole)")
                     if length > MAX_CONTROL_PAYLOAD:
-                        raise _PeerError(
-                            1002, f"control frame with a payload over 125 bytes ({length})"
-                        )
+                        raise _broken(f"control frame with a payload over 125 bytes ({length})")
                 header = 2
                 if length == 126:
                     if size - pos < 4:
                         break
                     length = (buffer[pos + 2] << 8) | buffer[pos + 3]
                     if length < 126:
-                        raise _PeerError(
-                            1002, f"payload length {length} sent in 2 bytes instead of 1"
-                        )
+                        raise _broken(f"payload length {length} sent in 2 bytes instead of 1")
                     header = 4
                 elif length == 127:
                     if size - pos < 10:
                         break
                     (length,) = _unpack_u64(buffer, pos + 2)
                     if length >> 63:
-                        raise _PeerError(
-                            1002, "64-bit payload length with the most significant bit set"
-                        )
+                        raise _broken("64-bit payload length with the most significant bit set")
                     if length < 65536:
-                        raise _PeerError(
-                            1002, f"payload length {length} sent in 8 bytes instead of 2"
-                        )
+                        raise _broken(f"payload length {length} sent in 8 bytes instead of 2")
                     header = 10
                 if first & 0x70:
-                    raise _PeerError(
-                        1002, "frame with a reserved bit set (no extension was agreed)"
-                    )
+                    raise _broken("frame with a reserved bit set (no extension was agreed)")
                 masked = second & 0x80
                 if masked:
                     if client:
-                        raise _PeerError(1002, "the server sent a masked frame")
+                        raise _broken("the server sent a masked frame")
                     header += 4
                 elif not client:
-                    raise _PeerError(1002, "the client sent an unmasked frame")
+                    raise _broken("the client sent an unmasked frame")
                 if opcode < OP_CLOSE and (
                     opcode == OP_CONTINUATION or self._frag_opcode or length > max_size
                 ):
@@ -682,7 +689,7 @@ class WebSocketConnection:
                     payload = apply_mask(payload, buffer[start - 4 : start])
                 pos = end
                 if opcode == OP_TEXT and fin:
-                    append(payload if raw else _new_event(TextMessage, (_text(payload),)))
+                    append(payload if raw else _new_event(TextMessage, (decode_text(payload),)))
                 elif opcode == OP_BINARY and fin:
                     append(_new_event(BinaryMessage, (payload,)))
                 elif opcode < OP_CLOSE:
@@ -697,34 +704,29 @@ class WebSocketConnection:
                         self._ping_payload = self._pong_deadline = None
                     append(Pong(payload))
                 else:
-                    try:
-                        code, reason = parse_close_payload(payload)
-                    except InvalidClosePayload as exc:
-                        raise _PeerError(exc.close_code, str(exc)) from None
+                    code, reason = parse_close_payload(payload)  # InvalidClosePayload: ends here
                     self._receive_close(events, code, reason)
                     return pos
-        except _PeerError as exc:
-            self._fail(events, exc.close_code, exc.message)
+        except RemoteProtocolError as exc:
+            events.append(self.fail_with(exc))
         return pos
 
     def _check_data_frame(self, opcode: int, length: int) -> None:
         """Check fragment order and the size limit from the header, before buffering the payload."""
         if opcode == OP_CONTINUATION:
             if not self._frag_opcode:
-                raise _PeerError(1002, "continuation frame with no fragmented message in progress")
+                raise _broken("continuation frame with no fragmented message in progress")
             if self._frag_count >= self._max_fragments:
-                raise _PeerError(
-                    CloseCode.MESSAGE_TOO_BIG,
+                raise _too_big(
                     f"message in more than {self._max_fragments} fragments exceeds the limit",
                 )
             total = len(self._frag_buffer) + length
         else:
             if self._frag_opcode:
-                raise _PeerError(1002, "new data frame while a fragmented message is in progress")
+                raise _broken("new data frame while a fragmented message is in progress")
             total = length
         if total > self._max_message_size:
-            raise _PeerError(
-                CloseCode.MESSAGE_TOO_BIG,
+            raise _too_big(
                 f"message of {total} bytes or more exceeds the limit of "
                 f"{self._max_message_size} bytes",
             )
@@ -745,7 +747,7 @@ class WebSocketConnection:
             try:
                 decoder.decode(payload, bool(fin))
             except UnicodeDecodeError as exc:
-                raise _PeerError(1007, not_utf8(exc)) from None
+                raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None
         buffer = self._frag_buffer
         buffer += payload
         if fin:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import struct
 
+from ..errors import RemoteProtocolError
+
 __all__ = [
     "CLOSE_NO_STATUS",
     "MAX_CONTROL_PAYLOAD",
@@ -122,12 +124,13 @@ def encode_close_payload(code: int | None, reason: str) -> bytes:
     return _pack_short(code) + encoded
 
 
-class InvalidClosePayload(Exception):
+class InvalidClosePayload(RemoteProtocolError):
     """A peer's close frame broke the rules; ``close_code`` is the code that answers it."""
 
+    close_code: int
+
     def __init__(self, message: str, close_code: int) -> None:
-        super().__init__(message)
-        self.close_code = close_code
+        super().__init__(message, close_code)
 
 
 def parse_close_payload(payload: bytes) -> tuple[int, str]:
