@@ -4,23 +4,37 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from ._server import BackgroundRunner, Driver, SimulatorServer
 from ._session import SimulatedSession
 from .faults import Fault
 
-__all__ = ["SimulatorBase"]
+__all__ = ["ServerOptions", "SimulatorBase"]
 
 SessionT = TypeVar("SessionT", bound=SimulatedSession)
 SimulatorT = TypeVar("SimulatorT", bound="SimulatorBase[Any]")
 
 
+class ServerOptions(TypedDict, total=False):
+    """What every simulator takes besides its own settings (see ``SimulatorBase``)."""
+
+    host: str
+    port: int
+    ssl_context: ssl.SSLContext | None
+    faults: Mapping[int, Fault] | None
+    default_fault: Fault | None
+    answer_delay: float
+
+
 class SimulatorBase(Generic[SessionT]):
     """A loopback server with one session per client, usable in a loop or from a thread.
 
+    It listens on ``host`` and ``port`` (0 picks a free port), over TLS with ``ssl_context``.
     ``faults`` maps connection numbers (1 for the first client, ...) to a fault;
-    ``default_fault`` applies to connections without an entry.
+    ``default_fault`` applies to connections without an entry. ``answer_delay`` makes every
+    answer to a request come that many seconds late, as from a slow server (streams are not
+    delayed), so that requests stay in flight.
     """
 
     thread_name = "simulator"
@@ -28,17 +42,25 @@ class SimulatorBase(Generic[SessionT]):
     def __init__(
         self,
         *,
-        host: str,
-        port: int,
-        ssl_context: ssl.SSLContext | None,
-        faults: Mapping[int, Fault] | None,
-        default_fault: Fault | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        faults: Mapping[int, Fault] | None = None,
+        default_fault: Fault | None = None,
+        answer_delay: float = 0.0,
     ) -> None:
+        if not answer_delay >= 0:
+            raise ValueError(f"answer_delay must be 0 or more seconds, not {answer_delay!r}")
         self.faults: dict[int, Fault] = dict(faults or {})
         self.default_fault = default_fault
+        self.answer_delay = answer_delay
         self.tls = ssl_context is not None
         self._server = SimulatorServer(
-            self._new_session, host=host, port=port, ssl_context=ssl_context
+            self._new_session,
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            on_lost=self.forget,
         )
         self._sessions: dict[int, SessionT] = {}
         self._runner: BackgroundRunner | None = None
@@ -65,6 +87,7 @@ class SimulatorBase(Generic[SessionT]):
 
     def _new_session(self, driver: Driver) -> SessionT:
         session = self.make_session(driver, self.faults.get(driver.number, self.default_fault))
+        session.response_delay = self.answer_delay
         self._sessions[driver.number] = session
         return session
 

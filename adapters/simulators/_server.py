@@ -218,8 +218,11 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        on_lost: Callable[[int], None] | None = None,
     ) -> None:
+        """``on_lost`` hears the number of each connection that ends."""
         self._make_session = make_session
+        self._on_lost = on_lost
         self.host = host
         self._requested_port = port
         self._ssl = ssl_context
@@ -245,6 +248,8 @@ class SimulatorServer:
 
     def forget(self, driver: Driver) -> None:
         self._drivers.discard(driver)
+        if self._on_lost is not None:
+            self._on_lost(driver.number)
 
     def drivers(self) -> list[Driver]:
         return list(self._drivers)

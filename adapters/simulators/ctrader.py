@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import ssl
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from brokerwire.core.ctrader import (
     HISTORICAL_REQUESTS,
@@ -40,8 +39,9 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.tcp import TcpConnection
 from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
 
-from ._base import SimulatorBase
+from ._base import ServerOptions, SimulatorBase
 from ._ctrader_book import OrderError, TradingAccount
+from ._limits import RateWindow, Refusals
 from ._server import Driver
 from ._session import SimulatedSession, paced
 from .faults import Fault
@@ -72,6 +72,8 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
     that long (about 30 s was observed on the real service). ``refresh_token`` is what
     ProtoOARefreshTokenReq takes: it gives a new access token and refresh token, and ends the
     sessions on the old one. ``received`` counts the messages clients sent, by payload type.
+    Where it listens, its faults and a slow server's ``answer_delay`` are the options every
+    simulator takes (``SimulatorBase``).
     """
 
     thread_name = "ctrader-simulator"
@@ -84,9 +86,6 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         access_token: str = "sim-access-token",
         refresh_token: str = "sim-refresh-token",
         accounts: Iterable[int] = (44322853,),
-        host: str = "127.0.0.1",
-        port: int = 0,
-        ssl_context: ssl.SSLContext | None = None,
         spot_rate: float = 10.0,
         heartbeat_interval: float = 10.0,
         idle_timeout: float | None = 30.0,
@@ -94,16 +93,9 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         historical_per_second: int = 5,
         seed: int = 0,
         price_walk: bool = True,
-        faults: Mapping[int, Fault] | None = None,
-        default_fault: Fault | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            host=host,
-            port=port,
-            ssl_context=ssl_context,
-            faults=faults,
-            default_fault=default_fault,
-        )
+        super().__init__(**server)
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token = access_token
@@ -111,7 +103,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.accounts = list(accounts)
         self.price_walk = price_walk
         self.received: Counter[int] = Counter()
-        self._throttles: dict[int, deque[Any]] = {}
+        self._refusals = Refusals()
         self.books = {
             account: TradingAccount(account, next_id=self.next_id, quote=self.quote)
             for account in self.accounts
@@ -190,17 +182,11 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         value), or with REQUEST_FREQUENCY_EXCEEDED when ``retry_after`` is None. Safe from any
         thread."""
 
-        def arm() -> None:
-            self._throttles.setdefault(int(payload_type), deque()).extend([retry_after] * times)
-
-        self.on_loop(arm)
+        self.on_loop(lambda: self._refusals.arm(int(payload_type), retry_after, times))
 
     def throttled(self, payload_type: int) -> tuple[bool, Any]:
         """Whether a request of ``payload_type`` is to be refused now, and its retryAfter."""
-        waiting = self._throttles.get(payload_type)
-        if not waiting:
-            return False, None
-        return True, waiting.popleft()
+        return self._refusals.take(payload_type)
 
     def disconnect_account(self, account_id: int, times: int = 1) -> None:
         """Every client with ``account_id`` authorized gets ProtoOAAccountDisconnectEvent (``times``
@@ -263,8 +249,8 @@ class _CTraderSession(SimulatedSession):
         self.app_authorized = False
         self.accounts: set[int] = set()
         self._spots: dict[tuple[int, int], asyncio.Task[None]] = {}
-        self._times: deque[float] = deque()
-        self._historical_times: deque[float] = deque()
+        self._requests = RateWindow(sim.requests_per_second)
+        self._historical = RateWindow(sim.historical_per_second)
 
     def handle(self, events: list[Any]) -> None:
         for event in events:
@@ -273,9 +259,6 @@ class _CTraderSession(SimulatedSession):
                 self.conn.accept(now=self.driver.now())
             elif isinstance(event, ClientMessage):
                 self._message(event.envelope)
-
-    def finished(self) -> None:
-        self.sim.forget(self.driver.number)
 
     # -- sending -----------------------------------------------------------------------------------
 
@@ -336,12 +319,9 @@ class _CTraderSession(SimulatedSession):
     def _over_budget(self, envelope: Envelope) -> bool:
         now = self.driver.now()
         historical = envelope.payload_type in HISTORICAL_REQUESTS
-        times = self._historical_times if historical else self._times
-        limit = self.sim.historical_per_second if historical else self.sim.requests_per_second
-        while times and times[0] + 1.0 <= now:
-            times.popleft()
-        if len(times) >= limit:
-            retry_after = max(1, round(times[0] + 1.0 - now + 0.5))
+        window = self._historical if historical else self._requests
+        if not window.admit(now):
+            retry_after = max(1, round(window.free_in(now) + 0.5))
             self._error(
                 envelope,
                 "BLOCKED_PAYLOAD_TYPE",
@@ -349,7 +329,6 @@ class _CTraderSession(SimulatedSession):
                 retryAfter=retry_after,
             )
             return True
-        times.append(now)
         return False
 
     def _message(self, envelope: Envelope) -> None:
@@ -477,7 +456,9 @@ class _CTraderSession(SimulatedSession):
             {"ctidTraderAccountId": account, "symbol": symbols},
         )
 
-    def subscribe_spots(self, envelope: Envelope, account: int) -> None:
+    def _known_symbols(self, envelope: Envelope, account: int) -> list[int] | None:
+        """The symbol ids a request names; None (and the error answered) unless there are
+        some and the simulator knows each."""
         symbols = _symbol_ids(envelope.payload)
         unknown = [s for s in symbols if s not in SYMBOLS]
         if unknown or not symbols:
@@ -487,6 +468,12 @@ class _CTraderSession(SimulatedSession):
                 f"Symbol not found: {unknown}",
                 ctidTraderAccountId=account,
             )
+            return None
+        return symbols
+
+    def subscribe_spots(self, envelope: Envelope, account: int) -> None:
+        symbols = self._known_symbols(envelope, account)
+        if symbols is None:
             return
         if any((account, s) in self._spots for s in symbols):
             self._error(
@@ -567,15 +554,8 @@ class _CTraderSession(SimulatedSession):
         )
 
     def symbol_by_id(self, envelope: Envelope, account: int) -> None:
-        wanted = _symbol_ids(envelope.payload)
-        unknown = [s for s in wanted if s not in SYMBOLS]
-        if unknown or not wanted:
-            self._error(
-                envelope,
-                "SYMBOL_NOT_FOUND",
-                f"Symbol not found: {unknown}",
-                ctidTraderAccountId=account,
-            )
+        wanted = self._known_symbols(envelope, account)
+        if wanted is None:
             return
         symbols = [_full_symbol(SYMBOLS[s]) for s in wanted]
         self._answer(

@@ -28,10 +28,8 @@ import datetime as dt
 import itertools
 import random
 import secrets
-import ssl
-from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs
 
 from brokerwire.core.jsonlib import JSONDecodeError, dumps_str
@@ -42,7 +40,8 @@ from brokerwire.core.tradovate import (
 )
 from brokerwire.core.websocket import ConnectionRequest
 
-from ._base import SimulatorBase
+from ._base import ServerOptions, SimulatorBase
+from ._limits import RateWindow, Refusals
 from ._server import Driver
 from ._session import SimulatedSession, paced
 from ._tradovate_book import TradingBook, refusal
@@ -166,7 +165,9 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     where ``set_price`` put it. ``request_limit`` is requests per second per connection before a
     time penalty (``penalty_seconds``), during which every request is answered 429.
     ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that long;
-    Tradovate does not document its value, so 10 s is a cautious guess.
+    Tradovate does not document its value, so 10 s is a cautious guess. Where it listens, its
+    faults and a slow server's ``answer_delay`` are the options every simulator takes
+    (``SimulatorBase``).
     """
 
     thread_name = "tradovate-simulator"
@@ -176,9 +177,6 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         *,
         token: str = "sim-access-token",
         md_token: str = "sim-md-access-token",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        ssl_context: ssl.SSLContext | None = None,
         quote_rate: float = 10.0,
         dom_rate: float = 2.0,
         bar_interval: float = 1.0,
@@ -189,16 +187,9 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         penalty_seconds: float = 5.0,
         seed: int = 0,
         price_walk: bool = True,
-        faults: Mapping[int, Fault] | None = None,
-        default_fault: Fault | None = None,
+        **server: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(
-            host=host,
-            port=port,
-            ssl_context=ssl_context,
-            faults=faults,
-            default_fault=default_fault,
-        )
+        super().__init__(**server)
         self.token = token
         self.md_token = md_token
         self.user_id = USER_ID
@@ -222,7 +213,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         )
         self.book.publish = self._publish
         self.market.on_move = self.book.price_moved
-        self._authorize_throttles: deque[Any] = deque()
+        self._refusals = Refusals()
         self.authorize_requests = 0  # authorize requests received, on every connection
 
     def __repr__(self) -> str:
@@ -266,16 +257,11 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         (the ``p-time`` sent as given, so a test may send any JSON value), or HTTP 429 when
         ``penalty`` is None, instead of their answer. Safe from any thread."""
 
-        def arm() -> None:
-            self._authorize_throttles.extend([penalty] * times)
-
-        self.on_loop(arm)
+        self.on_loop(lambda: self._refusals.arm("authorize", penalty, times))
 
     def authorize_throttled(self) -> tuple[bool, Any]:
         """Whether the authorize request now received is to be refused, and its penalty."""
-        if not self._authorize_throttles:
-            return False, None
-        return True, self._authorize_throttles.popleft()
+        return self._refusals.take("authorize")
 
     def _publish(self, entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
         """An entity changed: every synced trading session gets the ``props`` event."""
@@ -309,9 +295,8 @@ class _TradovateSession(SimulatedSession):
         self.path = COMBINED_PATH
         self.authorized = False
         self.synced = False
-        self._request_times: deque[float] = deque()
+        self._requests = RateWindow(sim.request_limit)
         self._penalty_until = 0.0
-        self._penalty_ticket: str | None = None
         self._quotes: dict[int, asyncio.Task[None]] = {}
         self._doms: dict[int, asyncio.Task[None]] = {}
         self._charts: dict[int, tuple[int, asyncio.Task[None]]] = {}
@@ -330,9 +315,6 @@ class _TradovateSession(SimulatedSession):
                     self.conn.reject(404, b"no such socket")
             elif isinstance(event, ClientRequest):
                 self._request(event.request)
-
-    def finished(self) -> None:
-        self.sim.forget(self.driver.number)
 
     def announce_shutdown(self, reason: str, reason_code: str = "Maintenance") -> None:
         data: dict[str, Any] = {"reasonCode": reason_code}
@@ -403,16 +385,11 @@ class _TradovateSession(SimulatedSession):
         if now < self._penalty_until:
             self._answer(doc.request_id, 429, "Too Many Requests")
             return True
-        times = self._request_times
-        while times and times[0] + 1.0 <= now:
-            times.popleft()
-        times.append(now)
-        if len(times) <= self.sim.request_limit:
+        if self._requests.admit(now):
             return False
         ticket = secrets.token_urlsafe(12)
         self._penalty_until = now + self.sim.penalty_seconds
-        self._penalty_ticket = ticket
-        times.clear()
+        self._requests.clear()
         penalty = {"p-ticket": ticket, "p-time": self.sim.penalty_seconds, "p-captcha": False}
         self._answer(doc.request_id, 200, penalty)
         return True

@@ -312,6 +312,18 @@ def test_fault_drop_mid_frame(sim: TradovateSimulator) -> None:
         )
 
 
+@pytest.mark.parametrize("sim", [{"quote_rate": 1000, "answer_delay": 0.3}], indirect=True)
+def test_answer_delay_holds_answers_back_but_not_streams(sim: TradovateSimulator) -> None:
+    with connect(sim) as link:
+        request_id = link.conn.request("md/subscribeQuote", body={"symbol": "ESZ6"})  # type: ignore[attr-defined]
+        events = link.until(lambda evs: any(isinstance(e, Response) for e in evs))
+    answer = next(i for i, e in enumerate(events) if isinstance(e, Response))
+    assert events[answer].request_id == request_id
+    assert of_type(events[:answer], MarketData), "the stream waited for the late answer"
+    with pytest.raises(ValueError, match="answer_delay"):
+        TradovateSimulator(answer_delay=-1)
+
+
 def test_fault_drop_mid_frame_first_delivers_what_waited_for_a_slow_client() -> None:
     """The client stops reading until the server's socket is full and bytes wait in its
     buffer; the drop strikes then. Everything sent before it still arrives, then half a
