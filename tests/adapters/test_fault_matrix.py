@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -44,6 +45,8 @@ from tests.adapters.drivers import ADAPTERS, Driver, open_client
 pytestmark = pytest.mark.timeout(60)
 
 BROKERS = ["tradovate", "ctrader-ws", "ctrader-tcp"]
+IN_FLIGHT = 4  # requests the pump keeps waiting for an answer
+ANSWER_DELAY = 0.05  # how late the simulators answer in the matrix
 CLOSE_CODES = [1000, 1001, 1008, 1011, 3000, 4000]
 
 
@@ -93,11 +96,18 @@ def subscribe(driver: Driver, sim: TradovateSimulator | CTraderSimulator) -> Non
         driver.call("subscribe_spots", sim.accounts[0], 1)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    answered: int
+    lost_in_flight: int  # sent, then the link went down before the answer
+    refused_unsent: int  # asked for while the link was down: never sent
+
+
 class RequestPump:
     """Keeps a few requests in flight at all times, from a thread, until stopped; each future
     is kept so that its outcome can be checked."""
 
-    def __init__(self, driver: Driver, broker: str, in_flight: int = 4) -> None:
+    def __init__(self, driver: Driver, broker: str, in_flight: int = IN_FLIGHT) -> None:
         self.futures: list[concurrent.futures.Future[Any]] = []
         self._driver = driver
         self._tradovate = broker == "tradovate"
@@ -127,11 +137,18 @@ class RequestPump:
         self._stop.set()
         self._thread.join(5)
 
-    def check_outcomes(self) -> tuple[int, int]:
-        """Every request finished with its answer or ConnectionLost; (answered, lost)."""
+    def wait_for_an_answer(self, timeout: float = 15.0) -> None:
+        end = time.monotonic() + timeout
+        while not any(f.done() for f in list(self.futures)):
+            assert time.monotonic() < end, "no request was answered"
+            time.sleep(0.005)
+
+    def check_outcomes(self) -> Outcomes:
+        """Every request finished with its answer or ConnectionLost, which says whether the
+        request had been sent (its outcome unknown) or not."""
         _, not_done = concurrent.futures.wait(self.futures, timeout=15)
         assert not not_done, f"{len(not_done)} requests never got an outcome"
-        answered = lost = 0
+        answered = lost_in_flight = refused_unsent = 0
         for future in self.futures:
             error = future.exception()
             if error is None:
@@ -140,8 +157,13 @@ class RequestPump:
                 answered += 1
             else:
                 assert isinstance(error, ConnectionLost), repr(error)
-                lost += 1
-        return answered, lost
+                if error.outcome_unknown:
+                    assert error.request_id is not None
+                    lost_in_flight += 1
+                else:
+                    assert error.request_id is None
+                    refused_unsent += 1
+        return Outcomes(answered, lost_in_flight, refused_unsent)
 
 
 def check_disconnect(fault: Fault, event: Disconnected, before: list[Any], *, ws: bool) -> None:
@@ -181,20 +203,28 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 def test_fault_with_requests_in_flight(
     adapter: str, broker: str, fault: Fault, clean_process: None, no_errors_logged: None
 ) -> None:
+    """Each answer comes ANSWER_DELAY late, so the pump always has requests in flight; the
+    fault is armed once they flow, and whatever it does, the ones in flight are lost (after
+    a silence, every one of them: nothing was answered since)."""
     with (
-        simulator(broker, faults={1: fault}) as sim,
+        simulator(broker, answer_delay=ANSWER_DELAY) as sim,
         client_for(adapter, broker, sim, reconnect=FAST_RECONNECT, watchdog_timeout=1.0) as driver,
     ):
         subscribe(driver, sim)
         with RequestPump(driver, broker) as pump:
+            pump.wait_for_an_answer()
+            sim.call_soon(lambda: sim.inject(fault))
             events = driver.collect(streamed(200, after_reconnect=True))
-        answered, lost = pump.check_outcomes()
+        outcomes = pump.check_outcomes()
     disconnected = next(e for e in events if type(e) is Disconnected)
     before = events[: events.index(disconnected)]
     check_disconnect(fault, disconnected, before, ws=broker != "ctrader-tcp")
     assert_resumed(events, str(fault))
-    assert answered > 0
-    assert lost > 0 or fault.kind is FaultKind.DROP_MID_FRAME  # a drop may fall between requests
+    assert outcomes.answered > 0
+    if fault.kind is FaultKind.SILENCE:
+        assert outcomes.lost_in_flight == IN_FLIGHT
+    else:
+        assert 1 <= outcomes.lost_in_flight <= IN_FLIGHT
 
 
 @pytest.mark.parametrize("broker", BROKERS)
@@ -306,7 +336,7 @@ def test_tradovate_token_expired_a_reconnect_is_refused_and_said_once(
         sim.token = "a-token-the-client-does-not-have"
         with RequestPump(driver, "tradovate") as pump:
             events = driver.collect(lambda evs: type(evs[-1]) is Disconnected)
-        answered, _ = pump.check_outcomes()
+        answered = pump.check_outcomes().answered
         events += driver.drain()
     kinds = [type(e) for e in events]
     assert kinds.count(Disconnected) == 1
