@@ -25,7 +25,7 @@ from .._guards import check_duration
 from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from .events import Failed, HttpEvent, Response, TimedOut
-from .request import HttpRequest
+from .request import HttpRequest, check_method, check_url
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -162,6 +162,8 @@ class HttpClientConnection:
                 f"cannot send a request: this connection is {self._state.value} "
                 "(one exchange per connection)"
             )
+        check_method(request.method)
+        check_url(request.url)
         try:
             host = request.host_header.encode("idna")
         except UnicodeError as exc:
@@ -175,12 +177,15 @@ class HttpClientConnection:
             headers.append((b"Content-Length", str(len(request.body)).encode()))
         try:
             head = h11.Request(method=request.method, target=request.target, headers=headers)
-            data = self._h11.send(head) or b""
+            # A fresh h11 connection each time: one that refused a request is left in error.
+            writer = h11.Connection(h11.CLIENT, max_incomplete_event_size=self.max_head_size)
+            data = writer.send(head) or b""
             if request.body:
-                data += self._h11.send(h11.Data(data=request.body)) or b""
-            data += self._h11.send(h11.EndOfMessage()) or b""
+                data += writer.send(h11.Data(data=request.body)) or b""
+            data += writer.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError as exc:
             raise LocalProtocolError(f"cannot send this request: {exc}") from None
+        self._h11 = writer
         self._out.append(data)
         self._decoder = decoder
         self._move_to(HttpState.WAITING)

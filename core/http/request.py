@@ -18,7 +18,7 @@ from ..errors import LocalProtocolError
 from ..secret import Secret, redact_url, reveal
 from ..websocket.handshake import Header, redact_headers
 
-__all__ = ["Header", "HttpRequest", "make_request"]
+__all__ = ["Header", "HttpRequest", "check_method", "check_url", "make_request"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _json_encoder = msgspec.json.Encoder()
@@ -74,7 +74,14 @@ class HttpRequest(NamedTuple):
         return f"{host}:{parts.port}"
 
 
-def _check_url(url: str) -> None:
+def check_method(method: str) -> None:
+    """Raise ``LocalProtocolError`` unless ``method`` is a method name (ASCII letters)."""
+    if not method.isascii() or not method.isalpha():
+        raise LocalProtocolError(f"invalid HTTP method {method!r}")
+
+
+def check_url(url: str) -> None:
+    """Raise ``LocalProtocolError`` unless ``url`` is an absolute http(s) URL to request."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -116,9 +123,8 @@ def make_request(
     sent as ``Authorization: Bearer ...``. Raises ``LocalProtocolError`` for a URL or header
     that cannot be sent.
     """
-    if not method.isascii() or not method.isalpha():
-        raise LocalProtocolError(f"invalid HTTP method {method!r}")
-    _check_url(url)
+    check_method(method)
+    check_url(url)
     if query:
         pairs = [(key, reveal(value)) for key, value in query.items()]
         url = f"{url}{'&' if '?' in url else '?'}{urlencode(pairs)}"

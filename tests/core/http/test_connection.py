@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.http.connection import HttpClientConnection, HttpState
 from brokerwire.core.http.events import Failed, Response, TimedOut
-from brokerwire.core.http.request import make_request
+from brokerwire.core.http.request import HttpRequest, make_request
 from tests.core.http.servers import DATE, answer, request, sent, server_for
 from tests.helpers import byte_by_byte, random_chunks
 
@@ -306,3 +306,28 @@ def test_a_url_that_cannot_be_requested_is_refused(url: str) -> None:
 def test_a_header_with_a_line_break_is_refused() -> None:
     with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
         make_request("GET", "https://example.test/", headers=[("X-A", "b\r\nX-Evil: 1")])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        HttpRequest("GET", "gopher://example.test/"),
+        HttpRequest("GET", "/relative"),
+        HttpRequest("GE T", "https://example.test/"),
+        HttpRequest("GET", "https://example.test/", ((b"X-A", b"b\r\nc"),)),
+    ],
+)
+def test_a_request_built_by_hand_that_cannot_be_sent_is_refused(bad: HttpRequest) -> None:
+    client = HttpClientConnection()
+    with pytest.raises(LocalProtocolError):
+        client.send_request(bad, 0.0)
+    assert client.state is HttpState.IDLE
+    assert client.data_to_send() == b""
+
+
+def test_a_refused_request_leaves_the_connection_ready_for_a_good_one() -> None:
+    client = HttpClientConnection()
+    with pytest.raises(LocalProtocolError):
+        client.send_request(HttpRequest("GET", "https://example.test/", ((b"X", b"\n"),)), 0.0)
+    sent(client)
+    assert only_response(client.receive_data(answer(server_for(client), BODY), 1.0)).ok
