@@ -40,6 +40,7 @@ __all__ = [
     "TokenStatus",
     "expiry_on_monotonic_clock",
     "failure_of_exchange",
+    "failure_of_status",
 ]
 
 DEFAULT_LEAD = 15 * 60.0

@@ -78,6 +78,15 @@ def decode_body(body: bytes, decoder: msgspec.json.Decoder[Any] | None) -> tuple
         return None, f"the body is not valid JSON: {exc}"
 
 
+def _shown(exc: h11.LocalProtocolError) -> str:
+    """h11's reason for refusing a request, without the header value it quotes (a header
+    may hold a credential)."""
+    text = str(exc)
+    if text.startswith("Illegal header value"):
+        return "a header value HTTP does not allow (not shown: it may be a credential)"
+    return text
+
+
 class HttpClientConnection:
     """The client side of one HTTP/1.1 exchange.
 
@@ -184,7 +193,11 @@ class HttpClientConnection:
                 data += writer.send(h11.Data(data=request.body)) or b""
             data += writer.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError as exc:
-            raise LocalProtocolError(f"cannot send this request: {exc}") from None
+            raise LocalProtocolError(f"cannot send this request: {_shown(exc)}") from None
+        except UnicodeError:
+            raise LocalProtocolError(
+                "cannot send this request: text headers must be ASCII"
+            ) from None
         self._h11 = writer
         self._out.append(data)
         self._decoder = decoder

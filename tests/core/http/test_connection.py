@@ -331,3 +331,17 @@ def test_a_refused_request_leaves_the_connection_ready_for_a_good_one() -> None:
         client.send_request(HttpRequest("GET", "https://example.test/", ((b"X", b"\n"),)), 0.0)
     sent(client)
     assert only_response(client.receive_data(answer(server_for(client), BODY), 1.0)).ok
+
+
+def test_a_refused_header_value_is_not_quoted_in_the_error() -> None:
+    bad = HttpRequest("GET", "https://example.test/", ((b"Authorization", b"Bearer tok\x0ben"),))
+    with pytest.raises(LocalProtocolError) as caught:
+        HttpClientConnection().send_request(bad, 0.0)
+    assert "tok" not in str(caught.value)
+    assert "header value" in str(caught.value)
+
+
+def test_a_header_given_as_non_ascii_text_is_refused() -> None:
+    bad = HttpRequest("GET", "https://example.test/", (("X-Name", "caf\u00e9"),))  # type: ignore[arg-type]
+    with pytest.raises(LocalProtocolError, match="ASCII"):
+        HttpClientConnection().send_request(bad, 0.0)
