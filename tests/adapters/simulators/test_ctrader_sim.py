@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -372,11 +371,15 @@ def test_a_fault_injected_into_a_live_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    "sim", [{"default_fault": Fault(FaultKind.DELAY, after=2, seconds=0.3)}], indirect=True
+    "sim",
+    [{"spot_rate": 500, "default_fault": Fault(FaultKind.DELAY, after=2, seconds=0.3)}],
+    indirect=True,
 )
-def test_fault_delay(sim: CTraderSimulator) -> None:
-    with authorized(sim, "tcp-length-prefix") as link:  # the two auth answers come on time
+def test_fault_delay_holds_answers_back_but_not_streams(sim: CTraderSimulator) -> None:
+    with spots(sim, "tcp-length-prefix") as link:  # the two auth answers come on time
         conn: CTraderConnection = link.conn  # type: ignore[assignment]
-        started = time.monotonic()
-        assert isinstance(outcome(link, conn.request(P.PROTO_OA_VERSION_REQ)), Response)
-        assert time.monotonic() - started >= 0.3
+        link.until(lambda evs: any(isinstance(e, SpotEvent) for e in evs))
+        start = len(link.events)
+        answer = outcome(link, conn.request(P.PROTO_OA_VERSION_REQ))
+        assert isinstance(answer, Response)
+        assert of_type(link.events[start : link.events.index(answer)], SpotEvent)

@@ -407,13 +407,17 @@ def test_fault_shutdown(sim: TradovateSimulator) -> None:
 
 
 @pytest.mark.parametrize(
-    "sim", [{"default_fault": Fault(FaultKind.DELAY, seconds=0.3)}], indirect=True
+    "sim",
+    [{"quote_rate": 500, "default_fault": Fault(FaultKind.DELAY, after=2, seconds=0.3)}],
+    indirect=True,
 )
-def test_fault_delay(sim: TradovateSimulator) -> None:
-    with connect(sim) as link:
-        started = time.monotonic()
-        assert isinstance(ask(link, "account/list"), Response)
-        assert time.monotonic() - started >= 0.3
+def test_fault_delay_holds_answers_back_but_not_streams(sim: TradovateSimulator) -> None:
+    with streaming(sim) as link:  # authorize and subscribe are answered on time
+        link.until(lambda evs: any(isinstance(e, MarketData) for e in evs))
+        start = len(link.events)
+        answer = ask(link, "account/list")
+        assert isinstance(answer, Response)
+        assert of_type(link.events[start : link.events.index(answer)], MarketData)
 
 
 def test_faults_are_chosen_per_connection() -> None:
