@@ -92,7 +92,8 @@ class HttpClientConnection:
 
     ``timeout`` bounds the whole exchange, from ``send_request`` to the end of the answer.
     ``max_head_size`` bounds the status line and headers, ``max_body_size`` the body: an
-    answer beyond either is a ``Failed`` event, found before the excess is buffered.
+    answer beyond either is a ``Failed`` event as soon as the excess arrives (a body announced
+    by ``Content-Length`` as soon as its head does), before it is kept.
     """
 
     def __init__(
