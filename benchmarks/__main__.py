@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--check]``."""
+"""``python -m benchmarks [--quick] [--json PATH] [--check] [--require IMPL]``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory check")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        choices=sorted(DECODERS),
+        metavar="IMPL",
+        help="exit 1 unless IMPL measured a workload (so that CI sees a baseline go missing)",
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     about = machine()
@@ -162,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    missing = sorted(set(args.require) - {r.impl for r in results})
+    if missing:
+        print(f"\nno result from {', '.join(missing)}", file=sys.stderr)
+        return 1
     missed = [o for o in outcomes if not o.met] + [m for m in memory if not m.within_limit]
     return 1 if args.check and missed else 0
 

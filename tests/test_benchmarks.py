@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from benchmarks import impls
-from benchmarks.__main__ import _target_lines
+from benchmarks.__main__ import _target_lines, main
 from benchmarks.run import Result, check_targets
 from benchmarks.streams import WORKLOADS, chunked
 from brokerwire.core import jsonlib
@@ -56,3 +56,14 @@ def test_frames_json_reads_with_brokerwires_own_transport_and_nothing_above_it()
     chunks = chunked(workload.data.replace(b'"payloadType":2131', b'"payloadType":"?!"'))
     assert impls.frames_json(workload)(chunks) == workload.messages
     assert impls.brokerwire(workload)(chunks) < workload.messages
+
+
+def test_a_required_implementation_without_a_result_fails_the_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # CI requires the websockets baseline: a baseline that went missing must not go unseen.
+    # websockets decodes WebSocket streams only, so a TCP workload has no result from it.
+    quick = ["--quick", "--no-memory", "--repeats", "1", "--workload", "ctrader-tcp-spots"]
+    assert main([*quick, "--require", "json-floor"]) == 0
+    assert main([*quick, "--require", "json-floor", "--require", "websockets"]) == 1
+    assert "no result from websockets" in capsys.readouterr().err
