@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
@@ -191,7 +191,7 @@ def websockets_protocol(workload: Workload) -> Run | None:
     dispatch = _dispatch(workload)
     data_opcodes = (Opcode.TEXT, Opcode.CONT)
     # Past the handshake the protocol only hands out frames.
-    frames_received: Callable[[], list[Frame]] = client.events_received  # type: ignore[assignment]
+    frames_received = cast(Callable[[], list[Frame]], client.events_received)
 
     def run(chunks: list[bytes]) -> int:
         delivered = 0
