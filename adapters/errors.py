@@ -4,6 +4,10 @@ A request made through a client ends in exactly one way: its result, or one of t
 ``RequestError`` subclasses below. Those that leave the request's fate open (the request went
 out but no answer came) say so in ``outcome_unknown``: an order in that state may or may not
 have been placed, and the client never sends it again by itself.
+
+No name here is also the name of a core event: the core's ``ErrorResponse``, ``RateLimited`` and
+``Penalty`` are answers as they arrive (matched in ``match`` statements); the exceptions a client
+raises for them are ``RequestRefused`` and ``Throttled``, whose ``event`` holds that answer.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ __all__ = [
     "ClientError",
     "ConnectError",
     "ConnectionLost",
-    "ErrorResponse",
-    "RateLimited",
     "RequestError",
+    "RequestRefused",
     "RequestTimeout",
+    "Throttled",
 ]
 
 
@@ -54,7 +58,7 @@ class RequestError(ClientError):
         self.event = event
 
 
-class ErrorResponse(RequestError):
+class RequestRefused(RequestError):
     """The broker answered with an error.
 
     ``status`` is Tradovate's HTTP-like status (None for cTrader); ``code`` is cTrader's error
@@ -77,7 +81,7 @@ class ErrorResponse(RequestError):
         self.code = code
 
 
-class RateLimited(RequestError):
+class Throttled(RequestError):
     """The broker refused the request for sending too fast.
 
     ``retry_after`` is how long to wait, in seconds, when the broker said (None otherwise).

@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 from brokerwire.core._event import event
 from brokerwire.core.errors import RemoteProtocolError
 
+from .errors import ConnectError
+
 __all__ = ["Disconnected", "ReconnectFailed", "Reconnected", "UnknownOrder"]
 
 
@@ -61,7 +63,14 @@ class Reconnected(NamedTuple):
 
 @event
 class ReconnectFailed(NamedTuple):
-    """The client stopped trying to reconnect and is now closed; ``reason`` says why."""
+    """The client stopped trying to reconnect and is now closed; ``reason`` says why.
+
+    ``error`` is the ``AuthenticationError`` when the broker refused the credentials on a
+    reconnect: the type ``connect()`` raises when it refuses them on the first connection,
+    the same for both adapters. It is None when reconnecting was off, ran out of attempts, or
+    the client was closed.
+    """
 
     attempts: int
     reason: str
+    error: ConnectError | None = None

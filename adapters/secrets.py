@@ -5,7 +5,8 @@
 recursion, so an answer nested a thousand levels deep cannot overflow the stack, and it copies
 an answer only when it holds a credential: one that holds none is returned as it is.
 ``Secret`` holds a token the caller asked for on purpose (a refreshed access token): it prints
-as ``<redacted>`` and gives its value only to ``reveal()``.
+as ``<redacted>`` and gives its value only to ``reveal()``. It is the core's own
+``brokerwire.core.secret.Secret``, offered here too: one class, whichever module it is taken from.
 """
 
 from __future__ import annotations
@@ -13,32 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from brokerwire.core.redaction import REDACTED, SECRET_FIELDS
+from brokerwire.core.secret import Secret
 
 __all__ = ["Secret", "without_secrets"]
-
-
-class Secret:
-    """A credential that never shows itself in a repr, a log line or ``str()``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The credential itself, for the one place that needs it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return REDACTED
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash((Secret, self._value))
 
 
 def _holds_secret(value: Any) -> bool:

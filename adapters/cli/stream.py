@@ -211,7 +211,7 @@ def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser)
         else:
             _check_service_options(args, parser, {"--token / TRADOVATE_TOKEN": args.token})
             url, token, symbols = args.url, args.token, args.symbol
-        sink = _record_file(stack, args)
+        recorder = _recorder(stack, args, websocket=True)
         client = _make(
             parser,
             lambda: TradovateClient(
@@ -220,10 +220,9 @@ def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser)
                 ssl_context=_ssl_context(args),
                 connect_timeout=args.connect_timeout,
                 reconnect=_reconnect(args),
+                on_received=recorder,
             ),
         )
-        if sink is not None:
-            Recorder(client, sink, websocket=True)
         _connect(stack, client)
         for symbol in _tradovate_symbols(symbols):
             _ask(f"cannot subscribe to {symbol}", partial(client.subscribe_quote, symbol))
@@ -255,7 +254,7 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             url, account, symbols = args.url, args.account, args.symbol
             credentials = (args.client_id, args.client_secret, args.access_token)
         client_id, client_secret, access_token = credentials
-        sink = _record_file(stack, args)
+        recorder = _recorder(stack, args, websocket=_is_websocket(url))
         client = _make(
             parser,
             lambda: CTraderClient(
@@ -267,10 +266,9 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
                 ssl_context=_ssl_context(args),
                 connect_timeout=args.connect_timeout,
                 reconnect=_reconnect(args),
+                on_received=recorder,
             ),
         )
-        if sink is not None:
-            Recorder(client, sink, websocket=_is_websocket(url))
         _connect(stack, client)
         if account is None:
             account = _only_account(client)
@@ -314,6 +312,14 @@ def _check_ctrader_url_options(args: argparse.Namespace, parser: argparse.Argume
         # Without an account the command asks for the token's accounts, and that answer
         # carries the access token: it must not end up in a file meant for a bug report.
         parser.error("--record needs --account (or CTRADER_ACCOUNT_ID) with --url")
+
+
+def _recorder(
+    stack: contextlib.ExitStack, args: argparse.Namespace, *, websocket: bool
+) -> Callable[[bytes, int], None] | None:
+    """The ``on_received`` hook that writes ``--record``'s file, or None without the option."""
+    sink = _record_file(stack, args)
+    return Recorder(sink, websocket=websocket).received if sink is not None else None
 
 
 def _record_file(stack: contextlib.ExitStack, args: argparse.Namespace) -> BinaryIO | None:

@@ -1,32 +1,66 @@
-"""What the threaded and the asyncio client share above the engine: their settings, the
-description of their state, and handing events to the caller's callback."""
+"""What every client shares above the engine, whatever its broker and adapter.
+
+A client class is put together from two halves, each a subclass of ``ClientBase``:
+
+- the broker's request helpers (``TradovateCalls``, ``CTraderCalls``): the constructor, which
+  makes the broker's engine and hands it to ``_start`` with the options every client takes, and
+  one public method per request, each describing its request and handing it to ``_call``;
+- the adapter's I/O (the threaded or the asyncio client base): ``_setup`` makes its threads or
+  loop handles, ``_call`` sends a request and blocks for its result (threaded) or returns a
+  coroutine (asyncio).
+
+``_call`` is declared here, abstract, and defined only by the adapter: neither half overrides
+the other, so the order of the bases does not matter, and a client class that lacks an adapter
+cannot be made.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Generic, TypeVar
+import ssl
+from abc import ABC, abstractmethod
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from .client_engine import ClientEngine, ClientOptions, Phase
+from .client_engine import ClientEngine, EventCallback, OnFull, OnReceived, Phase
 from .event_queue import EventBuffer
 
-__all__ = ["ClientBase"]
+__all__ = ["ClientBase", "ClientOptions"]
 
 log = logging.getLogger("brokerwire.client")
 
 EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
 
 
-class ClientBase(Generic[EngineT]):
-    """A client's engine and options; each adapter adds its I/O in ``_setup``."""
+class ClientOptions(NamedTuple):
+    """The options every client takes, whatever its broker: TLS, patience, and where events
+    and received bytes go."""
+
+    ssl_context: ssl.SSLContext | None
+    connect_timeout: float
+    on_event: EventCallback | None
+    max_queued_events: int
+    max_queued_bytes: int
+    on_full: OnFull
+    on_received: OnReceived | None
+
+
+class ClientBase(ABC, Generic[EngineT]):
+    """A client's engine and the options every client takes."""
 
     _engine: EngineT
 
     def _start(self, engine: EngineT, options: ClientOptions) -> None:
-        if options.connect_timeout <= 0:
+        """Take the options every client has (the broker's half passes them on from its
+        constructor), then let the adapter set up its I/O."""
+        connect_timeout, on_received = options.connect_timeout, options.on_received
+        if connect_timeout <= 0:
             raise ValueError("connect_timeout must be positive")
+        if on_received is not None and not callable(on_received):
+            raise TypeError("on_received must be callable with (bytes, connection number)")
         self._engine = engine
+        engine.on_received = on_received
         self._ssl_context = engine.endpoint.ssl_context(options.ssl_context)
-        self._connect_timeout = options.connect_timeout
+        self._connect_timeout = connect_timeout
         self._on_event = options.on_event
         self._buffer = EventBuffer(
             options.max_queued_events, options.max_queued_bytes, options.on_full
@@ -36,6 +70,11 @@ class ClientBase(Generic[EngineT]):
 
     def _setup(self) -> None:
         """The adapter's own state (threads and locks, or loop handles)."""
+
+    @abstractmethod
+    def _call(self, call: Any) -> Any:
+        """Send ``call`` (a ``TradovateCall`` or ``CTraderCall``): the threaded adapter blocks
+        and returns its result, the asyncio adapter returns a coroutine."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"

@@ -20,7 +20,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from brokerwire.core.transport import Closed
@@ -33,10 +33,10 @@ from ..reconnect import ReconnectPolicy
 __all__ = [
     "Call",
     "ClientEngine",
-    "ClientOptions",
     "CoreConnection",
     "EventCallback",
     "OnFull",
+    "OnReceived",
     "Phase",
     "Settable",
 ]
@@ -45,19 +45,11 @@ log = logging.getLogger("brokerwire.client")
 
 
 EventCallback = Callable[[Any], object]
+#: Called with the bytes of each read, as read, and the number of the connection they came on
+#: (1 for the first, 2 after the first reconnect...), before the client decodes them.
+OnReceived = Callable[[bytes, int], object]
 #: What a full event queue does: conflate market data and keep reading, or pause reading.
 OnFull = Literal["conflate", "pause"]
-
-
-class ClientOptions(NamedTuple):
-    """How an adapter runs a client: TLS, patience, and where events go."""
-
-    ssl_context: ssl.SSLContext | None
-    connect_timeout: float
-    on_event: EventCallback | None
-    max_queued_events: int
-    max_queued_bytes: int = 64 * 1024 * 1024
-    on_full: OnFull = "conflate"
 
 
 class Phase(enum.Enum):
@@ -79,10 +71,17 @@ class Settable(Protocol):
 
 
 class CoreConnection(Protocol):
-    """The connection contract of the core's client connections."""
+    """The connection contract of the core's client connections (``core.transport.Connection``
+    with the clients' extras). The engine asks where a connection is through ``opened``,
+    ``closing`` and ``closed`` only, and never calls into a connection while one of its event
+    generators is suspended: ``receive_events`` is drained before any event is acted on."""
 
     @property
-    def state(self) -> enum.Enum: ...
+    def opened(self) -> bool: ...
+    @property
+    def closing(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
     def receive_data(self, data: bytes, now: float) -> list[Any]: ...
     def receive_events(self, data: bytes, now: float) -> Iterator[Any]: ...
     def data_to_send(self) -> bytes: ...
@@ -120,16 +119,21 @@ class _Waiter:
 
 class ClientEngine(Generic[ConnT, CallT]):
     """The life of one client's connections; subclasses add one broker's authorization,
-    request sending and outcome mapping."""
+    request sending and outcome mapping.
 
-    #: The core's outcome event classes; the request id is the first field of each.
-    outcome_types: frozenset[type] = frozenset()
-    #: The core's event for "the transport is open" (absent over TCP, where it is open at once).
-    opened_type: type = type(None)
-    #: The core's event for "the connection closed before the answer came".
-    failed_type: type = type(None)
+    A subclass names the core's event classes below and says, in ``request_id_of``, where an
+    outcome event holds its request id.
+    """
+
+    #: The core's outcome event classes: each request gets exactly one of them.
+    outcome_types: ClassVar[frozenset[type]]
+    #: The core's event for "the transport is open" (over TCP it is open at once, and the
+    #: engine learns it from ``opened`` when the connection is made).
+    opened_type: ClassVar[type]
+    #: The core's outcome event for "the connection closed before the answer came".
+    failed_type: ClassVar[type]
     #: Events ``observe`` must see on their way to the caller.
-    watched_types: frozenset[type] = frozenset()
+    watched_types: ClassVar[frozenset[type]] = frozenset()
 
     def __init__(self, endpoint: Endpoint, *, reconnect: ReconnectPolicy | None) -> None:
         self.endpoint = endpoint
@@ -137,6 +141,10 @@ class ClientEngine(Generic[ConnT, CallT]):
         self.phase = Phase.IDLE
         self.conn: ConnT | None = None
         self.attempts = 0
+        #: Connections made so far: the number ``on_received`` gives with each read.
+        self.connections = 0
+        #: The caller's hook for the bytes of each read (the ``on_received`` client option).
+        self.on_received: OnReceived | None = None
         self._waiting: dict[Any, _Waiter] = {}
         self._orders: dict[Any, UnknownOrder] = {}
         self._unknown: list[UnknownOrder] = []
@@ -156,6 +164,10 @@ class ClientEngine(Generic[ConnT, CallT]):
 
     def send(self, call: CallT, now: float) -> Any:
         """Hand ``call`` to the core; returns the request id."""
+        raise NotImplementedError
+
+    def request_id_of(self, outcome: Any) -> Any:
+        """The request id an outcome event (one of ``outcome_types``) answers."""
         raise NotImplementedError
 
     def result(self, call: CallT, event: Any) -> Any:
@@ -217,7 +229,7 @@ class ClientEngine(Generic[ConnT, CallT]):
     def link_down(self) -> bool:
         """The current core connection has ended: the adapter drops its socket."""
         return self.phase in (Phase.DOWN, Phase.CLOSED) or (
-            self.conn is not None and self.conn.state.value == "closed"
+            self.conn is not None and self.conn.closed
         )
 
     def expect(self, connected: Settable) -> None:
@@ -232,13 +244,14 @@ class ClientEngine(Generic[ConnT, CallT]):
         if self.phase not in (Phase.IDLE, Phase.DOWN):
             raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
         conn = self.conn = self.make_connection()
+        self.connections += 1
         self.phase = Phase.CONNECTING
         log.debug("connected to %s; opening the session", self.endpoint.display())
         self._waiting.clear()
         self._orders.clear()
         self._refusal = None
         self._out = []
-        if conn.state.value == "open":
+        if conn.opened:
             self._guarded(self.on_open, now)
         return conn
 
@@ -246,6 +259,8 @@ class ClientEngine(Generic[ConnT, CallT]):
         """Bytes from the socket (``b""`` at its end); returns the events for the caller."""
         self._out = []
         if self.conn is not None:
+            if data and self.on_received is not None:
+                self._report_received(data)
             self._guarded(self._receive, data, now)
         return self._out
 
@@ -294,9 +309,9 @@ class ClientEngine(Generic[ConnT, CallT]):
         self._out = []
         if self.phase in (Phase.CONNECTING, Phase.READY) and self.conn is not None:
             self.phase = Phase.CLOSING
-            if self.conn.state.value not in ("closing", "closed"):
+            if not (self.conn.closing or self.conn.closed):
                 self._guarded(self.close_core, now)
-            if self.conn is None or self.conn.state.value == "closed":
+            if self.conn is None or self.conn.closed:
                 self.phase = Phase.CLOSED
         elif self.phase is not Phase.CLOSING:
             self.phase = Phase.CLOSED
@@ -352,8 +367,22 @@ class ClientEngine(Generic[ConnT, CallT]):
     # -- internals ---------------------------------------------------------------------------------
 
     def _receive(self, data: bytes, now: float) -> None:
+        """Decode every event of ``data``, then act on them: acting may call into the
+        connection (authorize, resubscribe), which must not happen while its generator is
+        suspended. Should decoding fail inside the core, the events before still count."""
         assert self.conn is not None
-        self._process(self.conn.receive_events(data, now), now)
+        events: list[Any] = []
+        try:
+            events.extend(self.conn.receive_events(data, now))
+        finally:
+            self._process(events, now)
+
+    def _report_received(self, data: bytes) -> None:
+        assert self.on_received is not None
+        try:
+            self.on_received(data, self.connections)
+        except Exception:
+            log.exception("the on_received callback raised")
 
     def _run_timers(self, now: float, reading_paused: bool) -> None:
         assert self.conn is not None
@@ -415,7 +444,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         for event in events:
             kind = type(event)
             if kind in outcomes:
-                request_id = event[0]
+                request_id = self.request_id_of(event)
                 if self._orders:
                     order = self._orders.pop(request_id, None)
                     if order is not None and kind is self.failed_type and self.was_sent(event):
@@ -455,7 +484,7 @@ class ClientEngine(Generic[ConnT, CallT]):
                     connected.set_exception(error)
             elif self._refusal is not None:
                 self.phase = Phase.CLOSED
-                self._out.append(ReconnectFailed(self.attempts, str(error)))
+                self._out.append(ReconnectFailed(self.attempts, str(error), self._refusal))
             else:
                 log.info("%s", error)
                 self.phase = Phase.DOWN

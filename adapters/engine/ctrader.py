@@ -3,7 +3,8 @@
 ``CTraderEngine`` authorizes the application on each new connection; after a reconnect it also
 authorizes again every account that was authorized before and restores each account's
 subscriptions from the registry. ``CTraderCalls`` is the one definition of the request helpers;
-each adapter's client inherits it and supplies ``_call``.
+each adapter's client class derives from it and from the adapter's client base, which defines
+``_call`` (``client_base`` says how the two halves fit).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import enum
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from brokerwire.core.ctrader import (
     ORDER_REQUESTS,
     AccountDisconnected,
     CTraderConnection,
     CTraderSubscriptionRegistry,
+    ErrorResponse,
     OrderType,
     PayloadType,
     RequestFailed,
@@ -32,9 +34,6 @@ from brokerwire.core.ctrader import (
     redact,
 )
 from brokerwire.core.ctrader import (
-    ErrorResponse as CoreErrorResponse,
-)
-from brokerwire.core.ctrader import (
     Opened as CTraderOpened,
 )
 from brokerwire.core.errors import LocalProtocolError
@@ -44,13 +43,14 @@ from ..endpoint import Endpoint, parse_url
 from ..errors import (
     AuthenticationError,
     ConnectionLost,
-    ErrorResponse,
-    RateLimited,
+    RequestRefused,
     RequestTimeout,
+    Throttled,
 )
 from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import Secret, without_secrets
-from .client_engine import ClientOptions, EventCallback, OnFull, Phase, log
+from .client_base import ClientBase, ClientOptions
+from .client_engine import EventCallback, OnFull, OnReceived, Phase, log
 from .retrying import RetryingEngine
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
@@ -70,7 +70,7 @@ _TRANSIENT_ERRORS = frozenset(
 
 def _transient(event: Any) -> bool:
     """Whether an answer to an authorization refused it for now only."""
-    return type(event) is CoreErrorResponse and (
+    return type(event) is ErrorResponse and (
         event.retry_after is not None or event.error_code in _TRANSIENT_ERRORS
     )
 
@@ -106,10 +106,14 @@ class CTraderCall(NamedTuple):
 
 
 class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
-    outcome_types = frozenset({Response, CoreErrorResponse, RequestTimedOut, RequestFailed})
+    outcome_types = frozenset({Response, ErrorResponse, RequestTimedOut, RequestFailed})
     opened_type = CTraderOpened
     failed_type = RequestFailed
     watched_types = frozenset({TokenInvalidated, AccountDisconnected})
+
+    def request_id_of(self, outcome: Any) -> str:
+        client_msg_id: str = outcome.client_msg_id
+        return client_msg_id
 
     def __init__(
         self,
@@ -179,7 +183,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
             self.retry_later(
                 "application", event.retry_after, now, self._authorize_application, what
             )
-        elif type(event) is CoreErrorResponse:
+        elif type(event) is ErrorResponse:
             message = _describe(event)
             self.refused(AuthenticationError(f"cTrader refused the application: {message}"), now)
         else:
@@ -294,18 +298,18 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
             if call.transform is not None:
                 return call.transform(event.payload)
             return without_secrets(event.payload)
-        if kind is CoreErrorResponse:
+        if kind is ErrorResponse:
             if call.payload_type == _ACCOUNT_AUTH and event.error_code == "ALREADY_LOGGED_IN":
                 self._remember_account(call)
             if event.retry_after is not None:
-                raise RateLimited(
+                raise Throttled(
                     event.description or event.error_code,
                     request=call.name,
                     request_id=request_id,
                     retry_after=told_wait(event.retry_after, 0.0),
                     event=event,
                 )
-            raise ErrorResponse(
+            raise RequestRefused(
                 event.description or event.error_code,
                 request=call.name,
                 request_id=request_id,
@@ -351,7 +355,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
 
     def close_core(self, now: float) -> None:
         assert self.conn is not None
-        if self.conn.state.value not in ("closing", "closed"):
+        if not (self.conn.closing or self.conn.closed):
             self.conn.close(now=now)
 
 
@@ -377,14 +381,18 @@ def _symbol_list(symbol_ids: int | Sequence[int]) -> list[int]:
     return [symbol_ids] if isinstance(symbol_ids, int) else list(symbol_ids)
 
 
-class CTraderCalls(Generic[R]):
+class CTraderCalls(ClientBase[CTraderEngine], Generic[R]):
     """A cTrader client's construction and its requests, named after what they do.
 
     ``R`` is what a call gives: the result payload itself (threaded) or a coroutine that
-    returns it (asyncio). Each adapter supplies ``_start`` and ``_call``.
+    returns it (asyncio). The adapter's half of the client defines ``_call`` (see ``ClientBase``).
     """
 
     _engine: CTraderEngine
+
+    def _ask(self, call: CTraderCall) -> R:
+        """``call`` handed to the adapter's ``_call``, typed as this adapter's results."""
+        return cast("R", self._call(call))
 
     def __init__(
         self,
@@ -401,6 +409,7 @@ class CTraderCalls(Generic[R]):
         max_queued_events: int = 10_000,
         max_queued_bytes: int = 64 * 1024 * 1024,
         on_full: OnFull = "conflate",
+        on_received: OnReceived | None = None,
         registry: CTraderSubscriptionRegistry | None = None,
         **connection_options: Any,
     ) -> None:
@@ -434,14 +443,9 @@ class CTraderCalls(Generic[R]):
                 max_queued_events,
                 max_queued_bytes,
                 on_full,
+                on_received,
             ),
         )
-
-    def _start(self, engine: CTraderEngine, options: ClientOptions) -> None:
-        raise NotImplementedError
-
-    def _call(self, call: CTraderCall) -> R:
-        raise NotImplementedError
 
     @property
     def registry(self) -> CTraderSubscriptionRegistry:
@@ -468,7 +472,7 @@ class CTraderCalls(Generic[R]):
         response_type: int | None = None,
     ) -> R:
         """Any request; the result is the payload of the message that completes it."""
-        return self._call(CTraderCall(payload_type, payload, timeout, response_type))
+        return self._ask(CTraderCall(payload_type, payload, timeout, response_type))
 
     def authorize_application(self, *, timeout: float | None = None) -> R:
         """ProtoOAApplicationAuthReq with the client's id and secret (``connect`` does this
@@ -477,26 +481,26 @@ class CTraderCalls(Generic[R]):
         if engine.client_id is None or engine.client_secret is None:
             raise LocalProtocolError("the client was given no client_id and client_secret")
         payload = {"clientId": engine.client_id, "clientSecret": engine.client_secret}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_APPLICATION_AUTH_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_APPLICATION_AUTH_REQ, payload, timeout))
 
     def authorize_account(
         self, account_id: int, access_token: str | None = None, *, timeout: float | None = None
     ) -> R:
         """ProtoOAAccountAuthReq; the account is authorized again after every reconnect."""
         payload = {"ctidTraderAccountId": account_id, "accessToken": self._token(access_token)}
-        return self._call(CTraderCall(_ACCOUNT_AUTH, payload, timeout))
+        return self._ask(CTraderCall(_ACCOUNT_AUTH, payload, timeout))
 
     def get_accounts(self, access_token: str | None = None, *, timeout: float | None = None) -> R:
         """The trading accounts the access token may use (``ctidTraderAccount``)."""
         payload = {"accessToken": self._token(access_token)}
-        return self._call(
+        return self._ask(
             CTraderCall(PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ, payload, timeout)
         )
 
     def get_symbols(self, account_id: int, *, timeout: float | None = None) -> R:
         """The account's symbols (``symbol``: ids and names)."""
         payload = {"ctidTraderAccountId": account_id}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_SYMBOLS_LIST_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_SYMBOLS_LIST_REQ, payload, timeout))
 
     def subscribe_spots(
         self,
@@ -513,13 +517,13 @@ class CTraderCalls(Generic[R]):
         }
         if spot_timestamps:
             payload["subscribeToSpotTimestamp"] = True
-        return self._call(CTraderCall(PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ, payload, timeout))
 
     def unsubscribe_spots(
         self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
     ) -> R:
         payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ, payload, timeout))
 
     def new_order(
         self,
@@ -555,7 +559,7 @@ class CTraderCalls(Generic[R]):
             "clientOrderId": client_order_id,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
-        return self._call(CTraderCall(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
 
     def get_trendbars(
         self,
@@ -579,12 +583,12 @@ class CTraderCalls(Generic[R]):
         }
         if count is not None:
             payload["count"] = count
-        return self._call(CTraderCall(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))
 
     def get_trader(self, account_id: int, *, timeout: float | None = None) -> R:
         """ProtoOATraderReq: the account's balance, leverage and settings (``trader``)."""
         payload = {"ctidTraderAccountId": account_id}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_TRADER_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_TRADER_REQ, payload, timeout))
 
     def reconcile(
         self,
@@ -598,14 +602,14 @@ class CTraderCalls(Generic[R]):
         payload: dict[str, Any] = {"ctidTraderAccountId": account_id}
         if return_protection_orders:
             payload["returnProtectionOrders"] = True
-        return self._call(CTraderCall(PayloadType.PROTO_OA_RECONCILE_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_RECONCILE_REQ, payload, timeout))
 
     def get_symbols_by_id(
         self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
     ) -> R:
         """ProtoOASymbolByIdReq: the full symbols (``symbol``: digits, pip position, volumes)."""
         payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ, payload, timeout))
 
     def get_deals(
         self,
@@ -625,7 +629,7 @@ class CTraderCalls(Generic[R]):
         }
         if max_rows is not None:
             payload["maxRows"] = max_rows
-        return self._call(CTraderCall(PayloadType.PROTO_OA_DEAL_LIST_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_DEAL_LIST_REQ, payload, timeout))
 
     def get_orders(
         self,
@@ -642,13 +646,13 @@ class CTraderCalls(Generic[R]):
             "fromTimestamp": from_timestamp,
             "toTimestamp": to_timestamp,
         }
-        return self._call(CTraderCall(PayloadType.PROTO_OA_ORDER_LIST_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_ORDER_LIST_REQ, payload, timeout))
 
     def cancel_order(self, account_id: int, order_id: int, *, timeout: float | None = None) -> R:
         """ProtoOACancelOrderReq for a pending order; the result is the ORDER_CANCELLED
         execution event. Never sent twice: after a lost link the outcome is reported unknown."""
         payload = {"ctidTraderAccountId": account_id, "orderId": order_id}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_CANCEL_ORDER_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_CANCEL_ORDER_REQ, payload, timeout))
 
     def amend_order(
         self,
@@ -675,7 +679,7 @@ class CTraderCalls(Generic[R]):
             "expirationTimestamp": expiration_timestamp,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
-        return self._call(CTraderCall(PayloadType.PROTO_OA_AMEND_ORDER_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_AMEND_ORDER_REQ, payload, timeout))
 
     def close_position(
         self, account_id: int, position_id: int, volume: int, *, timeout: float | None = None
@@ -684,7 +688,7 @@ class CTraderCalls(Generic[R]):
         result is the first execution event of the closing order, its fill a ``FollowUp``.
         Never sent twice: after a lost link the outcome is reported unknown."""
         payload = {"ctidTraderAccountId": account_id, "positionId": position_id, "volume": volume}
-        return self._call(CTraderCall(PayloadType.PROTO_OA_CLOSE_POSITION_REQ, payload, timeout))
+        return self._ask(CTraderCall(PayloadType.PROTO_OA_CLOSE_POSITION_REQ, payload, timeout))
 
     def refresh_token(self, refresh_token: str, *, timeout: float | None = None) -> R:
         """ProtoOARefreshTokenReq. The new access token becomes the client's default for
@@ -693,7 +697,7 @@ class CTraderCalls(Generic[R]):
         refresh token: the old one no longer works."""
         if not isinstance(refresh_token, str) or not refresh_token:
             raise LocalProtocolError("refresh_token needs the refresh token as a non-empty string")
-        return self._call(
+        return self._ask(
             CTraderCall(
                 PayloadType.PROTO_OA_REFRESH_TOKEN_REQ,
                 {"refreshToken": refresh_token},

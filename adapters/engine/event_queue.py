@@ -26,13 +26,10 @@ update is delivered there, so it may come before events that arrived after its n
 back for ever). Once the queue is below its bounds again, updates go in as they come, after
 every slot.
 
-Merging. Each kind merges as its protocol means it: Tradovate quotes are partial (entries of the
-newer update replace those of the older, the others are kept), DOM snapshots replace, histogram
-items merge unless the newer one is a refresh or has another base, chart bars merge by
-timestamp; cTrader spots merge field by field (a spot without a bid keeps the last bid) with
-live trendbars by period, and depth updates merge their new and deleted quotes. Tradovate tick
-chart packets and end-of-history markers are trades and markers, not prices: they are never
-conflated.
+Merging. Each kind merges as its protocol means it (each broker's ``conflation`` module in core
+says how): Tradovate quotes are partial, DOM snapshots replace, chart bars merge by timestamp;
+cTrader spots merge field by field and depth updates merge their new and deleted quotes.
+Tradovate tick chart packets and end-of-history markers are never conflated.
 
 Sizes. The adapter knows the bytes of each read, not of each event: an event's size is its share
 of the read it came from (the read's bytes, with those of earlier reads that completed no event,
@@ -43,27 +40,22 @@ Cost. Below the bounds a read's events go in as one batch (a type lookup per eve
 conflating, each market-data event costs a key, a dict lookup and at most one merge (about a
 microsecond).
 
-The rule for what is market data is a broker rule and belongs in each broker's core package; it
-lives here, in ``market_parts``, until it moves there.
+What is market data, its conflation key and how two updates merge are broker rules: they live
+in ``brokerwire.core.tradovate.conflation`` and ``brokerwire.core.ctrader.conflation``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from itertools import repeat
 from typing import Any, Literal
 
-from brokerwire.core.ctrader import DepthEvent, SpotEvent
-from brokerwire.core.tradovate import Chart, MarketData
+from brokerwire.core.ctrader import conflation as ctrader_conflation
+from brokerwire.core.tradovate import conflation as tradovate_conflation
+from brokerwire.core.tradovate.conflation import Merge, Part
 
 __all__ = ["EventBuffer", "market_parts"]
-
-Merge = Callable[[Any, Any], Any]
-Part = tuple[Hashable, Any, Merge | None]
-
-_SPOT = 2131
-_DEPTH = 2155
 
 
 class _Slot:
@@ -249,7 +241,7 @@ def _unwrap(entry: Any) -> Any:
     return entry.event if type(entry) is _Slot or type(entry) is _Kept else entry
 
 
-# -- which events are market data, and how each kind merges ---------------------------------------
+# -- which events are market data, and how each kind merges: each broker's core says ------------
 
 
 def market_parts(event: Any) -> list[Part] | None:
@@ -259,152 +251,8 @@ def market_parts(event: Any) -> list[Part] | None:
     return split(event) if split is not None else None
 
 
-def _ident(value: Any) -> Hashable:
-    """An id from the wire usable in a key (an unexpected shape keys as None)."""
-    return value if type(value) is int or type(value) is str else None
-
-
-def _field(item: Any, name: str) -> Hashable:
-    if type(item) is not dict:
-        return None
-    value = item.get(name)
-    return value if type(value) is int or type(value) is str else None
-
-
-def _key(kind: Hashable, *ids: Hashable) -> Hashable:
-    """A conflation key, or None (never conflated) when an id is missing or of an odd shape."""
-    return None if None in ids else (kind, *ids)
-
-
-def _newer(older: Any, newer: Any) -> Any:
-    return newer
-
-
-def _tradovate_market_data(event: MarketData) -> list[Part]:
-    quotes, doms, histograms = event
-    if len(quotes) == 1 and not doms and not histograms:  # the usual message: no copy
-        return [(_key("quote", _field(quotes[0], "contractId")), event, _merge_quotes)]
-    parts: list[Part] = []
-    for quote in quotes:
-        key = _key("quote", _field(quote, "contractId"))
-        parts.append((key, MarketData([quote], [], []), _merge_quotes))
-    for dom in doms:
-        parts.append((_key("dom", _field(dom, "contractId")), MarketData([], [dom], []), _newer))
-    for histogram in histograms:
-        key = _key("histogram", _field(histogram, "contractId"))
-        parts.append((key, MarketData([], [], [histogram]), _merge_histograms))
-    return parts
-
-
-def _merge_quotes(older: MarketData, newer: MarketData) -> MarketData:
-    """Quotes are partial: the newer entries over the older ones."""
-    newest = newer.quotes[0]
-    try:
-        old_entries, new_entries = older.quotes[0]["entries"], newest["entries"]
-        if old_entries.keys() <= new_entries.keys():  # the newer quote says all the older did
-            return newer
-        entries = {**old_entries, **new_entries}
-    except (TypeError, KeyError, AttributeError):  # not the documented shape: the newer wins
-        return newer
-    return MarketData([{**newest, "entries": entries}], [], [])
-
-
-def _merge_histograms(older: MarketData, newer: MarketData) -> MarketData:
-    old, new = older.histograms[0], newer.histograms[0]
-    if not isinstance(old, dict) or not isinstance(new, dict) or new.get("refresh"):
-        return newer
-    old_items, new_items = old.get("items"), new.get("items")
-    if (
-        old.get("base") != new.get("base")
-        or not isinstance(old_items, dict)
-        or not isinstance(new_items, dict)
-    ):
-        return newer
-    merged = {**new, "items": {**old_items, **new_items}}
-    if old.get("refresh"):
-        merged["refresh"] = True
-    return MarketData([], [], [merged])
-
-
-def _tradovate_chart(event: Chart) -> list[Part]:
-    parts: list[Part] = []
-    for packet in event.charts:
-        if isinstance(packet, dict) and isinstance(packet.get("bars"), list):
-            parts.append((_key("chart", _field(packet, "id")), Chart([packet]), _merge_bars))
-        else:
-            parts.append((None, Chart([packet]), None))
-    return parts
-
-
-def _merge_bars(older: Chart, newer: Chart) -> Chart:
-    old, new = older.charts[0], newer.charts[0]
-    bars: dict[Hashable, Any] = {}
-    for bar in _iterate(old["bars"], new["bars"]):
-        bars[_field(bar, "timestamp") or id(bar)] = bar
-    return Chart([{**new, "bars": list(bars.values())}])
-
-
-def _iterate(*lists: list[Any]) -> Iterator[Any]:
-    for items in lists:
-        yield from items
-
-
-def _ctrader_spot(event: SpotEvent) -> list[Part]:
-    payload = event.payload
-    key = _key(_SPOT, _field(payload, "ctidTraderAccountId"), _field(payload, "symbolId"))
-    return [(key, event, _merge_spots)]
-
-
-def _merge_spots(older: SpotEvent, newer: SpotEvent) -> SpotEvent:
-    old, new = older.payload, newer.payload
-    if old.keys() <= new.keys() and "trendbar" not in old:  # the newer spot says it all
-        return newer
-    merged = {**old, **new}
-    old_bars, new_bars = old.get("trendbar"), new.get("trendbar")
-    if isinstance(old_bars, list) and isinstance(new_bars, list):
-        bars: dict[Hashable, Any] = {}
-        for bar in _iterate(old_bars, new_bars):
-            bars[_field(bar, "period") or id(bar)] = bar
-        merged["trendbar"] = list(bars.values())
-    return SpotEvent(merged)
-
-
-def _ctrader_depth(event: DepthEvent) -> list[Part]:
-    payload = event.payload
-    key = _key(_DEPTH, _field(payload, "ctidTraderAccountId"), _field(payload, "symbolId"))
-    return [(key, event, _merge_depth)]
-
-
-def _merge_depth(older: DepthEvent, newer: DepthEvent) -> DepthEvent:
-    """Two book deltas as one: quotes added by either and not deleted by the newer one, and
-    every deletion that is not of a quote the merged update adds."""
-    old, new = older.payload, newer.payload
-    lists = (old.get("newQuotes", []), new.get("newQuotes", []))
-    deleted_lists = (old.get("deletedQuotes", []), new.get("deletedQuotes", []))
-    if not all(isinstance(items, list) for items in (*lists, *deleted_lists)):
-        return newer
-    if not all(isinstance(item, dict) for item in _iterate(*lists)):
-        return newer
-    if any(_ident(quote_id) is None for quote_id in _iterate(*deleted_lists)):
-        return newer
-    newly_deleted = {_ident(quote_id) for quote_id in deleted_lists[1]}
-    added: dict[Hashable, Any] = {_ident(q.get("id")): q for q in lists[0]}
-    for quote_id in newly_deleted:
-        added.pop(quote_id, None)
-    added.update((_ident(q.get("id")), q) for q in lists[1])
-    deleted = [quote_id for quote_id in _iterate(*deleted_lists) if _ident(quote_id) not in added]
-    merged = {
-        **new,
-        "newQuotes": list(added.values()),
-        "deletedQuotes": list(dict.fromkeys(deleted)),
-    }
-    return DepthEvent(merged)
-
-
 #: The market-data event types of both brokers, and how each is cut into conflatable parts.
 _MARKET: dict[type, Callable[[Any], list[Part]]] = {
-    MarketData: _tradovate_market_data,
-    Chart: _tradovate_chart,
-    SpotEvent: _ctrader_spot,
-    DepthEvent: _ctrader_depth,
+    **tradovate_conflation.MARKET_DATA,
+    **ctrader_conflation.MARKET_DATA,
 }

@@ -2,98 +2,64 @@
 
 ``TradovateEngine`` authorizes each new connection with the token and sends the registry's
 subscriptions again after a reconnect. ``TradovateCalls`` is the one definition of the request
-helpers; each adapter's client inherits it and supplies ``_call``, which blocks (threaded) or
-returns a coroutine (asyncio).
+helpers; each adapter's client class derives from it and from the adapter's client base, which
+defines ``_call`` (``client_base`` says how the two halves fit).
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate import (
-    ErrorResponse as CoreErrorResponse,
-)
-from brokerwire.core.tradovate import (
+    ErrorResponse,
     Opened,
     Penalty,
+    RateLimited,
     RequestFailed,
     RequestTimedOut,
     Response,
     SubscriptionRegistry,
     TradovateConnection,
-    TradovateState,
-)
-from brokerwire.core.tradovate import (
-    RateLimited as CoreRateLimited,
 )
 from brokerwire.core.tradovate.codec import Body, Query
+from brokerwire.core.tradovate.rules import (
+    AUTHORIZE,
+    Refusal,
+    error_text_refusal,
+    is_authorize,
+    order_refusal,
+    places_orders,
+)
 
 from ..endpoint import Endpoint, parse_url
 from ..errors import (
     AuthenticationError,
     ConnectionLost,
-    ErrorResponse,
-    RateLimited,
+    RequestRefused,
     RequestTimeout,
+    Throttled,
 )
 from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import without_secrets
-from .client_engine import ClientOptions, EventCallback, OnFull, log
+from .client_base import ClientBase, ClientOptions
+from .client_engine import EventCallback, OnFull, OnReceived, log
 from .retrying import RetryingEngine
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
 
-# Endpoints that place, change or cancel orders: never sent twice, reported when in doubt.
-_ORDER_ENDPOINTS = frozenset(
-    {
-        "order/placeorder",
-        "order/modifyorder",
-        "order/cancelorder",
-        "order/placeoco",
-        "order/placeoso",
-        "order/liquidateposition",
-        "orderstrategy/startorderstrategy",
-        "orderstrategy/modifyorderstrategy",
-        "orderstrategy/interruptorderstrategy",
-    }
-)
-
-
-class _Refused(Exception):
-    """A 2xx answer that still refused (``errorText``, ``failureReason``)."""
-
-    def __init__(self, message: str, code: str | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def _check_error_text(data: Any) -> Any:
-    if isinstance(data, Mapping) and data.get("errorText"):
-        code = data.get("errorCode")
-        raise _Refused(str(data["errorText"]), str(code) if code is not None else None)
-    return data
-
-
-def _check_order(data: Any) -> Any:
-    if isinstance(data, Mapping):
-        reason = data.get("failureReason")
-        if reason is not None and reason != "Success":
-            raise _Refused(str(data.get("failureText") or reason), str(reason))
-    return data
-
 
 class TradovateCall(NamedTuple):
-    """A request before it goes out. ``check`` turns a 2xx answer into the caller's result."""
+    """A request before it goes out. ``check`` reads a 2xx answer that may still have refused
+    (``core.tradovate.rules``)."""
 
     endpoint: str
     query: Query = None
     body: Body = None
     timeout: float | None = None
-    check: Callable[[Any], Any] | None = None
+    check: Callable[[Any], Refusal | None] | None = None
 
     def __repr__(self) -> str:
         return f"TradovateCall({self.endpoint!r})"  # bodies may hold a token
@@ -104,7 +70,7 @@ class TradovateCall(NamedTuple):
 
     @property
     def is_order(self) -> bool:
-        return self.endpoint.lower() in _ORDER_ENDPOINTS
+        return places_orders(self.endpoint)
 
     @property
     def sent_body(self) -> Any:
@@ -113,10 +79,14 @@ class TradovateCall(NamedTuple):
 
 class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     outcome_types = frozenset(
-        {Response, CoreErrorResponse, Penalty, CoreRateLimited, RequestTimedOut, RequestFailed}
+        {Response, ErrorResponse, Penalty, RateLimited, RequestTimedOut, RequestFailed}
     )
     opened_type = Opened
     failed_type = RequestFailed
+
+    def request_id_of(self, outcome: Any) -> int:
+        request_id: int = outcome.request_id
+        return request_id
 
     def __init__(
         self,
@@ -151,12 +121,12 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         assert conn is not None
         if self.token is None:
             return
-        if conn.state is TradovateState.OPEN:
-            request_id = conn.authorize(self.token, now=now)
-        elif conn.state is TradovateState.AUTHORIZED:
+        if conn.authorized:
             # A penalty comes in a 200 answer, which the core connection takes for a success:
             # the retry goes out as a plain request.
-            request_id = conn.request("authorize", None, self.token, now=now)
+            request_id = conn.request(AUTHORIZE, None, self.token, now=now)
+        elif conn.opened:
+            request_id = conn.authorize(self.token, now=now)
         else:
             return
         self.wait_internal(request_id, self._authorize_answered)
@@ -171,7 +141,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         elif type(event) is RequestTimedOut:
             log.info("authorize got no answer in time; dropping the connection")
             self.close_core(now)
-        elif type(event) is Penalty or type(event) is CoreRateLimited:
+        elif type(event) is Penalty or type(event) is RateLimited:
             # Not a bad token: the server wants the client to wait before trying again.
             told = event.retry_after if type(event) is Penalty else None
             what = "a time penalty" if type(event) is Penalty else "HTTP 429"
@@ -189,7 +159,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
 
     def send(self, call: TradovateCall, now: float) -> int:
         assert self.conn is not None
-        if call.endpoint.lower() == "authorize":
+        if is_authorize(call.endpoint):
             if not isinstance(call.body, str):
                 raise TypeError("authorize takes the access token as a string")
             return self.conn.authorize(call.body, now=now)
@@ -199,24 +169,22 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         kind = type(event)
         request_id = event.request_id
         if kind is Response:
-            if call.endpoint.lower() == "authorize":
+            if is_authorize(call.endpoint):
                 self.token = call.body if isinstance(call.body, str) else self.token
             data = without_secrets(event.data)
-            if call.check is None:
+            refusal = call.check(data) if call.check is not None else None
+            if refusal is None:
                 return data
-            try:
-                return call.check(data)
-            except _Refused as refusal:
-                raise ErrorResponse(
-                    refusal.message,
-                    request=call.name,
-                    request_id=request_id,
-                    status=event.status,
-                    code=refusal.code,
-                    event=event,
-                ) from None
-        if kind is CoreErrorResponse:
-            raise ErrorResponse(
+            raise RequestRefused(
+                refusal.message,
+                request=call.name,
+                request_id=request_id,
+                status=event.status,
+                code=refusal.code,
+                event=event,
+            )
+        if kind is ErrorResponse:
+            raise RequestRefused(
                 event.message or f"HTTP status {event.status}",
                 request=call.name,
                 request_id=request_id,
@@ -225,7 +193,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
             )
         if kind is Penalty:
             retry_after = told_wait(event.retry_after, 0.0)
-            raise RateLimited(
+            raise Throttled(
                 f"time penalty: retry after {retry_after:g} s with the ticket",
                 request=call.name,
                 request_id=request_id,
@@ -234,8 +202,8 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
                 captcha=event.captcha,
                 event=event,
             )
-        if kind is CoreRateLimited:
-            raise RateLimited(
+        if kind is RateLimited:
+            raise Throttled(
                 event.message or "too many requests (HTTP 429)",
                 request=call.name,
                 request_id=request_id,
@@ -260,21 +228,25 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
 
     def close_core(self, now: float) -> None:
         assert self.conn is not None
-        if self.conn.state.value not in ("closing", "closed"):
+        if not (self.conn.closing or self.conn.closed):
             self.conn.close(now=now)
 
 
 R = TypeVar("R")
 
 
-class TradovateCalls(Generic[R]):
+class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
     """A Tradovate client's construction and its requests, named after what they do.
 
     ``R`` is what a call gives: the result itself (threaded) or a coroutine that returns it
-    (asyncio). Each adapter supplies ``_start`` and ``_call``.
+    (asyncio). The adapter's half of the client defines ``_call`` (see ``ClientBase``).
     """
 
     _engine: TradovateEngine
+
+    def _ask(self, call: TradovateCall) -> R:
+        """``call`` handed to the adapter's ``_call``, typed as this adapter's results."""
+        return cast("R", self._call(call))
 
     def __init__(
         self,
@@ -288,6 +260,7 @@ class TradovateCalls(Generic[R]):
         max_queued_events: int = 10_000,
         max_queued_bytes: int = 64 * 1024 * 1024,
         on_full: OnFull = "conflate",
+        on_received: OnReceived | None = None,
         registry: SubscriptionRegistry | None = None,
         **connection_options: Any,
     ) -> None:
@@ -302,8 +275,12 @@ class TradovateCalls(Generic[R]):
         full: ``"conflate"`` (the default) keeps reading and keeps only the newest unread
         market-data update per instrument and kind, so answers and order events are never stuck
         behind quotes; ``"pause"`` drops nothing and stops reading until the consumer catches
-        up. ``registry`` holds the
-        subscriptions to restore. ``connection_options`` go to the core
+        up. ``on_received(data, connection)`` sees the bytes of each read, as read (over a
+        WebSocket the upgrade answer first), before they are decoded, with the number of the
+        connection they came on (1, then one more per reconnect), on the thread or loop that
+        reads: for recording a stream (``brokerwire stream --record`` does), never for
+        changing it; an exception it raises is logged.
+        ``registry`` holds the subscriptions to restore. ``connection_options`` go to the core
         ``TradovateConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
         ``request_timeout``, ``max_message_size``).
         """
@@ -324,14 +301,9 @@ class TradovateCalls(Generic[R]):
                 max_queued_events,
                 max_queued_bytes,
                 on_full,
+                on_received,
             ),
         )
-
-    def _start(self, engine: TradovateEngine, options: ClientOptions) -> None:
-        raise NotImplementedError
-
-    def _call(self, call: TradovateCall) -> R:
-        raise NotImplementedError
 
     @property
     def registry(self) -> SubscriptionRegistry:
@@ -348,7 +320,7 @@ class TradovateCalls(Generic[R]):
     ) -> R:
         """Any request: ``endpoint`` as in the REST API (``"contract/find"``), ``query`` a string
         or mapping, ``body`` a mapping or list. The result is the answer's ``d``."""
-        return self._call(TradovateCall(endpoint, query, body, timeout))
+        return self._ask(TradovateCall(endpoint, query, body, timeout))
 
     def use_token(self, token: str) -> None:
         """Authorize every later connection with ``token``, a renewed access token.
@@ -365,25 +337,27 @@ class TradovateCalls(Generic[R]):
     def authorize(self, token: str, *, timeout: float | None = None) -> R:
         """Authorize with an access token (when none was given to the client); the client
         uses it again after every reconnect."""
-        return self._call(TradovateCall("authorize", None, token, timeout))
+        return self._ask(TradovateCall("authorize", None, token, timeout))
 
     def subscribe_quote(self, symbol: str | int, *, timeout: float | None = None) -> R:
         """Stream quotes for a contract (name or id) as ``MarketData`` events."""
-        return self._call(
-            TradovateCall("md/subscribeQuote", None, {"symbol": symbol}, timeout, _check_error_text)
+        return self._ask(
+            TradovateCall(
+                "md/subscribeQuote", None, {"symbol": symbol}, timeout, error_text_refusal
+            )
         )
 
     def unsubscribe_quote(self, symbol: str | int, *, timeout: float | None = None) -> R:
-        return self._call(TradovateCall("md/unsubscribeQuote", None, {"symbol": symbol}, timeout))
+        return self._ask(TradovateCall("md/unsubscribeQuote", None, {"symbol": symbol}, timeout))
 
     def subscribe_dom(self, symbol: str | int, *, timeout: float | None = None) -> R:
         """Stream the depth of market as ``MarketData`` events (``doms``)."""
-        return self._call(
-            TradovateCall("md/subscribeDOM", None, {"symbol": symbol}, timeout, _check_error_text)
+        return self._ask(
+            TradovateCall("md/subscribeDOM", None, {"symbol": symbol}, timeout, error_text_refusal)
         )
 
     def unsubscribe_dom(self, symbol: str | int, *, timeout: float | None = None) -> R:
-        return self._call(TradovateCall("md/unsubscribeDOM", None, {"symbol": symbol}, timeout))
+        return self._ask(TradovateCall("md/unsubscribeDOM", None, {"symbol": symbol}, timeout))
 
     def get_chart(
         self,
@@ -414,10 +388,10 @@ class TradovateCalls(Generic[R]):
             },
             "timeRange": time_range,
         }
-        return self._call(TradovateCall("md/getChart", None, body, timeout, _check_error_text))
+        return self._ask(TradovateCall("md/getChart", None, body, timeout, error_text_refusal))
 
     def cancel_chart(self, subscription_id: int, *, timeout: float | None = None) -> R:
-        return self._call(
+        return self._ask(
             TradovateCall("md/cancelChart", None, {"subscriptionId": subscription_id}, timeout)
         )
 
@@ -434,7 +408,7 @@ class TradovateCalls(Generic[R]):
         body: dict[str, Any] = {"users": users}
         if split_responses:
             body["splitResponses"] = True
-        return self._call(TradovateCall("user/syncrequest", None, body, timeout))
+        return self._ask(TradovateCall("user/syncrequest", None, body, timeout))
 
     def place_order(
         self,
@@ -452,7 +426,7 @@ class TradovateCalls(Generic[R]):
         timeout: float | None = None,
     ) -> R:
         """``order/placeorder``; the result holds the ``orderId``. A ``failureReason`` raises
-        ``ErrorResponse``. Never sent twice: after a lost link the outcome is reported unknown."""
+        ``RequestRefused``. Never sent twice: after a lost link the outcome is reported unknown."""
         body: dict[str, Any] = {
             "accountSpec": account_spec,
             "accountId": account_id,
@@ -468,16 +442,16 @@ class TradovateCalls(Generic[R]):
             body["stopPrice"] = stop_price
         if time_in_force is not None:
             body["timeInForce"] = time_in_force
-        return self._call(TradovateCall("order/placeorder", None, body, timeout, _check_order))
+        return self._ask(TradovateCall("order/placeorder", None, body, timeout, order_refusal))
 
     def cancel_order(
         self, order_id: int, *, is_automated: bool = True, timeout: float | None = None
     ) -> R:
         """``order/cancelorder``; the result holds the ``commandId``. A ``failureReason``
-        raises ``ErrorResponse``. Never sent twice: after a lost link the outcome is reported
+        raises ``RequestRefused``. Never sent twice: after a lost link the outcome is reported
         unknown."""
         body = {"orderId": order_id, "isAutomated": is_automated}
-        return self._call(TradovateCall("order/cancelorder", None, body, timeout, _check_order))
+        return self._ask(TradovateCall("order/cancelorder", None, body, timeout, order_refusal))
 
     def modify_order(
         self,
@@ -506,7 +480,7 @@ class TradovateCalls(Generic[R]):
             body["stopPrice"] = stop_price
         if time_in_force is not None:
             body["timeInForce"] = time_in_force
-        return self._call(TradovateCall("order/modifyorder", None, body, timeout, _check_order))
+        return self._ask(TradovateCall("order/modifyorder", None, body, timeout, order_refusal))
 
     def liquidate_position(
         self,
@@ -519,29 +493,29 @@ class TradovateCalls(Generic[R]):
         """``order/liquidateposition``: cancel the contract's working orders and flatten its
         position with a market order (the result holds its ``orderId``). Never sent twice."""
         body = {"accountId": account_id, "contractId": contract_id, "admin": admin}
-        return self._call(
-            TradovateCall("order/liquidateposition", None, body, timeout, _check_order)
+        return self._ask(
+            TradovateCall("order/liquidateposition", None, body, timeout, order_refusal)
         )
 
     def list_orders(self, *, timeout: float | None = None) -> R:
         """``order/list``: every order of the user's accounts (prices are in ``orderVersion``)."""
-        return self._call(TradovateCall("order/list", None, None, timeout))
+        return self._ask(TradovateCall("order/list", None, None, timeout))
 
     def list_positions(self, *, timeout: float | None = None) -> R:
         """``position/list``: every position of the user's accounts (``netPos`` per contract)."""
-        return self._call(TradovateCall("position/list", None, None, timeout))
+        return self._ask(TradovateCall("position/list", None, None, timeout))
 
     def list_accounts(self, *, timeout: float | None = None) -> R:
         """``account/list``: the user's accounts (``id`` for requests, ``name`` as the
         ``accountSpec`` of orders)."""
-        return self._call(TradovateCall("account/list", None, None, timeout))
+        return self._ask(TradovateCall("account/list", None, None, timeout))
 
     def get_cash_balance_snapshot(self, account_id: int, *, timeout: float | None = None) -> R:
         """``cashBalance/getcashbalancesnapshot``: the account's cash value, open and realized
-        PnL, margins. An ``errorText`` raises ``ErrorResponse``."""
+        PnL, margins. An ``errorText`` raises ``RequestRefused``."""
         body = {"accountId": account_id}
-        return self._call(
+        return self._ask(
             TradovateCall(
-                "cashBalance/getcashbalancesnapshot", None, body, timeout, _check_error_text
+                "cashBalance/getcashbalancesnapshot", None, body, timeout, error_text_refusal
             )
         )

@@ -20,7 +20,7 @@ from brokerwire.adapters.errors import (
     AuthenticationError,
     ConnectError,
     ConnectionLost,
-    ErrorResponse,
+    RequestRefused,
 )
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.simulators import Fault, FaultKind
@@ -72,7 +72,7 @@ def test_tradovate_requests_and_a_stream_without_gaps(clean_process: None) -> No
             async with TradovateClient(sim.url, token=sim.token) as client:
                 found = await client.request("contract/find", body={"name": "NQZ6"})
                 assert found["name"] == "NQZ6"
-                with pytest.raises(ErrorResponse):
+                with pytest.raises(RequestRefused):
                     await client.subscribe_quote("NOPE")
                 answers = await asyncio.gather(
                     *(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import ssl
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -13,13 +14,19 @@ from brokerwire.adapters.endpoint import parse_url
 from brokerwire.adapters.engine.client_engine import Phase, describe
 from brokerwire.adapters.engine.ctrader import CTraderCall, CTraderEngine, _member
 from brokerwire.adapters.engine.event_queue import EventBuffer
-from brokerwire.adapters.engine.tradovate import TradovateCall, TradovateEngine
-from brokerwire.adapters.errors import ConnectError, ConnectionLost, RateLimited
+from brokerwire.adapters.engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from brokerwire.adapters.errors import ConnectError, ConnectionLost, RequestRefused, Throttled
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.reconnect import ReconnectPolicy
 from brokerwire.core.ctrader import OrderType, TradeSide
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.tradovate import TradovateServerConnection
+from brokerwire.core.tradovate import TradovateConnection, TradovateServerConnection
+from brokerwire.core.tradovate.rules import (
+    error_text_refusal,
+    is_authorize,
+    order_refusal,
+    places_orders,
+)
 from brokerwire.core.websocket import ConnectionRequest
 
 WS = frozenset({"ws", "wss"})
@@ -188,7 +195,7 @@ def test_engine_requests_outcomes_and_link_loss() -> None:
     link.server.respond(4, 200, {"p-ticket": "T", "p-time": 5})
     link.pump(1.0)
     penalty = limited.exception(0)
-    assert isinstance(penalty, RateLimited)
+    assert isinstance(penalty, Throttled)
     assert (penalty.retry_after, penalty.ticket) == (5.0, "T")
     events = tradovate.feed(b"", 2.0)
     error = order.exception(0)
@@ -239,3 +246,156 @@ def test_engine_without_credentials_is_ready_when_open() -> None:
     assert connected.result(0) is None
     assert ctrader.finish("closed") == []
     assert ctrader.finished
+
+
+def _public_classes(package: Any) -> dict[str, set[type]]:
+    import importlib
+    import pkgutil
+
+    found: dict[str, set[type]] = {}
+    for module_info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if isinstance(value, type):
+                found.setdefault(name, set()).add(value)
+    return found
+
+
+def test_no_core_event_shares_a_name_with_an_adapter_class() -> None:
+    """``except ErrorResponse`` with the core's event raises TypeError: the names must differ."""
+    import brokerwire.adapters
+    import brokerwire.core
+
+    core = _public_classes(brokerwire.core)
+    adapters = _public_classes(brokerwire.adapters)
+    assert {"ErrorResponse", "RateLimited", "Penalty", "Response"} <= set(core)
+    assert {"RequestRefused", "Throttled", "RequestTimeout", "ConnectionLost"} <= set(adapters)
+    shared = {name for name in set(core) & set(adapters) if core[name] != adapters[name]}
+    assert shared == set()
+
+
+def test_tradovate_rules_read_refusals_in_2xx_answers() -> None:
+    assert places_orders("Order/PlaceOrder")
+    assert not places_orders("order/list")
+    assert is_authorize("AUTHORIZE")
+    assert error_text_refusal({"errorText": "Unknown symbol", "errorCode": "UnknownSymbol"}) == (
+        "Unknown symbol",
+        "UnknownSymbol",
+    )
+    assert error_text_refusal({"errorText": ""}) is None
+    assert error_text_refusal([1, 2]) is None
+    assert order_refusal({"failureReason": "Success", "orderId": 5}) is None
+    assert order_refusal({"failureReason": "UnknownReason"}) == ("UnknownReason", "UnknownReason")
+    assert order_refusal({"failureReason": "RiskCheck", "failureText": "No margin"}) == (
+        "No margin",
+        "RiskCheck",
+    )
+
+
+def test_engine_turns_a_refusing_2xx_answer_into_request_refused() -> None:
+    tradovate = engine()
+    link = _Server(tradovate)
+    link.server.respond(1, 200, None)
+    link.pump(0.0)
+    order: Future[Any] = Future()
+    call = TradovateCall("order/placeorder", None, {"x": 1}, None, order_refusal)
+    tradovate.submit(call, order, 1.0)
+    link.pump(1.0)
+    link.server.respond(2, 200, {"failureReason": "RiskCheck", "failureText": "No margin"})
+    link.pump(1.0)
+    refused = order.exception(0)
+    assert isinstance(refused, RequestRefused)
+    assert (refused.message, refused.code, refused.status) == ("No margin", "RiskCheck", 200)
+
+
+class _WatchedConnection(TradovateConnection):
+    """Records every call made into it while one of its ``receive_events`` generators is
+    suspended (the contract forbids them)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.suspended = False
+        self.calls_while_suspended: list[str] = []
+
+    def receive_events(self, data: bytes, now: float) -> Iterator[Any]:
+        for event in super().receive_events(data, now):
+            self.suspended = True
+            try:
+                yield event
+            finally:
+                self.suspended = False
+
+    def _note(self, name: str) -> None:
+        if self.suspended:
+            self.calls_while_suspended.append(name)
+
+    def authorize(self, *args: Any, **kwargs: Any) -> int:
+        self._note("authorize")
+        return super().authorize(*args, **kwargs)
+
+    def request(self, *args: Any, **kwargs: Any) -> int:
+        self._note("request")
+        return super().request(*args, **kwargs)
+
+    def replay_subscriptions(self, *args: Any, **kwargs: Any) -> list[int]:
+        self._note("replay_subscriptions")
+        return super().replay_subscriptions(*args, **kwargs)
+
+
+class _WatchedEngine(TradovateEngine):
+    def make_connection(self) -> TradovateConnection:
+        self.watched = _WatchedConnection(
+            self.endpoint.host_header, target=self.endpoint.target, registry=self.registry
+        )
+        return self.watched
+
+
+def test_engine_calls_no_connection_while_its_event_generator_is_suspended() -> None:
+    """The ``o`` frame makes the engine authorize, the answer makes it resubscribe: both act
+    on the connection, so both wait until its events are all decoded."""
+    watched = _WatchedEngine(
+        parse_url("ws://127.0.0.1:1", schemes=WS, default_target="/v1/websocket"),
+        token="tok",
+        reconnect=ReconnectPolicy(jitter=0),
+    )
+    watched.registry.request_succeeded("md/subscribeQuote", None, {"symbol": "ESZ6"}, {})
+    link = _Server(watched)
+    link.server.respond(1, 200, None)
+    seen = link.pump(0.0)
+    assert watched.ready
+    assert [event.request.endpoint for event in seen] == ["md/subscribeQuote"]
+    assert watched.watched.calls_while_suspended == []
+
+
+def test_engine_hands_each_read_and_its_connection_number_to_on_received() -> None:
+    tradovate = engine(token=None)
+    reads: list[tuple[bytes, int]] = []
+    tradovate.on_received = lambda data, connection: reads.append((data, connection))
+    _Server(tradovate)
+    assert tradovate.ready
+    assert reads
+    assert {connection for _, connection in reads} == {1}
+    assert b"".join(data for data, _ in reads).startswith(b"HTTP/1.1 101")
+    tradovate.feed(b"", 1.0)
+    assert tradovate.phase is Phase.DOWN
+
+    def broken(data: bytes, connection: int) -> None:
+        reads.append((data, connection))
+        raise RuntimeError("a recorder that fails")
+
+    tradovate.on_received = broken
+    again = _Server(tradovate, 2.0)
+    assert tradovate.ready, "a failing hook does not stop the client"
+    assert [type(event) for event in again.events] == [Reconnected]
+    assert reads[-1][1] == 2
+
+
+def test_a_client_class_without_an_adapter_cannot_be_made() -> None:
+    class CallsAlone(TradovateCalls[Any]):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        CallsAlone("ws://127.0.0.1:1")  # type: ignore[abstract]

@@ -187,3 +187,52 @@ def test_ctrader_wrong_credentials_are_still_an_authentication_error(adapter: st
             client_secret="wrong",
             reconnect=False,
         )
+
+
+def _refused_reconnect(adapter: str, broker: str) -> ReconnectFailed:
+    """Connect, have the broker refuse the credentials from now on, drop the link: the
+    client's last event is the ``ReconnectFailed`` of the refused reconnect."""
+    drop = Fault(FaultKind.CLOSE, after=30, code=1011)
+    if broker == "tradovate":
+        with (
+            tradovate_sim(faults={1: drop}) as sim,
+            open_client(
+                adapter, "tradovate", sim.url, token=sim.token, reconnect=FAST_RECONNECT
+            ) as driver,
+        ):
+            sim.token = "no-longer-valid"
+            driver.call("subscribe_quote", "ESZ6")
+            events = driver.collect(reconnected)
+    else:
+        with (
+            ctrader_sim(faults={1: drop}) as ctrader,
+            open_client(
+                adapter,
+                "ctrader",
+                ctrader.tcp_url,
+                reconnect=FAST_RECONNECT,
+                **ctrader_credentials(ctrader),
+            ) as driver,
+        ):
+            ctrader.client_secret = "no-longer-valid"
+            driver.call("authorize_account", ctrader.accounts[0])
+            driver.call("subscribe_spots", ctrader.accounts[0], 1)
+            events = driver.collect(reconnected)
+    assert [type(e) for e in events if type(e) in (Disconnected, ReconnectFailed)] == [
+        Disconnected,
+        ReconnectFailed,
+    ]
+    failed: ReconnectFailed = events[-1]
+    return failed
+
+
+@pytest.mark.parametrize("broker", ["tradovate", "ctrader"])
+def test_a_refused_reconnect_gives_the_same_error_type_in_both_adapters(broker: str) -> None:
+    """The type ``connect()`` raises for refused credentials, on the event that ends the
+    reconnects, whichever adapter runs the client."""
+    failures = [_refused_reconnect(adapter, broker) for adapter in ADAPTERS]
+    for failed in failures:
+        assert type(failed.error) is AuthenticationError
+        assert failed.reason == str(failed.error)
+        assert "refused" in failed.reason
+    assert len({(failed.attempts, failed.reason) for failed in failures}) == 1

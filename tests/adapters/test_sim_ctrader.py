@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters.errors import ErrorResponse
+from brokerwire.adapters.errors import RequestRefused
 from brokerwire.adapters.secrets import Secret
 from brokerwire.adapters.simulators import CTraderSimulator
 from brokerwire.core.ctrader import (
@@ -120,10 +120,10 @@ def test_cancel_and_amend_a_pending_order(adapter: str, sim: CTraderSimulator) -
         )["order"]["orderId"]
         cancelled = driver.call("cancel_order", account, first)
         assert (cancelled["executionType"], cancelled["order"]["orderStatus"]) == (CANCELLED, 5)
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("cancel_order", account, first)
         assert refused.value.code == "UNABLE_TO_CANCEL_ORDER"
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("cancel_order", account, 999_999)
         assert refused.value.code == "ORDER_NOT_FOUND"
         second = driver.call(
@@ -171,7 +171,7 @@ def test_close_position_trader_deals_and_orders(adapter: str, sim: CTraderSimula
         assert len(driver.call("get_deals", account, *ALWAYS, max_rows=1)["deal"]) == 1
         orders = driver.call("get_orders", account, *ALWAYS)["order"]
         assert [o["orderStatus"] for o in orders] == [2, 2]
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("close_position", account, position["positionId"], 100)
         assert refused.value.code == "POSITION_NOT_FOUND"
 
@@ -185,7 +185,7 @@ def test_symbols_by_id(adapter: str, sim: CTraderSimulator) -> None:
             (1, 5, 4),
             (41, 2, 1),
         ]
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("get_symbols_by_id", account, 7)
         assert refused.value.code == "SYMBOL_NOT_FOUND"
 
@@ -211,7 +211,7 @@ def test_answers_never_carry_a_token_and_refresh_gives_secrets(
         assert invalidated.account_ids == (account,)
         driver.call("authorize_account", account)
         assert driver.call("get_trader", account)["trader"]["ctidTraderAccountId"] == account
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("refresh_token", "sim-refresh-token")
         assert refused.value.code == "CH_ACCESS_TOKEN_INVALID"
 

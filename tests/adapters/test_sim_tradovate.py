@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters.errors import AuthenticationError, ErrorResponse
+from brokerwire.adapters.errors import AuthenticationError, RequestRefused
 from brokerwire.adapters.simulators import TradovateSimulator
 from brokerwire.core.redaction import REDACTED
 from brokerwire.core.tradovate import EntityChanged, MarketData
@@ -80,10 +80,10 @@ def test_market_data_and_trading_sockets_each_take_their_own_token(
         assert md.call("subscribe_quote", "ESZ6")["errorCode"] == "Success"
         quote = md.collect(lambda evs: type(evs[-1]) is MarketData)[-1].quotes[0]
         assert quote["contractId"] == ES
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             md.call("list_accounts")
         assert refused.value.status == 404
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             trade.call("subscribe_quote", "ESZ6")
         assert refused.value.status == 404
         assert trade.call("list_accounts")[0]["id"] == sim.account_id
@@ -158,7 +158,7 @@ def test_cancel_order_and_cancelling_twice(adapter: str, sim: TradovateSimulator
         assert cancelled[1][2]["ordStatus"] == "Canceled"
         sim.set_price("ESZ6", 5800.0)  # a cancelled order does not fill
         assert status(driver, order_id) == "Canceled"
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("cancel_order", order_id)
         assert refused.value.code == "TooLate"
 
@@ -185,7 +185,7 @@ def test_modify_order_to_a_price_the_market_has_reached_fills_it(
         driver.call("modify_order", order_id, order_qty=2, order_type="Limit", price=6000.0)
         fill = next(e for kind, _, e in changes(driver, 7) if kind == "fill")
         assert (fill["qty"], fill["price"]) == (2, 6000.0)
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             driver.call("modify_order", order_id, order_qty=1, order_type="Market")
         assert refused.value.code == "TooLate"
 
@@ -211,9 +211,9 @@ def test_liquidate_position_cash_balance_and_realized_profit(
         snapshot = driver.call("get_cash_balance_snapshot", sim.account_id)
         assert (snapshot["realizedPnL"], snapshot["openPnL"]) == (1000.0, 0.0)
         assert snapshot["totalCashValue"] == 51_000.0
-        with pytest.raises(ErrorResponse):
+        with pytest.raises(RequestRefused):
             driver.call("liquidate_position", account_id=sim.account_id, contract_id=ES)
-        with pytest.raises(ErrorResponse, match="Unknown account"):
+        with pytest.raises(RequestRefused, match="Unknown account"):
             driver.call("get_cash_balance_snapshot", 1)
 
 
@@ -233,3 +233,36 @@ def test_answers_never_carry_a_token(adapter: str, sim: TradovateSimulator) -> N
         assert renewed["userId"] == sim.user_id
         assert sim.token not in repr(renewed)
         assert sim.md_token not in repr(renewed)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_on_received_gets_every_read_with_its_connection_number(adapter: str) -> None:
+    """The hook ``brokerwire stream --record`` uses: the bytes as read, before decoding, and
+    a connection number that grows with each reconnect."""
+    from brokerwire.adapters.events import Reconnected
+    from brokerwire.adapters.simulators import Fault, FaultKind
+    from tests.adapters.clients import FAST_RECONNECT
+
+    reads: list[tuple[bytes, int]] = []
+    drop = Fault(FaultKind.CLOSE, after=3, code=1011)
+    with (
+        TradovateSimulator(faults={1: drop}) as faulty,
+        open_client(
+            adapter,
+            "tradovate",
+            faulty.url,
+            token=faulty.token,
+            reconnect=FAST_RECONNECT,
+            on_received=lambda data, connection: reads.append((data, connection)),
+        ) as driver,
+    ):
+        driver.call("subscribe_quote", "ESZ6")
+        driver.collect(lambda events: type(events[-1]) is Reconnected)
+        accounts = driver.call("list_accounts")
+    assert accounts[0]["id"] == faulty.account_id
+    first = b"".join(data for data, connection in reads if connection == 1)
+    second = b"".join(data for data, connection in reads if connection == 2)
+    assert {connection for _, connection in reads} == {1, 2}
+    assert first.startswith(b"HTTP/1.1 101")
+    assert second.startswith(b"HTTP/1.1 101")
+    assert f'"id":{faulty.account_id}'.encode() in second.replace(b" ", b"")

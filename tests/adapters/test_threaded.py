@@ -16,9 +16,9 @@ from brokerwire.adapters.errors import (
     AuthenticationError,
     ConnectError,
     ConnectionLost,
-    ErrorResponse,
-    RateLimited,
+    RequestRefused,
     RequestTimeout,
+    Throttled,
 )
 from brokerwire.adapters.events import Disconnected, Reconnected
 from brokerwire.adapters.simulators import Fault, FaultKind
@@ -68,10 +68,10 @@ def test_tradovate_requests_helpers_and_errors(clean_process: None) -> None:
         assert found["name"] == "NQZ6"
         future = client.request_async("contract/find", body={"name": "CLZ6"})
         assert future.result(timeout=5)["name"] == "CLZ6"
-        with pytest.raises(ErrorResponse) as missing:
+        with pytest.raises(RequestRefused) as missing:
             client.request("contract/item", query={"id": 1})
         assert missing.value.status == 404
-        with pytest.raises(ErrorResponse) as unknown:
+        with pytest.raises(RequestRefused) as unknown:
             client.subscribe_quote("NOPE")
         assert unknown.value.code == "UnknownSymbol"
         assert client.subscribe_dom("ESZ6") is not None
@@ -83,7 +83,7 @@ def test_tradovate_requests_helpers_and_errors(clean_process: None) -> None:
             account_spec="SIM7001", account_id=7001, symbol="ESZ6", action="Buy", order_qty=1
         )
         assert "orderId" in order
-        with pytest.raises(ErrorResponse) as refused:
+        with pytest.raises(RequestRefused) as refused:
             client.place_order(
                 account_spec="SIM7001", account_id=7001, symbol="NOPE", action="Buy", order_qty=1
             )
@@ -101,7 +101,7 @@ def test_tradovate_penalty_raises_rate_limited(clean_process: None) -> None:
     with tradovate_sim(request_limit=3) as sim, TradovateClient(sim.url, token=sim.token) as c:
         futures = [c.request_async("account/list") for _ in range(8)]
         errors = [f.exception(timeout=5) for f in futures]
-    limited = [e for e in errors if isinstance(e, RateLimited)]
+    limited = [e for e in errors if isinstance(e, Throttled)]
     assert limited
     assert limited[0].retry_after is not None
     assert limited[0].retry_after > 0
@@ -133,7 +133,7 @@ def test_ctrader_requests_and_spot_stream(transport: str, clean_process: None) -
             assert len(bars["trendbar"]) == 10
             accepted = client.new_order(account, 1, "BUY", 100_000)
             assert accepted["executionType"] == 2
-            with pytest.raises(ErrorResponse) as bad_volume:
+            with pytest.raises(RequestRefused) as bad_volume:
                 client.new_order(account, 1, "SELL", 7)
             assert bad_volume.value.code == "TRADING_BAD_VOLUME"
             with pytest.raises(LocalProtocolError):
