@@ -11,10 +11,13 @@ from .codec import (
     redact,
 )
 from .connection import (
+    CTRADER_TRANSITIONS,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_WATCHDOG_TIMEOUT,
+    MAX_REQUEST_BLOCK,
     CTraderConnection,
+    CTraderInput,
     CTraderState,
 )
 from .events import (
@@ -63,12 +66,14 @@ from .tables import (
 
 __all__ = [
     "ACCOUNT_SCOPED_REQUESTS",
+    "CTRADER_TRANSITIONS",
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_WATCHDOG_TIMEOUT",
     "ERROR_CODE_DESCRIPTIONS",
     "EVENT_TYPES",
     "HISTORICAL_REQUESTS",
+    "MAX_REQUEST_BLOCK",
     "MESSAGE_NAMES",
     "ORDER_REQUESTS",
     "REQUEST_TYPES",
@@ -77,6 +82,7 @@ __all__ = [
     "AccountDisconnected",
     "CTraderConnection",
     "CTraderEvent",
+    "CTraderInput",
     "CTraderServerConnection",
     "CTraderState",
     "CTraderSubscriptionRegistry",

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._guards import check_duration, finite_seconds, text_of
 from .._receiving import StreamingReceiver
+from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import fast_loads_utf8, json_loads_utf8_from
@@ -68,13 +69,19 @@ from .tables import (
 )
 
 __all__ = [
+    "CTRADER_TRANSITIONS",
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_WATCHDOG_TIMEOUT",
+    "MAX_REQUEST_BLOCK",
     "CTraderConnection",
+    "CTraderInput",
     "CTraderState",
 ]
 
+#: The longest a ``retryAfter`` holds back requests of its type, in seconds; the error's own
+#: ``retry_after`` still says what the server sent.
+MAX_REQUEST_BLOCK = 3600.0
 DEFAULT_HEARTBEAT_INTERVAL = 9.0  # cTrader drops a client that sends nothing for 10 s or so
 DEFAULT_WATCHDOG_TIMEOUT = 60.0  # the server's own heartbeat comes about every 30 s
 DEFAULT_REQUEST_TIMEOUT = 30.0
@@ -103,6 +110,39 @@ class CTraderState(enum.Enum):
     APP_AUTHORIZED = "app authorized"
     CLOSING = "closing"
     CLOSED = "closed"
+
+
+class CTraderInput(enum.Enum):
+    """What moves a ``CTraderConnection`` from one state to the next."""
+
+    ACCEPTED = "open"  # the WebSocket handshake succeeded
+    APP_AUTHORIZED = "authorize the application"  # the answer to the application auth
+    CLIENT_DISCONNECTED = "take a client disconnect"  # the server's ProtoOAClientDisconnectEvent
+    CLOSE = "close"  # the caller's ``close()``
+    END = "end"  # the transport ended, the server broke the protocol, or the watchdog fired
+
+
+_S, _I = CTraderState, CTraderInput
+
+#: Every move of a ``CTraderConnection``. A missing pair cannot happen, or is a second close.
+CTRADER_TRANSITIONS: Transitions[CTraderState, CTraderInput] = {
+    (_S.CONNECTING, _I.ACCEPTED): _S.OPEN,
+    (_S.CONNECTING, _I.CLOSE): _S.CLOSING,
+    (_S.CONNECTING, _I.END): _S.CLOSED,
+    (_S.OPEN, _I.APP_AUTHORIZED): _S.APP_AUTHORIZED,
+    (_S.OPEN, _I.CLIENT_DISCONNECTED): _S.OPEN,
+    (_S.OPEN, _I.CLOSE): _S.CLOSING,
+    (_S.OPEN, _I.END): _S.CLOSED,
+    (_S.APP_AUTHORIZED, _I.APP_AUTHORIZED): _S.APP_AUTHORIZED,  # authorized again: no change
+    (_S.APP_AUTHORIZED, _I.CLIENT_DISCONNECTED): _S.OPEN,  # the application must authorize again
+    (_S.APP_AUTHORIZED, _I.CLOSE): _S.CLOSING,
+    (_S.APP_AUTHORIZED, _I.END): _S.CLOSED,
+    (_S.CLOSING, _I.APP_AUTHORIZED): _S.CLOSING,  # an answer that crossed our close: too late
+    (_S.CLOSING, _I.CLIENT_DISCONNECTED): _S.CLOSING,
+    (_S.CLOSING, _I.END): _S.CLOSED,
+    (_S.CLOSED, _I.CLIENT_DISCONNECTED): _S.CLOSED,  # a closed connection reads nothing more
+    (_S.CLOSED, _I.END): _S.CLOSED,
+}
 
 
 class _Pending:
@@ -339,7 +379,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
                 self._finish(out, t_event)
                 yield from out
             elif type(t_event) is ConnectionAccepted:
-                self._state = CTraderState.OPEN
+                self._move(CTraderInput.ACCEPTED)
                 self._last_sent = now
                 yield Opened()
             elif type(t_event) is ConnectionRejected:
@@ -563,9 +603,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         """
         if now is not None:
             self._touch(now)
-        if self._state in (CTraderState.CLOSING, CTraderState.CLOSED):
-            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
-        self._state = CTraderState.CLOSING
+        self._move(CTraderInput.CLOSE)  # refuses a second close
         if (
             isinstance(self._transport, WebSocketConnection)
             and self._transport.state is TransportState.OPEN
@@ -656,7 +694,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             # not a number) is left in the payload and not obeyed.
             retry = finite_seconds(as_int(payload.get("retryAfter")))
             if retry is not None:
-                self._queue.blocked_until[pending.request_type] = self._clock() + retry
+                # Obeyed up to an hour: a huge wait would block the request type for good.
+                block = min(retry, MAX_REQUEST_BLOCK)
+                self._queue.blocked_until[pending.request_type] = self._clock() + block
             if pending.request_type == _ACCOUNT_AUTH and error_code == "ALREADY_LOGGED_IN":
                 self._authorize_account_from(pending.payload)
             event: CTraderEvent = ErrorResponse(
@@ -670,7 +710,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             )
         elif payload_type == pending.response_type:
             if pending.request_type == _APP_AUTH:
-                self._state = CTraderState.APP_AUTHORIZED
+                self._move(CTraderInput.APP_AUTHORIZED)
             elif pending.request_type == _ACCOUNT_AUTH:
                 self._authorize_account_from(pending.payload)
             self.registry.request_succeeded(pending.request_type, pending.payload)
@@ -704,8 +744,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             events.append(TokenInvalidated(ids, text_of(payload.get("reason"))))
         elif payload_type == PayloadType.PROTO_OA_CLIENT_DISCONNECT_EVENT:
             self._accounts.clear()
-            if self._state is CTraderState.APP_AUTHORIZED:
-                self._state = CTraderState.OPEN
+            self._move(CTraderInput.CLIENT_DISCONNECTED)
             events.append(ClientDisconnected(text_of(payload.get("reason"))))
         elif payload_type == PayloadType.PROTO_OA_ACCOUNT_DISCONNECT_EVENT:
             account = as_int(payload.get("ctidTraderAccountId"))
@@ -717,13 +756,17 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         else:
             events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id))
 
+    def _move(self, happened: CTraderInput) -> None:
+        """The one place the state changes: by ``CTRADER_TRANSITIONS``."""
+        self._state = move(CTRADER_TRANSITIONS, self._state, happened)
+
     def _fail(self, events: list[CTraderEvent], error: RemoteProtocolError) -> None:
         """The server broke the protocol: close (with ``error``'s code over WebSocket), end."""
         self._finish(events, self._transport.fail_with(error))
 
     def _finish(self, events: list[CTraderEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""
-        self._state = CTraderState.CLOSED
+        self._move(CTraderInput.END)
         self._closing_without_handshake = False
         reason = closed.reason or "the connection closed"
         for client_msg_id, pending in self._pending.items():

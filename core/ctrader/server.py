@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._guards import check_duration
 from .._timers import IdleHeartbeat, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
-from ..websocket import ConnectionRequest, Role, WebSocketConnection
+from ..websocket import DEFAULT_MAX_FRAGMENTS, ConnectionRequest, Role, WebSocketConnection
 from .codec import decode_envelope, encode_envelope
 from .events import ClientMessage
 from .tables import PayloadType
@@ -30,7 +31,11 @@ class CTraderServerConnection:
 
     ``heartbeat_interval`` sends ``{"payloadType": 51}`` at the end of each such interval in
     which nothing else was sent; ``idle_timeout`` ends the connection when the client sends
-    nothing for that long. Both are off when ``None``.
+    nothing for that long. Both are off when ``None``; a duration that is NaN, infinite, zero
+    or negative raises ``LocalProtocolError``.
+
+    Its state is the transport's until the conversation ends, then CLOSED: ``_end`` is the one
+    place that happens.
     """
 
     def __init__(
@@ -40,6 +45,8 @@ class CTraderServerConnection:
         heartbeat_interval: float | None = 30.0,
         idle_timeout: float | None = None,
     ) -> None:
+        if idle_timeout is not None:
+            check_duration("idle_timeout", idle_timeout, positive=True)
         self._transport = transport
         self._heartbeat = IdleHeartbeat(heartbeat_interval)
         self._idle_timeout = idle_timeout
@@ -49,9 +56,17 @@ class CTraderServerConnection:
 
     @classmethod
     def websocket(
-        cls, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, **options: Any
+        cls,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
+        **options: Any,
     ) -> CTraderServerConnection:
-        return cls(WebSocketConnection(Role.SERVER, max_message_size=max_message_size), **options)
+        """Over a WebSocket; ``max_message_size`` and ``max_fragments`` bound one message."""
+        transport = WebSocketConnection(
+            Role.SERVER, max_message_size=max_message_size, max_fragments=max_fragments
+        )
+        return cls(transport, **options)
 
     @classmethod
     def tcp(
@@ -107,7 +122,7 @@ class CTraderServerConnection:
             elif isinstance(t_event, ConnectionRequest):
                 events.append(t_event)
             elif isinstance(t_event, Closed):
-                self._closed = True
+                self._end()
                 events.append(t_event)
 
     def data_to_send(self) -> bytes:
@@ -135,7 +150,7 @@ class CTraderServerConnection:
             and now >= self._last_received + self._idle_timeout
         ):
             code = self._transport.fail(1001, "idle timeout")
-            self._closed = True
+            self._end()
             events.append(Closed(code, f"the client sent nothing for {self._idle_timeout:g} s"))
             return events
         if self._heartbeat.check(now):
@@ -162,7 +177,7 @@ class CTraderServerConnection:
         if not isinstance(self._transport, WebSocketConnection):
             raise LocalProtocolError("a TCP connection has no handshake to reject")
         self._transport.reject(status_code, body)
-        self._closed = True
+        self._end()
 
     def send(
         self,
@@ -198,8 +213,12 @@ class CTraderServerConnection:
             self._transport.close(code, reason, now=now)
         else:
             self._transport.close()
-            self._closed = True
+            self._end()
+
+    def _end(self) -> None:
+        """The conversation is over, whatever the transport's own state: CLOSED from now on."""
+        self._closed = True
 
     def _fail(self, events: list[ServerSideEvent], error: RemoteProtocolError) -> None:
-        self._closed = True
+        self._end()
         events.append(self._transport.fail_with(error))

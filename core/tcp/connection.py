@@ -119,9 +119,13 @@ class TcpConnection:
         return [self._close_with(Closed(None, "the peer closed the connection"))]
 
     def _close_with(self, closed: Closed) -> Closed:
-        self._state = TransportState.CLOSED
+        self._end()
         self._receive_framer = None
         return closed
+
+    def _end(self) -> None:
+        """The one move a TCP connection makes: OPEN to CLOSED (there is no closing handshake)."""
+        self._state = TransportState.CLOSED
 
     def data_to_send(self) -> bytes:
         if not self._out:
@@ -153,7 +157,7 @@ class TcpConnection:
         The same verb as ``WebSocketConnection.fail``; TCP has no close codes, so there is
         nothing to send and None is the code to report. Ending an ended connection is harmless.
         """
-        self._state = TransportState.CLOSED
+        self._end()
 
     def fail_with(self, error: RemoteProtocolError) -> Closed:
         """End at once because the peer broke a rule of the protocol on top.
@@ -161,7 +165,7 @@ class TcpConnection:
         TCP has no close codes: nothing is sent, and ``error.close_code`` is cleared, since it
         tells which code was sent. Returns the terminal ``Closed``, which carries ``error``.
         """
-        self._state = TransportState.CLOSED
+        self._end()
         error.close_code = None
         return Closed(None, error.message, error)
 
@@ -187,4 +191,4 @@ class TcpConnection:
         """
         if self._state is TransportState.CLOSED:
             raise LocalProtocolError("cannot close: the connection is already closed")
-        self._state = TransportState.CLOSED
+        self._end()

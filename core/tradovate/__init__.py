@@ -19,7 +19,9 @@ from .connection import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_WATCHDOG_TIMEOUT,
+    TRADOVATE_TRANSITIONS,
     TradovateConnection,
+    TradovateInput,
     TradovateState,
 )
 from .events import (
@@ -58,6 +60,7 @@ __all__ = [
     "FRAME_HEARTBEAT",
     "FRAME_OPEN",
     "QUOTE_ENTRY_NAMES",
+    "TRADOVATE_TRANSITIONS",
     "Chart",
     "ClientHeartbeat",
     "ClientRequest",
@@ -86,6 +89,7 @@ __all__ = [
     "Tick",
     "TradovateConnection",
     "TradovateEvent",
+    "TradovateInput",
     "TradovateServerConnection",
     "TradovateState",
     "UnknownEvent",

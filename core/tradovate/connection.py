@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from .._guards import check_duration, finite_seconds, safe_preview, text_of
 from .._receiving import StreamingReceiver
+from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import fast_loads_utf8, loads, scan_text
@@ -69,7 +70,9 @@ __all__ = [
     "DEFAULT_HEARTBEAT_INTERVAL",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_WATCHDOG_TIMEOUT",
+    "TRADOVATE_TRANSITIONS",
     "TradovateConnection",
+    "TradovateInput",
     "TradovateState",
 ]
 
@@ -90,6 +93,45 @@ class TradovateState(enum.Enum):
     AUTHORIZED = "authorized"
     CLOSING = "closing"
     CLOSED = "closed"
+
+
+class TradovateInput(enum.Enum):
+    """What moves a ``TradovateConnection`` from one state to the next."""
+
+    OPEN_FRAME = "take the open frame"  # the server's ``o``
+    AUTHORIZED = "authorize"  # a 2xx answer (without a penalty) to ``authorize``
+    CLOSE_FRAME = "take a close frame"  # the server's ``c[code, "reason"]``
+    CLOSE = "close"  # the caller's ``close()`` once the WebSocket is open
+    ABANDON = "abandon the handshake"  # the caller's ``close()`` before it is
+    END = "end"  # the WebSocket ended, the server broke the protocol, or the watchdog fired
+
+
+_S, _I = TradovateState, TradovateInput
+
+#: Every move of a ``TradovateConnection``. A missing pair cannot happen, or is a second close.
+TRADOVATE_TRANSITIONS: Transitions[TradovateState, TradovateInput] = {
+    (_S.CONNECTING, _I.OPEN_FRAME): _S.OPEN,
+    (_S.CONNECTING, _I.CLOSE_FRAME): _S.CLOSING,
+    (_S.CONNECTING, _I.CLOSE): _S.CLOSING,
+    (_S.CONNECTING, _I.ABANDON): _S.CLOSED,
+    (_S.CONNECTING, _I.END): _S.CLOSED,
+    (_S.OPEN, _I.OPEN_FRAME): _S.OPEN,  # a second ``o`` changes nothing
+    (_S.OPEN, _I.AUTHORIZED): _S.AUTHORIZED,
+    (_S.OPEN, _I.CLOSE_FRAME): _S.CLOSING,
+    (_S.OPEN, _I.CLOSE): _S.CLOSING,
+    (_S.OPEN, _I.END): _S.CLOSED,
+    (_S.AUTHORIZED, _I.OPEN_FRAME): _S.AUTHORIZED,
+    (_S.AUTHORIZED, _I.CLOSE_FRAME): _S.CLOSING,
+    (_S.AUTHORIZED, _I.CLOSE): _S.CLOSING,
+    (_S.AUTHORIZED, _I.END): _S.CLOSED,
+    (_S.CLOSING, _I.OPEN_FRAME): _S.CLOSING,
+    (_S.CLOSING, _I.AUTHORIZED): _S.CLOSING,  # an answer that crossed our close: too late
+    (_S.CLOSING, _I.CLOSE_FRAME): _S.CLOSING,
+    (_S.CLOSING, _I.END): _S.CLOSED,
+    (_S.CLOSED, _I.OPEN_FRAME): _S.CLOSED,  # a closed connection reads nothing more
+    (_S.CLOSED, _I.CLOSE_FRAME): _S.CLOSED,
+    (_S.CLOSED, _I.END): _S.CLOSED,
+}
 
 
 class _Pending(NamedTuple):
@@ -463,14 +505,13 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         """Close the connection; pending requests fail when the close completes."""
         if now is not None:
             self._now = now
-        if self._state in (TradovateState.CLOSING, TradovateState.CLOSED):
-            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
         if self._ws.state is TransportState.CONNECTING:
             self._ws.close()
-            self._state = TradovateState.CLOSED
+            self._move(TradovateInput.ABANDON)
             return
+        move(TRADOVATE_TRANSITIONS, self._state, TradovateInput.CLOSE)  # refuses a second close
         self._ws.close(code, reason, now=self._now)
-        self._state = TradovateState.CLOSING
+        self._move(TradovateInput.CLOSE)
 
     # -- internals ---------------------------------------------------------------------------------
 
@@ -509,15 +550,16 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         elif letter == "h":
             yield ServerHeartbeat()
         elif letter == "o":
-            if self._state is TradovateState.CONNECTING:
-                self._state = TradovateState.OPEN
+            first = self._state is TradovateState.CONNECTING
+            self._move(TradovateInput.OPEN_FRAME)
+            if first:
                 self._next_heartbeat = self._now + self._heartbeat_interval
                 yield Opened()
         else:
             code, reason = payload
             if self._ws.state is TransportState.OPEN:
                 self._ws.close(1000, "", now=self._now)
-            self._state = TradovateState.CLOSING
+            self._move(TradovateInput.CLOSE_FRAME)
             yield CloseFrame(code, reason)
 
     def _message_event(self, message: Any) -> TradovateEvent:
@@ -552,25 +594,31 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         if pending is None:
             return UnmatchedResponse(request_id, status, data)
         endpoint = pending.endpoint
-        if request_id == self._authorize_id:
+        answers_authorize = request_id == self._authorize_id
+        if answers_authorize:
             self._authorize_id = None
-            if 200 <= status < 300:
-                self._state = TradovateState.AUTHORIZED
+        # A penalty first: it comes in a 200 answer, and it is not a success. An authorize
+        # that got one leaves the connection unauthorized, to be tried again with the ticket.
         if type(data) is dict and "p-ticket" in data:
-            retry_after = finite_seconds(data.get("p-time"))
             return Penalty(
                 request_id,
                 text_of(data["p-ticket"]),
-                retry_after if retry_after is not None else 0.0,
+                finite_seconds(data.get("p-time")),
                 bool(data.get("p-captcha")),
                 endpoint,
             )
         if 200 <= status < 300:
+            if answers_authorize:
+                self._move(TradovateInput.AUTHORIZED)
             self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
             return _new_event(Response, (request_id, status, data, endpoint))
         if status == 429:
             return RateLimited(request_id, unwrap_error_text(data), endpoint)
         return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)
+
+    def _move(self, happened: TradovateInput) -> None:
+        """The one place the state changes: by ``TRADOVATE_TRANSITIONS``."""
+        self._state = move(TRADOVATE_TRANSITIONS, self._state, happened)
 
     def _fail(self, events: list[TradovateEvent], error: RemoteProtocolError) -> None:
         """The server broke the protocol: close with the code ``error`` names, and end."""
@@ -578,7 +626,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
 
     def _finish(self, events: list[TradovateEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""
-        self._state = TradovateState.CLOSED
+        self._move(TradovateInput.END)
         reason = closed.reason or f"the connection closed (code {closed.code})"
         for request_id in sorted(self._pending):
             events.append(RequestFailed(request_id, self._pending[request_id].endpoint, reason))

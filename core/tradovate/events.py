@@ -83,12 +83,15 @@ class Penalty(NamedTuple):
 
     Retry after ``retry_after`` seconds with ``ticket`` added to the body as ``p-ticket``; when
     ``captcha`` is true no program can solve it and the retry must wait (about an hour).
-    ``retry_after`` is 0.0 when ``p-time`` is missing or no finite, non-negative number.
+    ``retry_after`` is None when the server did not say how long, in a form that can be used:
+    ``p-time`` missing, or not a finite, non-negative number of seconds (a string, NaN, an
+    integer beyond a double's range). None is "not told", never "at once": choose a wait of
+    your own (as ``ErrorResponse.retry_after`` on cTrader, which is None in the same case).
     """
 
     request_id: int
     ticket: str
-    retry_after: float
+    retry_after: float | None
     captcha: bool
     endpoint: str
 

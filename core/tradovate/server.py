@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._guards import check_duration
 from .._timers import IdleHeartbeat, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
+    DEFAULT_MAX_FRAGMENTS,
     DEFAULT_MAX_MESSAGE_SIZE,
     ConnectionRequest,
     Role,
@@ -45,7 +47,13 @@ class TradovateServerConnection:
     ``receive_data`` first returns a ``ConnectionRequest``: answer it with ``accept()`` (which
     sends ``o``) or ``reject()``. ``heartbeat_interval`` sends ``h`` at the end of each such
     interval in which nothing else was sent; ``idle_timeout`` closes the connection when the
-    client sends nothing (not even ``[]``) for that long. Both are off when ``None``.
+    client sends nothing (not even ``[]``) for that long. Both are off when ``None``; a
+    duration that is NaN, infinite, zero or negative raises ``LocalProtocolError``.
+    ``max_message_size`` and ``max_fragments`` bound what one client message may take, as on
+    ``WebSocketConnection``.
+
+    Its state is the WebSocket's until the conversation ends, then CLOSED: ``_end`` is the one
+    place that happens.
     """
 
     def __init__(
@@ -54,8 +62,13 @@ class TradovateServerConnection:
         heartbeat_interval: float | None = 2.5,
         idle_timeout: float | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_fragments: int = DEFAULT_MAX_FRAGMENTS,
     ) -> None:
-        self._ws = WebSocketConnection(Role.SERVER, max_message_size=max_message_size)
+        if idle_timeout is not None:
+            check_duration("idle_timeout", idle_timeout, positive=True)
+        self._ws = WebSocketConnection(
+            Role.SERVER, max_message_size=max_message_size, max_fragments=max_fragments
+        )
         self._heartbeat = IdleHeartbeat(heartbeat_interval)
         self._idle_timeout = idle_timeout
         self._now = 0.0
@@ -115,7 +128,7 @@ class TradovateServerConnection:
             elif type(ws_event) is ConnectionRequest:
                 events.append(ws_event)
             elif type(ws_event) is Closed:
-                self._closed = True
+                self._end()
                 events.append(ws_event)
 
     def data_to_send(self) -> bytes:
@@ -136,7 +149,7 @@ class TradovateServerConnection:
             return events
         for ws_event in self._ws.handle_timer(now):
             if type(ws_event) is Closed:
-                self._closed = True
+                self._end()
                 events.append(ws_event)
                 return events
         if self.state is not TransportState.OPEN:
@@ -148,7 +161,7 @@ class TradovateServerConnection:
         ):
             reason = f"the client sent nothing for {self._idle_timeout:g} s"
             self._ws.fail(1001, "idle timeout")
-            self._closed = True
+            self._end()
             events.append(Closed(1001, reason))
             return events
         if self._heartbeat.check(now):
@@ -175,7 +188,7 @@ class TradovateServerConnection:
     def reject(self, status_code: int = 403, body: bytes = b"") -> None:
         """Refuse the WebSocket upgrade with an HTTP response."""
         self._ws.reject(status_code, body)
-        self._closed = True
+        self._end()
 
     def respond(self, request_id: int, status: int = 200, data: Any = None) -> None:
         """Answer a request (``data`` becomes ``d``; for errors, pass the error text)."""
@@ -209,6 +222,10 @@ class TradovateServerConnection:
         self._ws.send_text(text)
         self._heartbeat.note_sent()
 
-    def _fail(self, events: list[ServerEvent], error: RemoteProtocolError) -> None:
+    def _end(self) -> None:
+        """The conversation is over, whatever the WebSocket's own state: CLOSED from now on."""
         self._closed = True
+
+    def _fail(self, events: list[ServerEvent], error: RemoteProtocolError) -> None:
+        self._end()
         events.append(self._ws.fail_with(error))

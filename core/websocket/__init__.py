@@ -1,6 +1,13 @@
 """WebSocket transport (RFC 6455), client and server roles, sans-IO."""
 
-from .connection import DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, Role, WebSocketConnection
+from .connection import (
+    DEFAULT_MAX_FRAGMENTS,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    WEBSOCKET_TRANSITIONS,
+    Role,
+    WebSocketConnection,
+    WebSocketInput,
+)
 from .events import (
     BinaryMessage,
     Closed,
@@ -18,6 +25,7 @@ from .handshake import BadUpgradeRequest
 __all__ = [
     "DEFAULT_MAX_FRAGMENTS",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "WEBSOCKET_TRANSITIONS",
     "BadUpgradeRequest",
     "BinaryMessage",
     "CloseCode",
@@ -32,4 +40,5 @@ __all__ = [
     "TextMessage",
     "WebSocketConnection",
     "WebSocketEvent",
+    "WebSocketInput",
 ]

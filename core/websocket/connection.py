@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._guards import check_duration
+from .._states import Transitions, move
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, not_utf8
 from .events import Ping, Pong, WebSocketEvent
@@ -54,7 +55,14 @@ from .frames import (
 )
 from .handshake import BadUpgradeRequest, ClientHandshake, ConnectionRejected, ServerHandshake
 
-__all__ = ["DEFAULT_MAX_FRAGMENTS", "DEFAULT_MAX_MESSAGE_SIZE", "Role", "WebSocketConnection"]
+__all__ = [
+    "DEFAULT_MAX_FRAGMENTS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "WEBSOCKET_TRANSITIONS",
+    "Role",
+    "WebSocketConnection",
+    "WebSocketInput",
+]
 
 DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
 DEFAULT_MAX_FRAGMENTS = 65_536
@@ -99,6 +107,29 @@ def _bytes_missing(held: bytearray) -> int:
 class Role(enum.Enum):
     CLIENT = "client"
     SERVER = "server"
+
+
+class WebSocketInput(enum.Enum):
+    """What moves a ``WebSocketConnection`` from one state to the next."""
+
+    OPENED = "open"  # the opening handshake succeeded (the 101 came, or the server accepted)
+    CLOSE = "close"  # this side starts the closing handshake
+    ABANDON = "abandon the handshake"  # ``close()`` before the opening handshake finished
+    END = "end"  # over: the close answered, a failure, a refusal, a timeout, the stream's end
+
+
+_S, _I = TransportState, WebSocketInput
+
+#: Every move of a ``WebSocketConnection``; a missing pair cannot happen, or is a second close.
+WEBSOCKET_TRANSITIONS: Transitions[TransportState, WebSocketInput] = {
+    (_S.CONNECTING, _I.OPENED): _S.OPEN,
+    (_S.CONNECTING, _I.ABANDON): _S.CLOSED,
+    (_S.CONNECTING, _I.END): _S.CLOSED,
+    (_S.OPEN, _I.CLOSE): _S.CLOSING,
+    (_S.OPEN, _I.END): _S.CLOSED,
+    (_S.CLOSING, _I.END): _S.CLOSED,
+    (_S.CLOSED, _I.END): _S.CLOSED,  # failing an ended connection is harmless
+}
 
 
 _FIN_TEXT = 0x80 | OP_TEXT
@@ -259,7 +290,7 @@ class WebSocketConnection:
             return []
         if self._keepalive_unstarted:
             self._keepalive_unstarted = False
-            self._open()
+            self._start_keepalive()
         events: _Events = []
         if self._state is TransportState.CONNECTING:
             data = self._receive_handshake(data, events)
@@ -397,16 +428,15 @@ class WebSocketConnection:
         if now is not None:
             self._now = now
         if self._state is TransportState.CONNECTING:
-            self._state = TransportState.CLOSED
+            self._move(WebSocketInput.ABANDON)
             self._client_handshake = self._server_handshake = None
             return
-        if self._state is not TransportState.OPEN:
-            raise LocalProtocolError(f"cannot close: the connection is already {self._state.value}")
+        move(WEBSOCKET_TRANSITIONS, self._state, WebSocketInput.CLOSE)  # refuses a second close
         problem = check_close_code_to_send(code)
         if problem is not None:
             raise LocalProtocolError(problem)
         self._queue_close(code, reason)
-        self._state = TransportState.CLOSING
+        self._move(WebSocketInput.CLOSE)
         self._close_deadline = self._now + self._close_timeout
         self._next_ping_at = self._pong_deadline = None
 
@@ -475,7 +505,7 @@ class WebSocketConnection:
         handshake = self._pending_server_handshake("reject")
         self._out.append(handshake.reject(status_code, body, extra_headers))
         self._server_handshake = None
-        self._state = TransportState.CLOSED
+        self._move(WebSocketInput.END)
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -496,12 +526,19 @@ class WebSocketConnection:
         self._out.append(self._frame(OP_CLOSE, encode_close_payload(code, reason)))
 
     def _open(self) -> None:
-        self._state = TransportState.OPEN
+        self._move(WebSocketInput.OPENED)
+        self._start_keepalive()
+
+    def _start_keepalive(self) -> None:
         if self._ping_interval is not None:
             self._next_ping_at = self._now + self._ping_interval
 
+    def _move(self, happened: WebSocketInput) -> None:
+        """The one place the state changes: by ``WEBSOCKET_TRANSITIONS``."""
+        self._state = move(WEBSOCKET_TRANSITIONS, self._state, happened)
+
     def _shut_down(self) -> None:
-        self._state = TransportState.CLOSED
+        self._move(WebSocketInput.END)
         self._buffer.clear()
         self._frag_buffer = bytearray()
         self._next_ping_at = self._pong_deadline = self._close_deadline = None

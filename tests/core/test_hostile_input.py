@@ -153,10 +153,11 @@ def test_tradovate_clock_speed_as_a_finite_float_is_its_integer_part() -> None:
 
 
 @pytest.mark.parametrize("p_time", [WIDE, "NaN", "Infinity", "-5", '"soon"', "1e400"])
-def test_tradovate_penalty_time_that_is_no_usable_number_reads_as_zero(p_time: str) -> None:
+def test_tradovate_penalty_time_that_is_no_usable_number_reads_as_not_told(p_time: str) -> None:
+    # None, not 0.0: a wait of zero would read as "retry at once".
     message = 'a[{"s":200,"i":1,"d":{"p-ticket":"T1","p-time":' + p_time + "}}]"
     events = each_feeding(_tradovate_with_request, frames(message, QUOTE))
-    assert events[0] == tradovate.Penalty(1, "T1", 0.0, False, "account/list")
+    assert events[0] == tradovate.Penalty(1, "T1", None, False, "account/list")
     assert type(events[1]) is tradovate.MarketData
 
 

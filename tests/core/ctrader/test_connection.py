@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from brokerwire.core.ctrader import (
+    MAX_REQUEST_BLOCK,
     AccountDisconnected,
     ClientDisconnected,
     Closed,
@@ -529,6 +530,25 @@ def test_retry_after_is_honoured() -> None:
     assert [m["payloadType"] for m in sent(conn)] == [2121]
     assert conn.next_deadline() == 6.0
     conn.handle_timer(6.0)
+    assert [m["payloadType"] for m in sent(conn)] == [2104]
+
+
+def test_a_huge_retry_after_blocks_its_request_type_for_an_hour_at_most() -> None:
+    sent = Sent("websocket")
+    conn = authorized(
+        "websocket", now=0.0, heartbeat_interval=1e6, request_timeout=None, watchdog_timeout=None
+    )
+    first = conn.request(2104, now=0.0)
+    sent(conn)
+    block = {"errorCode": "BLOCKED_PAYLOAD_TYPE", "retryAfter": str(10**300)}  # a uint64 string
+    (error,) = conn.receive_data(
+        wire("websocket", {"clientMsgId": first, "payloadType": 2142, "payload": block}), 1.0
+    )
+    assert error.retry_after == 1e300, "the event says what the server sent"
+    conn.request(2104, now=2.0)
+    assert sent(conn) == []
+    assert conn.next_deadline() == 1.0 + MAX_REQUEST_BLOCK == 3601.0
+    conn.handle_timer(3601.0)
     assert [m["payloadType"] for m in sent(conn)] == [2104]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -20,10 +21,12 @@ from brokerwire.core.ctrader import (
     Response,
     SpotEvent,
 )
+from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 from brokerwire.core.transport import TransportState
+from brokerwire.core.websocket.frames import OP_CONTINUATION, OP_TEXT
 from tests.core.ctrader.helpers import TRANSPORTS, client, wire
-from tests.helpers import byte_by_byte, feed, random_chunks
+from tests.helpers import byte_by_byte, client_frame, feed, random_chunks
 
 ACCOUNT = 5_000_001
 
@@ -183,6 +186,33 @@ def test_server_idle_timeout() -> None:
     assert server.next_deadline() == 30.0
     assert server.handle_timer(30.0) == [Closed(1001, "the client sent nothing for 30 s")]
     assert to_client(server, conn, 30.0) == [Closed(1001, "idle timeout")]
+
+
+@pytest.mark.parametrize("idle_timeout", [0.0, -1.0, math.nan, math.inf])
+def test_server_idle_timeout_must_be_a_duration(idle_timeout: float) -> None:
+    with pytest.raises(LocalProtocolError, match="idle_timeout"):
+        CTraderServerConnection.tcp(idle_timeout=idle_timeout)
+    with pytest.raises(LocalProtocolError, match="idle_timeout"):
+        CTraderServerConnection.websocket(idle_timeout=idle_timeout)
+
+
+def test_server_max_fragments_reaches_the_websocket() -> None:
+    server_over_ws = CTraderServerConnection.websocket(max_fragments=2)
+    request = (
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    server_over_ws.receive_data(request, 0.0)
+    server_over_ws.accept(now=0.0)
+    three = (
+        client_frame(OP_TEXT, b'{"payloadType"', fin=False)
+        + client_frame(OP_CONTINUATION, b":", fin=False)
+        + client_frame(OP_CONTINUATION, b"51}")
+    )
+    closed = server_over_ws.receive_data(three, 1.0)[-1]
+    assert type(closed) is Closed
+    assert closed.code == 1009
+    assert "more than 2 fragments" in closed.reason
 
 
 # -- chunk-split invariance on every transport ----------------------------------------------------

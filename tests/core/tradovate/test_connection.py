@@ -331,6 +331,27 @@ def test_a_refused_authorize_may_be_retried() -> None:
     assert second != first
 
 
+def test_a_penalty_on_authorize_leaves_the_connection_unauthorized() -> None:
+    # The penalty comes in a 200 answer; it is not a success.
+    conn = open_client()
+    first = conn.authorize("uST01-token")
+    penalty = {"p-ticket": "T1", "p-time": 7, "p-captcha": False}
+    events = conn.receive_data(frames(a(reply(first, 200, penalty))), 1.0)
+    assert events == [Penalty(first, "T1", 7.0, False, "authorize")]
+    assert conn.state is TradovateState.OPEN
+    assert not conn.authorized
+    second = conn.authorize("uST01-token")  # the retry goes out through authorize again
+    conn.receive_data(frames(a(reply(second, 200, {"accessToken": "x"}))), 9.0)
+    assert conn.authorized
+
+
+def test_a_penalty_without_a_usable_time_says_none() -> None:
+    conn = open_client()
+    request_id = conn.request("account/list")
+    events = conn.receive_data(frames(a(reply(request_id, 200, {"p-ticket": "T1"}))), 1.0)
+    assert events == [Penalty(request_id, "T1", None, False, "account/list")]
+
+
 def test_request_ids_are_unique_and_start_at_one() -> None:
     conn = open_client()
     ids = [conn.request("contract/find", {"name": f"ES{i}"}) for i in range(100)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
 import pytest
 
+from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.jsonlib import dumps_str
 from brokerwire.core.tradovate import (
     Chart,
@@ -187,6 +189,28 @@ def test_server_drops_a_client_that_sends_nothing() -> None:
     assert server.handle_timer(10.0) == [Closed(1001, "the client sent nothing for 10 s")]
     events = to_client(server, client, 10.0)
     assert events == [Closed(1001, "idle timeout")]
+
+
+@pytest.mark.parametrize("idle_timeout", [0.0, -1.0, math.nan, math.inf])
+def test_server_idle_timeout_must_be_a_duration(idle_timeout: float) -> None:
+    with pytest.raises(LocalProtocolError, match="idle_timeout"):
+        TradovateServerConnection(idle_timeout=idle_timeout)
+
+
+def test_server_max_fragments_reaches_the_websocket() -> None:
+    server = TradovateServerConnection(max_fragments=2)
+    ws_client = WebSocketConnection(Role.CLIENT, host="h")
+    server.receive_data(ws_client.data_to_send(), 0.0)
+    server.accept()
+    three = (
+        client_frame(0x1, b"[", fin=False)
+        + client_frame(0x0, b"", fin=False)
+        + client_frame(0x0, b"]")
+    )
+    closed = server.receive_data(three, 1.0)[-1]
+    assert type(closed) is Closed
+    assert closed.code == 1009
+    assert "more than 2 fragments" in closed.reason
 
 
 def test_server_refuses_a_document_that_is_not_a_request() -> None:
