@@ -1,4 +1,5 @@
-"""Every (state, input) pair of the two client connections, against tables written out here.
+"""Every (state, input) pair of the two client connections (and of the WebSocket under them),
+against tables written out here.
 
 Each expected table below is written from the protocols, not copied from the code. For every
 pair the test checks the code's table, then drives a real connection into the state, makes
@@ -28,7 +29,13 @@ from brokerwire.core.tradovate import (
     TradovateInput,
     TradovateState,
 )
-from brokerwire.core.websocket import Role, WebSocketConnection
+from brokerwire.core.transport import TransportState
+from brokerwire.core.websocket import (
+    WEBSOCKET_TRANSITIONS,
+    Role,
+    WebSocketConnection,
+    WebSocketInput,
+)
 from tests.core.ctrader.helpers import wire
 from tests.core.tradovate.helpers import frames, reply
 
@@ -276,6 +283,7 @@ def test_the_expected_tables_cover_every_pair() -> None:
     for expected, states, inputs in (
         (TRADOVATE_EXPECTED, TradovateState, TradovateInput),
         (CTRADER_EXPECTED, CTraderState, CTraderInput),
+        (WEBSOCKET_EXPECTED, TransportState, WebSocketInput),
     ):
         assert set(expected) == set(states)
         for row in expected.values():
@@ -324,3 +332,72 @@ def test_ctrader_pair(state: CTraderState, happened: CTraderInput, outcome: Any)
     check_table(CTRADER_TRANSITIONS, state, happened, outcome)
     live = ctrader_in(state)
     check_live(live.conn, lambda: CTRADER_INPUTS[happened](live), outcome)
+
+
+# -- the WebSocket under both --------------------------------------------------------------------
+
+W, WI = TransportState, WebSocketInput
+WEBSOCKET_EXPECTED: dict[TransportState, dict[WebSocketInput, Any]] = {
+    W.CONNECTING: {
+        WI.OPENED: W.OPEN,
+        WI.CLOSE: IMPOSSIBLE,  # close() during the handshake abandons it
+        WI.ABANDON: W.CLOSED,
+        WI.END: W.CLOSED,
+    },
+    W.OPEN: {WI.OPENED: IMPOSSIBLE, WI.CLOSE: W.CLOSING, WI.ABANDON: IMPOSSIBLE, WI.END: W.CLOSED},
+    W.CLOSING: {WI.OPENED: IMPOSSIBLE, WI.CLOSE: REFUSED, WI.ABANDON: IMPOSSIBLE, WI.END: W.CLOSED},
+    W.CLOSED: {WI.OPENED: IMPOSSIBLE, WI.CLOSE: REFUSED, WI.ABANDON: IMPOSSIBLE, WI.END: W.CLOSED},
+}
+
+
+class WebSocketLive:
+    def __init__(self) -> None:
+        self.conn = WebSocketConnection(Role.CLIENT, host="demo.broker.test")
+        server = WebSocketConnection(Role.SERVER)
+        server.receive_data(self.conn.data_to_send(), 0.0)
+        server.accept()
+        self.unread = server.data_to_send()
+
+
+def websocket_in(state: TransportState) -> WebSocketLive:
+    live = WebSocketLive()
+    if state is not W.CONNECTING:
+        live.conn.receive_data(live.unread, 0.0)
+        live.unread = b""
+    if state is W.CLOSING:
+        live.conn.close()
+    if state is W.CLOSED:
+        live.conn.receive_data(b"", 0.0)
+    assert live.conn.state is state
+    return live
+
+
+def websocket_opened(live: WebSocketLive) -> None:
+    if not live.unread:
+        raise Impossible("the handshake is over")
+    live.conn.receive_data(live.unread, 0.0)
+
+
+def websocket_close(live: WebSocketLive, *, abandon: bool) -> None:
+    if abandon != (live.conn.state is W.CONNECTING):
+        raise Impossible("close() abandons a handshake that runs, and only then")
+    live.conn.close()
+
+
+WEBSOCKET_INPUTS: dict[WebSocketInput, Callable[[WebSocketLive], object]] = {
+    WI.OPENED: websocket_opened,
+    WI.CLOSE: lambda live: websocket_close(live, abandon=False),
+    WI.ABANDON: lambda live: websocket_close(live, abandon=True),
+    WI.END: lambda live: live.conn.receive_data(b"", 0.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "happened", "outcome"),
+    pairs(WEBSOCKET_EXPECTED),
+    ids=lambda v: getattr(v, "name", str(v)),
+)
+def test_websocket_pair(state: TransportState, happened: WebSocketInput, outcome: Any) -> None:
+    check_table(WEBSOCKET_TRANSITIONS, state, happened, outcome)
+    live = websocket_in(state)
+    check_live(live.conn, lambda: WEBSOCKET_INPUTS[happened](live), outcome)
