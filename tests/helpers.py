@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -16,6 +17,16 @@ from brokerwire.core.websocket import Role, WebSocketConnection
 from brokerwire.core.websocket.frames import apply_mask
 
 MASK = b"\x37\xfa\x21\x3d"
+
+#: The checkout these tests belong to. Scans of the library's source read its files, whichever
+#: way brokerwire is installed (a wheel's copy, or an editable tree of links that lists only
+#: the files there were when it was made).
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def library_sources(*folders: str) -> list[Path]:
+    """Every Python file under the checkout's ``folders`` (``"core"``, ``"adapters"``)."""
+    return sorted(p for folder in folders for p in (CHECKOUT / folder).rglob("*.py"))
 
 
 def raw_frame(
