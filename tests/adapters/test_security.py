@@ -20,11 +20,10 @@ from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, T
 from brokerwire.core.websocket import Role, WebSocketConnection
 from tests.adapters.clients import FAST_RECONNECT
 from tests.adapters.drivers import ADAPTERS, open_client
-from tests.helpers import server_frame
+from tests.helpers import CHECKOUT, library_sources, server_frame
 
 pytestmark = pytest.mark.timeout(60)
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tv-token-5c1e9a77d0"
 CLIENT_SECRET = "ct-secret-91b2f0c4aa"
 ACCESS_TOKEN = "ct-access-3d8e6b12fe"
@@ -154,10 +153,10 @@ FORBIDDEN_MODULES = {"pickle", "cPickle", "marshal", "shelve", "dill", "yaml", "
 
 
 def _sources() -> list[Path]:
-    return sorted(p for folder in ("core", "adapters") for p in (ROOT / folder).rglob("*.py"))
+    return library_sources("core", "adapters")  # the same tree the import rule scans
 
 
-@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(CHECKOUT)))
 def test_no_eval_pickle_or_similar_in_the_library(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
