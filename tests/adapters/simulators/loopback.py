@@ -107,7 +107,7 @@ class Loopback:
         self.events += events
         return events
 
-    def until(self, predicate: Callable[[list[Any]], bool], timeout: float = 5.0) -> list[Any]:
+    def until(self, predicate: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Any]:
         """Run until ``predicate(all events so far)`` holds; fails after ``timeout`` seconds."""
         end = time.monotonic() + timeout
         start = len(self.events)
