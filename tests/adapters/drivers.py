@@ -118,7 +118,7 @@ class ThreadedDriver(Driver):
     def close(self) -> None:
         self.client.close()
         _empty_until_ended(self)
-        self._pump.join(5)
+        self._pump.join(15)
 
 
 class AsyncioDriver(Driver):
@@ -167,7 +167,7 @@ class AsyncioDriver(Driver):
         try:
             self._run(self.client.close())
             _empty_until_ended(self)
-            self._pump.result(5)
+            self._pump.result(15)
         finally:
             self._stop_loop()
 
@@ -175,16 +175,16 @@ class AsyncioDriver(Driver):
         async def shutdown() -> None:
             await self._loop.shutdown_default_executor()
 
-        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(15)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        self._thread.join(15)
         self._loop.close()
 
 
 def _empty_until_ended(driver: Driver) -> None:
     """Take what the forwarder still holds, so that it can finish."""
     with contextlib.suppress(AssertionError):
-        driver.drain(5)
+        driver.drain(15)
 
 
 def open_client(adapter: str, broker: str, url: str, **options: Any) -> Driver:

@@ -135,7 +135,7 @@ class RequestPump:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
-        self._thread.join(5)
+        self._thread.join(15)
 
     def wait_for_an_answer(self, timeout: float = 15.0) -> None:
         end = time.monotonic() + timeout
@@ -208,7 +208,7 @@ def test_fault_with_requests_in_flight(
     a silence, every one of them: nothing was answered since)."""
     with (
         simulator(broker, answer_delay=ANSWER_DELAY) as sim,
-        client_for(adapter, broker, sim, reconnect=FAST_RECONNECT, watchdog_timeout=1.0) as driver,
+        client_for(adapter, broker, sim, reconnect=FAST_RECONNECT, watchdog_timeout=2.0) as driver,
     ):
         subscribe(driver, sim)
         with RequestPump(driver, broker) as pump:
