@@ -28,7 +28,7 @@ import datetime as dt
 import itertools
 import random
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Unpack
 from urllib.parse import parse_qs
 
@@ -508,27 +508,39 @@ class _TradovateSession(SimulatedSession):
         self._event("props", {"entityType": entity_type, "eventType": event_type, "entity": entity})
 
     def subscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        contract = self._contract(body.get("symbol"))
-        if contract is None:
-            self._answer(
-                doc.request_id,
-                200,
-                {
-                    "mode": "None",
-                    "errorCode": "UnknownSymbol",
-                    "errorText": f"Unknown symbol {body.get('symbol')}",
-                },
-            )
-            return
-        self._answer(doc.request_id, 200, {"mode": "RealTime", "errorCode": "Success"})
-        cid = contract["id"]
-        if cid not in self._quotes:
-            self._quotes[cid] = self.driver.spawn(self._stream_quotes(cid))
+        unknown = {
+            "mode": "None",
+            "errorCode": "UnknownSymbol",
+            "errorText": f"Unknown symbol {body.get('symbol')}",
+        }
+        self._subscribe(doc, body, self._quotes, self._stream_quotes, unknown)
 
     def unsubscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        self._unsubscribe(doc, body, self._quotes)
+
+    def _subscribe(
+        self,
+        doc: RequestDocument,
+        body: dict[str, Any],
+        streams: dict[int, asyncio.Task[None]],
+        stream: Callable[[int], Coroutine[Any, Any, None]],
+        unknown: dict[str, Any],
+    ) -> None:
+        """Answer a market-data subscription and start its stream (once per contract)."""
         contract = self._contract(body.get("symbol"))
-        if contract is not None and contract["id"] in self._quotes:
-            self._quotes.pop(contract["id"]).cancel()
+        if contract is None:
+            self._answer(doc.request_id, 200, unknown)
+            return
+        self._answer(doc.request_id, 200, {"mode": "RealTime", "errorCode": "Success"})
+        if contract["id"] not in streams:
+            streams[contract["id"]] = self.driver.spawn(stream(contract["id"]))
+
+    def _unsubscribe(
+        self, doc: RequestDocument, body: dict[str, Any], streams: dict[int, asyncio.Task[None]]
+    ) -> None:
+        contract = self._contract(body.get("symbol"))
+        if contract is not None and contract["id"] in streams:
+            streams.pop(contract["id"]).cancel()
         self._answer(doc.request_id, 200, {})
 
     async def _stream_quotes(self, contract_id: int) -> None:
@@ -556,20 +568,11 @@ class _TradovateSession(SimulatedSession):
                 return
 
     def subscribe_dom(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        contract = self._contract(body.get("symbol"))
-        if contract is None:
-            self._answer(doc.request_id, 200, {"mode": "None", "errorCode": "UnknownSymbol"})
-            return
-        self._answer(doc.request_id, 200, {"mode": "RealTime", "errorCode": "Success"})
-        cid = contract["id"]
-        if cid not in self._doms:
-            self._doms[cid] = self.driver.spawn(self._stream_dom(cid))
+        unknown = {"mode": "None", "errorCode": "UnknownSymbol"}
+        self._subscribe(doc, body, self._doms, self._stream_dom, unknown)
 
     def unsubscribe_dom(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        contract = self._contract(body.get("symbol"))
-        if contract is not None and contract["id"] in self._doms:
-            self._doms.pop(contract["id"]).cancel()
-        self._answer(doc.request_id, 200, {})
+        self._unsubscribe(doc, body, self._doms)
 
     async def _stream_dom(self, contract_id: int) -> None:
         tick = _BY_ID[contract_id]["tickSize"]
