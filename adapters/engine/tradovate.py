@@ -77,6 +77,20 @@ class TradovateCall(NamedTuple):
         return self.body
 
 
+def _refused(
+    call: TradovateCall, event: Response | ErrorResponse, message: str, code: str | None
+) -> RequestRefused:
+    """The exception for an answer that refused ``call``, with its HTTP-like status."""
+    return RequestRefused(
+        message,
+        request=call.name,
+        request_id=event.request_id,
+        status=event.status,
+        code=code,
+        event=event,
+    )
+
+
 class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     outcome_types = frozenset(
         {Response, ErrorResponse, Penalty, RateLimited, RequestTimedOut, RequestFailed}
@@ -175,22 +189,9 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
             refusal = call.check(data) if call.check is not None else None
             if refusal is None:
                 return data
-            raise RequestRefused(
-                refusal.message,
-                request=call.name,
-                request_id=request_id,
-                status=event.status,
-                code=refusal.code,
-                event=event,
-            )
+            raise _refused(call, event, refusal.message, refusal.code)
         if kind is ErrorResponse:
-            raise RequestRefused(
-                event.message or f"HTTP status {event.status}",
-                request=call.name,
-                request_id=request_id,
-                status=event.status,
-                event=event,
-            )
+            raise _refused(call, event, event.message or f"HTTP status {event.status}", None)
         if kind is Penalty:
             retry_after = told_wait(event.retry_after, 0.0)
             raise Throttled(
