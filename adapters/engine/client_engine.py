@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.transport import Closed
+from brokerwire.core.transport import Closed, Connection
 
 from ..endpoint import Endpoint
 from ..errors import ConnectError, ConnectionLost, RequestError
@@ -70,23 +70,13 @@ class Settable(Protocol):
     def set_exception(self, exception: BaseException, /) -> None: ...
 
 
-class CoreConnection(Protocol):
-    """The connection contract of the core's client connections (``core.transport.Connection``
-    with the clients' extras). The engine asks where a connection is through ``opened``,
+class CoreConnection(Connection, Protocol):
+    """The connection contract of the core's client connections: ``core.transport.Connection``
+    with the clients' extras. The engine asks where a connection is through ``opened``,
     ``closing`` and ``closed`` only, and never calls into a connection while one of its event
     generators is suspended: ``receive_events`` is drained before any event is acted on."""
 
-    @property
-    def opened(self) -> bool: ...
-    @property
-    def closing(self) -> bool: ...
-    @property
-    def closed(self) -> bool: ...
-    def receive_data(self, data: bytes, now: float) -> list[Any]: ...
     def receive_events(self, data: bytes, now: float) -> Iterator[Any]: ...
-    def data_to_send(self) -> bytes: ...
-    def next_deadline(self) -> float | None: ...
-    def handle_timer(self, now: float) -> list[Any]: ...
     def peer_alive(self, now: float) -> None: ...
 
 
