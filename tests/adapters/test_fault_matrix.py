@@ -46,7 +46,7 @@ pytestmark = pytest.mark.timeout(60)
 
 BROKERS = ["tradovate", "ctrader-ws", "ctrader-tcp"]
 IN_FLIGHT = 4  # requests the pump keeps waiting for an answer
-ANSWER_DELAY = 0.05  # how late the simulators answer in the matrix
+ANSWER_DELAY = 0.2  # how late the simulator answers while a fault is tried
 CLOSE_CODES = [1000, 1001, 1008, 1011, 3000, 4000]
 
 
@@ -203,14 +203,15 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 def test_fault_with_requests_in_flight(
     adapter: str, broker: str, fault: Fault, clean_process: None, no_errors_logged: None
 ) -> None:
-    """Each answer comes ANSWER_DELAY late, so the pump always has requests in flight; the
-    fault is armed once they flow, and whatever it does, the ones in flight are lost (after
-    a silence, every one of them: nothing was answered since)."""
+    """Once subscribed, each answer comes ANSWER_DELAY late (a delay fault), so the pump always
+    has requests in flight; the fault is armed once they flow, and whatever it does, the ones
+    in flight are lost (after a silence, every one of them: nothing was answered since)."""
     with (
-        simulator(broker, answer_delay=ANSWER_DELAY) as sim,
+        simulator(broker) as sim,
         client_for(adapter, broker, sim, reconnect=FAST_RECONNECT, watchdog_timeout=2.0) as driver,
     ):
         subscribe(driver, sim)
+        sim.call_soon(lambda: sim.inject(Fault(FaultKind.DELAY, seconds=ANSWER_DELAY)))
         with RequestPump(driver, broker) as pump:
             pump.wait_for_an_answer()
             sim.call_soon(lambda: sim.inject(fault))
