@@ -5,9 +5,9 @@ An ``asyncio.Protocol`` on ``loop.create_connection`` feeds the core; the core's
 is kept on ``loop.call_at`` and moved after every call into it. Events reach the caller through
 ``async for event in client.events()`` or a callback. When the queue is full, market data is
 conflated and reading goes on, or with ``on_full="pause"`` the transport stops reading
-(``pause_reading``) until the consumer catches up (see ``_buffer``). Nothing here blocks the
-loop: no blocking socket call, no sleep outside ``asyncio``, names resolved by the loop's
-resolver. A client belongs to the loop it connected on: called from another loop, it raises
+(``pause_reading``) until the consumer catches up (see ``engine.event_queue``). Nothing here
+blocks the loop: no blocking socket call, no sleep outside ``asyncio``, names resolved by the
+loop's resolver. A client belongs to the loop it connected on: called from another loop, it raises
 ``LocalProtocolError``.
 
 A request's task may be cancelled at any time: the client stops waiting for the answer (and a
@@ -18,6 +18,7 @@ the requests still waiting with ``ConnectionLost``; it cancels nothing of the ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator, Coroutine, Mapping
@@ -30,6 +31,7 @@ from brokerwire.core.tradovate.codec import Body, Query
 from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine, Phase
 from .engine.ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
@@ -90,6 +92,7 @@ class _AsyncClient(ClientBase[EngineT]):
         self._runner: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._reconnect_loop = ReconnectLoop(self._engine, self._connect_timeout)
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class _AsyncClient(ClientBase[EngineT]):
             if deadline is not None:
                 assert self._loop is not None
                 self._timer = self._loop.call_at(deadline, self._on_timer)
-        if engine.phase is not Phase.CONNECTING and self._attempt_timer is not None:
+        if self._attempt_timer is not None and not self._reconnect_loop.connecting:
             self._attempt_timer.cancel()
             self._attempt_timer = None
         self._deliver(events, nbytes)
@@ -316,9 +319,8 @@ class _AsyncClient(ClientBase[EngineT]):
 
     def _attempt_expired(self) -> None:
         self._attempt_timer = None
-        if self._engine.phase is Phase.CONNECTING:
-            error = TimeoutError(f"not ready within {self._connect_timeout:g} s")
-            self._deliver(self._engine.attempt_failed(error))
+        if self._reconnect_loop.connecting:
+            self._deliver(self._reconnect_loop.not_ready())
             self._abort()
 
     def _abort(self) -> None:
@@ -332,55 +334,46 @@ class _AsyncClient(ClientBase[EngineT]):
     # -- connecting and reconnecting -------------------------------------------------------------
 
     async def _run(self, connected: asyncio.Future[None]) -> None:
-        engine = self._engine
-        endpoint = engine.endpoint
-        assert self._loop is not None
+        """The runner task: the reconnect loop's steps, carried out on the event loop."""
         assert self._closing is not None
-        loop, closing = self._loop, self._closing
-        reason = "the client was closed"
-        engine.expect(connected)
+        closing = self._closing
+        reconnect = self._reconnect_loop
+        reconnect.start(connected)
         try:
-            first = True
-            while not closing.is_set():
-                if not first:
-                    delay = engine.next_delay()
-                    if delay is None:
-                        reason = "reconnecting is off or ran out of attempts"
-                        break
-                    log.info("reconnecting in %.2f s (attempt %d)", delay, engine.attempts)
-                    try:
-                        await asyncio.wait_for(closing.wait(), delay)
-                        break
-                    except TimeoutError:
-                        pass
-                first = False
-                try:
-                    _, protocol = await asyncio.wait_for(
-                        loop.create_connection(
-                            lambda: _Protocol(self),
-                            endpoint.host,
-                            endpoint.port,
-                            ssl=self._ssl_context,
-                            server_hostname=endpoint.host if self._ssl_context else None,
-                            ssl_handshake_timeout=(
-                                self._connect_timeout if self._ssl_context else None
-                            ),
-                        ),
-                        self._connect_timeout,
-                    )
-                except (OSError, ssl.SSLError, TimeoutError) as exc:
-                    self._deliver(engine.attempt_failed(exc))
-                    if engine.finished:
-                        break
-                    continue
-                await protocol.lost
-                if engine.finished:
-                    break
+            for step in reconnect.steps(closing.is_set):
+                if isinstance(step, Wait):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(closing.wait(), step.seconds)
+                else:
+                    await self._connect_and_serve()
         finally:
-            self._deliver(engine.finish(reason))
+            self._deliver(reconnect.finish())
             self._buffer.ended = True
             if self._has_events is not None:
                 self._has_events.set()
+
+    async def _connect_and_serve(self) -> None:
+        """One attempt: open a connection, whose protocol then drives the core, and wait until
+        it is lost."""
+        assert self._loop is not None
+        endpoint = self._engine.endpoint
+        tls = self._ssl_context
+        try:
+            _, protocol = await asyncio.wait_for(
+                self._loop.create_connection(
+                    partial(_Protocol, self),
+                    endpoint.host,
+                    endpoint.port,
+                    ssl=tls,
+                    server_hostname=endpoint.host if tls else None,
+                    ssl_handshake_timeout=self._connect_timeout if tls else None,
+                ),
+                self._connect_timeout,
+            )
+        except (OSError, ssl.SSLError, TimeoutError) as exc:
+            self._deliver(self._reconnect_loop.connect_failed(exc))
+            return
+        await protocol.lost
 
 
 class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result]):

@@ -8,7 +8,7 @@ at once. Events reach the caller through a bounded queue: ``events()`` takes the
 dispatcher thread hands them to the ``on_event`` callback, so that a slow callback never holds
 up the reader (answers are still read, heartbeats still sent). When the queue is full, market
 data is conflated and reading goes on, or with ``on_full="pause"`` the reader stops reading and
-the server slows down (see ``_buffer``).
+the server slows down (see ``engine.event_queue``).
 
 The reader also reconnects: with backoff and jitter, authorizing again and restoring the
 subscriptions, with ``Disconnected`` and ``Reconnected`` events to say so.
@@ -33,8 +33,9 @@ from brokerwire.core.tradovate.codec import Body, Query
 
 from .endpoint import Endpoint
 from .engine.client_base import ClientBase
-from .engine.client_engine import ClientEngine, Phase
+from .engine.client_engine import ClientEngine
 from .engine.ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
@@ -68,12 +69,24 @@ def open_socket(
 
 
 class _Link:
-    """One socket's bytes: what is left to send, and reading that survives TLS's buffering."""
+    """One socket in the reader thread: the bytes left to send, reading that survives TLS's
+    buffering, what the selector watches, and the link's own deadlines."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, ready_by: float) -> None:
         self.sock = sock
         self.out = bytearray()
         self.broken = False
+        #: When the session must be ready (handshake and authorization); None once it is.
+        self.ready_by: float | None = ready_by
+        #: When to drop a socket whose server has not finished closing.
+        self.abort_at: float | None = None
+        self.close_sent = False
+        self._watched = 0
+
+    @property
+    def write_blocked(self) -> bool:
+        """Too much waits to be sent: reading stops until the server reads."""
+        return len(self.out) > MAX_UNSENT
 
     def send_some(self) -> None:
         while self.out and not self.broken:
@@ -111,6 +124,33 @@ class _Link:
         """TLS may hold decrypted bytes that the selector cannot see."""
         return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
 
+    def watch(self, selector: selectors.BaseSelector, *, reading: bool) -> None:
+        """Have the selector watch for what this link waits for: bytes to read (when
+        ``reading``) and room to write (while bytes wait to be sent)."""
+        mask = selectors.EVENT_READ if reading else 0
+        if self.out:
+            mask |= selectors.EVENT_WRITE
+        self._set_watch(selector, mask)
+
+    def unwatch(self, selector: selectors.BaseSelector) -> None:
+        self._set_watch(selector, 0)
+
+    def _set_watch(self, selector: selectors.BaseSelector, mask: int) -> None:
+        if mask == self._watched:
+            return
+        if self._watched and mask:
+            selector.modify(self.sock, mask)
+        elif mask:
+            selector.register(self.sock, mask)
+        else:
+            selector.unregister(self.sock)
+        self._watched = mask
+
+    def timeout(self, deadline: float | None, now: float) -> float | None:
+        """How long the selector may sleep: until the core's ``deadline`` or the link's own."""
+        times = [t for t in (deadline, self.ready_by, self.abort_at) if t is not None]
+        return max(0.0, min(times) - now) if times else None
+
 
 class _ThreadedClient(ClientBase[EngineT]):
     """The reader thread, the queue and the blocking calls; the broker is in the engine."""
@@ -123,6 +163,7 @@ class _ThreadedClient(ClientBase[EngineT]):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._close_requested = False
+        self._reconnect_loop = ReconnectLoop(self._engine, self._connect_timeout)
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -271,65 +312,39 @@ class _ThreadedClient(ClientBase[EngineT]):
             self._queue.notify_all()
 
     def _run(self, connected: concurrent.futures.Future[None]) -> None:
-        engine = self._engine
+        """The reader thread: the reconnect loop's steps, carried out with a selector."""
         selector = selectors.DefaultSelector()
         assert self._wake_r is not None
         selector.register(self._wake_r, selectors.EVENT_READ)
-        reason = "the client was closed"
+        reconnect = self._reconnect_loop
+        failure: str | None = None
         try:
             with self._lock:
-                engine.expect(connected)
-            first = True
-            while not self._close_requested:
-                if not first:
-                    delay = engine.next_delay()
-                    if delay is None:
-                        reason = "reconnecting is off or ran out of attempts"
-                        break
-                    log.info("reconnecting in %.2f s (attempt %d)", delay, engine.attempts)
-                    if self._sleep(selector, delay):
-                        break
-                try:
-                    sock = open_socket(engine.endpoint, self._ssl_context, self._connect_timeout)
-                except (OSError, ssl.SSLError) as exc:
-                    with self._lock:
-                        events = engine.attempt_failed(exc)
-                    self._deliver(events)
-                    first = False
-                    if engine.finished:
-                        break
-                    continue
-                with self._lock:
-                    engine.begin(time.monotonic())
-                first = False
-                try:
-                    self._serve(selector, sock)
-                finally:
-                    sock.close()
-                if engine.finished:
-                    break
+                reconnect.start(connected)
+            for step in reconnect.steps(lambda: self._close_requested):
+                if isinstance(step, Wait):
+                    self._sleep(selector, step.seconds)
+                else:
+                    self._connect_and_serve(selector)
         except BaseException:
             log.exception("the reader thread failed")
-            reason = "the reader thread failed"
+            failure = "the reader thread failed"
             raise
         finally:
-            with self._lock:
-                events = engine.finish(reason)
-            self._deliver(events)
+            self._deliver(self._locked(reconnect.finish, failure))
             self._end_queue()
             selector.close()
             self._close_wake()
 
-    def _sleep(self, selector: selectors.BaseSelector, delay: float) -> bool:
-        """Wait ``delay`` seconds unless close() comes first; True when it did."""
+    def _sleep(self, selector: selectors.BaseSelector, delay: float) -> None:
+        """Wait ``delay`` seconds, or less if close() comes first."""
         end = time.monotonic() + delay
         while not self._close_requested:
             remaining = end - time.monotonic()
             if remaining <= 0:
-                return False
+                return
             if selector.select(remaining):
                 self._drain_wake()
-        return True
 
     def _drain_wake(self) -> None:
         assert self._wake_r is not None
@@ -337,88 +352,104 @@ class _ThreadedClient(ClientBase[EngineT]):
             while self._wake_r.recv(4096):
                 pass
 
-    def _serve(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
-        """Drive one socket until its link is down, or the client closed."""
-        engine = self._engine
-        link = _Link(sock)
-        attempt_deadline: float | None = time.monotonic() + self._connect_timeout
-        abort_at: float | None = None
-        close_sent = False
-        registered = 0
+    def _connect_and_serve(self, selector: selectors.BaseSelector) -> None:
+        """One attempt: open a socket and serve it until its link is down."""
         try:
-            while True:
-                with self._lock:
-                    link.out += engine.data_to_send()
-                    deadline = engine.next_deadline()
-                    down = engine.link_down
-                link.send_some()
-                if link.broken and not down:
-                    self._deliver(self._locked(engine.feed, b"", time.monotonic()))
-                    continue
-                if down and (not link.out or link.broken):
-                    return
-                if down and abort_at is None:
-                    abort_at = time.monotonic() + _CLOSE_TIMEOUT
-                with self._queue:
-                    paused = self._paused = self._buffer.full
-                write_blocked = len(link.out) > MAX_UNSENT
-                mask = 0 if paused or down or write_blocked else selectors.EVENT_READ
-                if link.out:
-                    mask |= selectors.EVENT_WRITE
-                if mask != registered:
-                    if registered and mask:
-                        selector.modify(sock, mask)
-                    elif mask:
-                        selector.register(sock, mask)
-                    else:
-                        selector.unregister(sock)
-                    registered = mask
-                now = time.monotonic()
-                if attempt_deadline is not None and engine.phase is not Phase.CONNECTING:
-                    attempt_deadline = None
-                wake_at = [t for t in (deadline, attempt_deadline, abort_at) if t is not None]
-                timeout = max(0.0, min(wake_at) - now) if wake_at else None
-                if not paused and not write_blocked and link.buffered():
-                    timeout = 0.0
-                ready = selector.select(timeout)
-                for key, events in ready:
-                    if key.fileobj is self._wake_r:
-                        self._drain_wake()
-                    elif events & selectors.EVENT_READ:
-                        self._read(link)
-                if not paused and not write_blocked and link.buffered():
-                    self._read(link)
-                now = time.monotonic()
-                if self._close_requested and not close_sent:
-                    close_sent = True
-                    abort_at = now + _CLOSE_TIMEOUT
-                    self._deliver(self._locked(engine.close, now))
-                if abort_at is not None and now >= abort_at:
-                    log.info("the server did not finish closing in time; dropping the socket")
-                    self._deliver(self._locked(engine.feed, b"", time.monotonic()))
-                    return
-                if attempt_deadline is not None and now >= attempt_deadline:
-                    error = TimeoutError(f"not ready within {self._connect_timeout:g} s")
-                    self._deliver(self._locked(engine.attempt_failed, error))
-                    return
-                if deadline is not None and now >= deadline:
-                    if not paused and not write_blocked and not down:
-                        # Judge the link, not the program: what waits in the socket counts.
-                        self._read(link)
-                        now = time.monotonic()
-                    with self._lock:
-                        events_due = engine.timer(now, reading_paused=paused)
-                    self._deliver(events_due)
+            sock = open_socket(self._engine.endpoint, self._ssl_context, self._connect_timeout)
+        except (OSError, ssl.SSLError) as exc:
+            self._deliver(self._locked(self._reconnect_loop.connect_failed, exc))
+            return
+        with sock:
+            with self._lock:
+                self._engine.begin(time.monotonic())
+            self._serve(selector, _Link(sock, time.monotonic() + self._connect_timeout))
+
+    def _serve(self, selector: selectors.BaseSelector, link: _Link) -> None:
+        """Drive one socket until its link is down, or the client closed."""
+        try:
+            while self._serve_turn(selector, link):
+                pass
         finally:
-            if registered:
-                selector.unregister(sock)
+            link.unwatch(selector)
+
+    def _serve_turn(self, selector: selectors.BaseSelector, link: _Link) -> bool:
+        """One turn of the reader: send what the core queued, wait for the socket, a wake-up
+        or the first deadline, read, then act on the time. False once the link is over."""
+        engine = self._engine
+        with self._lock:
+            link.out += engine.data_to_send()
+            deadline = engine.next_deadline()
+            down = engine.link_down
+        link.send_some()
+        if link.broken and not down:
+            self._feed(b"")  # the socket broke while sending: for the core, the stream ended
+            return True
+        if down:
+            if not link.out or link.broken:
+                return False
+            if link.abort_at is None:
+                link.abort_at = time.monotonic() + _CLOSE_TIMEOUT
+        with self._queue:
+            paused = self._paused = self._buffer.full
+        may_read = not (paused or down or link.write_blocked)
+        self._wait(selector, link, deadline, may_read)
+        return self._act_on_time(link, deadline, paused, may_read)
+
+    def _wait(
+        self, selector: selectors.BaseSelector, link: _Link, deadline: float | None, may_read: bool
+    ) -> None:
+        """Sleep in the selector until the socket is ready, a wake-up comes or the first
+        deadline passes; then read what arrived, and what TLS holds already decrypted."""
+        link.watch(selector, reading=may_read)
+        if link.ready_by is not None and not self._reconnect_loop.connecting:
+            link.ready_by = None
+        timeout = 0.0 if may_read and link.buffered() else link.timeout(deadline, time.monotonic())
+        for key, events in selector.select(timeout):
+            if key.fileobj is self._wake_r:
+                self._drain_wake()
+            elif events & selectors.EVENT_READ:
+                self._read(link)
+        if may_read and link.buffered():
+            self._read(link)
+
+    def _act_on_time(
+        self, link: _Link, deadline: float | None, paused: bool, may_read: bool
+    ) -> bool:
+        """Start closing when asked; give up on a server that does not finish closing, or a
+        session not ready in time; run the core's timers when due. False once the link is
+        over."""
+        now = time.monotonic()
+        if self._close_requested and not link.close_sent:
+            link.close_sent = True
+            link.abort_at = now + _CLOSE_TIMEOUT
+            self._deliver(self._locked(self._engine.close, now))
+        if link.abort_at is not None and now >= link.abort_at:
+            log.info("the server did not finish closing in time; dropping the socket")
+            self._feed(b"")
+            return False
+        if link.ready_by is not None and now >= link.ready_by and self._reconnect_loop.connecting:
+            self._deliver(self._locked(self._reconnect_loop.not_ready))
+            return False
+        if deadline is not None and now >= deadline:
+            if may_read:
+                self._read(link)  # judge the link, not the program: what waits in it counts
+                now = time.monotonic()
+            # The time is read before the lock: a caller holding the core is no server silence.
+            with self._lock:
+                events = self._engine.timer(now, reading_paused=paused)
+            self._deliver(events)
+        return True
 
     def _read(self, link: _Link) -> None:
         data = link.receive()
         if data is not None:
-            with self._lock:  # the time of arrival is read once the core is ours, not before
-                events = self._engine.feed(data, time.monotonic())
-            self._deliver(events, len(data))
+            self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        """Hand the core what arrived (``b""``: the stream ended) and deliver its events."""
+        with self._lock:  # the time of arrival is read once the core is ours, not before
+            events = self._engine.feed(data, time.monotonic())
+        self._deliver(events, len(data))
 
     def _locked(self, function: Callable[..., list[Any]], *args: Any) -> list[Any]:
         with self._lock:
