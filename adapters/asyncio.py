@@ -21,18 +21,18 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from typing import Any, Self, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.tradovate.codec import Body, Query
 
 from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine, Phase
-from .engine.ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
-from .engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from .engine.request_async import CTraderRequestAsync, TradovateRequestAsync
+from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
 __all__ = ["CTraderClient", "TradovateClient"]
@@ -376,35 +376,15 @@ class _AsyncClient(ClientBase[EngineT]):
         await protocol.lost
 
 
-class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result]):
+class TradovateClient(
+    _AsyncClient[TradovateEngine], TradovateCalls[_Result], TradovateRequestAsync
+):
     """An asyncio Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Every request helper is a coroutine function's result: ``await client.subscribe_quote(..)``.
     """
 
-    def request_async(
-        self,
-        endpoint: str,
-        query: Query = None,
-        body: Body = None,
-        *,
-        timeout: float | None = None,
-    ) -> asyncio.Future[Any]:
-        """Send now, await later: a future of the result (or its RequestError)."""
-        return self._submit(TradovateCall(endpoint, query, body, timeout))
 
-
-class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result]):
+class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result], CTraderRequestAsync):
     """An asyncio cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""
-
-    def request_async(
-        self,
-        payload_type: int,
-        payload: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        response_type: int | None = None,
-    ) -> asyncio.Future[Any]:
-        """Send now, await later: a future of the result (or its RequestError)."""
-        return self._submit(CTraderCall(payload_type, payload, timeout, response_type))

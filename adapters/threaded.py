@@ -24,19 +24,19 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Self, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.tradovate.codec import Body, Query
 
 from .endpoint import Endpoint
 from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine
-from .engine.ctrader import CTraderCall, CTraderCalls, CTraderEngine
+from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
-from .engine.tradovate import TradovateCall, TradovateCalls, TradovateEngine
+from .engine.request_async import CTraderRequestAsync, TradovateRequestAsync
+from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
 __all__ = ["CTraderClient", "TradovateClient"]
@@ -456,36 +456,14 @@ class _ThreadedClient(ClientBase[EngineT]):
             return function(*args)
 
 
-class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any]):
+class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any], TradovateRequestAsync):
     """A blocking Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Requests block until their outcome and raise ``RequestError`` subclasses; subscriptions
     are restored after a reconnect.
     """
 
-    def request_async(
-        self,
-        endpoint: str,
-        query: Query = None,
-        body: Body = None,
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[Any]:
-        """``request(...)`` without waiting: a future of its result (or its RequestError)."""
-        return self._submit(TradovateCall(endpoint, query, body, timeout))
 
-
-class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any]):
+class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any], CTraderRequestAsync):
     """A blocking cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""
-
-    def request_async(
-        self,
-        payload_type: int,
-        payload: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        response_type: int | None = None,
-    ) -> concurrent.futures.Future[Any]:
-        """``request(...)`` without waiting: a future of its result (or its RequestError)."""
-        return self._submit(CTraderCall(payload_type, payload, timeout, response_type))
