@@ -40,6 +40,8 @@ __all__ = ["CTraderClient", "TradovateClient"]
 log = logging.getLogger("brokerwire.asyncio")
 
 _CLOSE_TIMEOUT = 5.0
+#: A timer this late (seconds) means the loop was held still: the socket is read before it runs.
+_LATE_TIMER = 0.05
 
 EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
 _Result = Coroutine[Any, Any, Any]
@@ -87,6 +89,7 @@ class _AsyncClient(ClientBase[EngineT]):
         self._reading_paused = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self._timer_deferred = False
         self._attempt_timer: asyncio.TimerHandle | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -251,9 +254,22 @@ class _AsyncClient(ClientBase[EngineT]):
             transport.close()
 
     def _on_timer(self) -> None:
+        """The core's deadline came. When it comes late, the loop was held still (a callback
+        that blocked, a stopped process) and what the server sent meanwhile may wait unread:
+        the timers then run one turn later, since a turn of the loop hands the transport what
+        waits in the socket before it runs any timer. The watchdog judges the link, not the
+        program."""
+        assert self._loop is not None
+        now = self._loop.time()
+        due = self._timer_at
+        if not self._timer_deferred and due is not None and now - due > _LATE_TIMER:
+            self._timer_deferred = True
+            self._timer = self._loop.call_at(now, self._on_timer)
+            return
+        self._timer_deferred = False
         self._timer = None
         self._timer_at = None
-        self._after(self._engine.timer(self._now(), reading_paused=self._paused))
+        self._after(self._engine.timer(now, reading_paused=self._paused))
 
     def _deliver(self, events: list[Any], nbytes: int = 0) -> None:
         if not events:
@@ -316,6 +332,7 @@ class _AsyncClient(ClientBase[EngineT]):
                 handle.cancel()
         self._timer = self._attempt_timer = self._abort_timer = None
         self._timer_at = None
+        self._timer_deferred = False
 
     def _attempt_expired(self) -> None:
         self._attempt_timer = None

@@ -131,3 +131,39 @@ def test_an_event_loop_held_still_longer_than_the_watchdog_reads_before_it_judge
                 assert client.ready
 
     asyncio.run(scenario())
+
+
+def test_a_hold_that_ends_past_a_timer_of_the_core_reads_before_the_timer_judges(
+    clean_process: None,
+) -> None:
+    """The loop is held by a callback that ran just before the core's timer in the same turn
+    of the loop: when the timer runs, what came meanwhile is still unread in the socket."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        with tradovate_sim(quote_rate=200.0, heartbeat_interval=0.1) as sim:
+            client = asyncio_clients.TradovateClient(
+                sim.url, token=sim.token, reconnect=FAST_RECONNECT, **TIMERS
+            )
+            async with client:
+                await client.subscribe_quote("ESZ6")
+                events = client.events(timeout=5)
+                seen = [await anext(events)]
+                for _ in range(3):
+                    held = loop.create_future()
+
+                    def hold(held: asyncio.Future[None] = held) -> None:
+                        time.sleep(BLOCKED)
+                        held.set_result(None)
+
+                    deadline = client._timer_at
+                    assert deadline is not None
+                    loop.call_at(deadline - 1e-6, hold)
+                    await held
+                    start = len(seen)
+                    while quotes_in(seen[start:]) < 100:
+                        seen.append(await anext(events))
+                    assert not [e for e in seen if type(e) is Disconnected]
+                assert client.ready
+
+    asyncio.run(scenario())
