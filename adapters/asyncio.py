@@ -310,10 +310,10 @@ class _AsyncClient(ClientBase[EngineT]):
         self._paused = False
         self._writes_blocked = False
         self._reading_paused = False
-        self._engine.begin(self._now())
+        events = self._engine.begin(self._now())
         assert self._loop is not None
         self._attempt_timer = self._loop.call_later(self._connect_timeout, self._attempt_expired)
-        self._after([])
+        self._after(events)
 
     def _data(self, protocol: _Protocol, data: bytes) -> None:
         if protocol is self._protocol:

@@ -360,8 +360,7 @@ class _ThreadedClient(ClientBase[EngineT]):
             self._deliver(self._locked(self._reconnect_loop.connect_failed, exc))
             return
         with sock:
-            with self._lock:
-                self._engine.begin(time.monotonic())
+            self._deliver(self._locked(self._engine.begin, time.monotonic()))
             self._serve(selector, _Link(sock, time.monotonic() + self._connect_timeout))
 
     def _serve(self, selector: selectors.BaseSelector, link: _Link) -> None:

@@ -229,8 +229,10 @@ class ClientEngine(Generic[ConnT, CallT]):
             raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
         self._connected = connected
 
-    def begin(self, now: float) -> ConnT:
-        """A socket is up: make its core connection."""
+    def begin(self, now: float) -> list[Any]:
+        """A socket is up: make its core connection; returns the events for the caller (a
+        session that is ready at once, as cTrader over TCP without an application to
+        authorize, says ``Reconnected`` here)."""
         if self.phase not in (Phase.IDLE, Phase.DOWN):
             raise LocalProtocolError(f"cannot connect: the client is {self.phase.value}")
         conn = self.conn = self.make_connection()
@@ -243,7 +245,7 @@ class ClientEngine(Generic[ConnT, CallT]):
         self._out = []
         if conn.opened:
             self._guarded(self.on_open, now)
-        return conn
+        return self._out
 
     def feed(self, data: bytes, now: float) -> list[Any]:
         """Bytes from the socket (``b""`` at its end); returns the events for the caller."""

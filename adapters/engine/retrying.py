@@ -48,7 +48,7 @@ class RetryingEngine(ClientEngine[ConnT, CallT]):
 
     # -- the engine's contract, with the retries in it ---------------------------------------------
 
-    def begin(self, now: float) -> ConnT:
+    def begin(self, now: float) -> list[Any]:
         self._retries.clear()
         return super().begin(now)
 

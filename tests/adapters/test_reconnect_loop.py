@@ -20,7 +20,7 @@ from brokerwire.adapters.engine.reconnect_loop import (
     Wait,
 )
 from brokerwire.adapters.errors import ConnectError
-from brokerwire.adapters.events import Disconnected, ReconnectFailed
+from brokerwire.adapters.events import Disconnected, Reconnected, ReconnectFailed
 from brokerwire.adapters.reconnect import ReconnectPolicy
 
 #: What one attempt does, given the loop and the engine: the events it gave the caller.
@@ -35,9 +35,9 @@ def refused(loop: ReconnectLoop, engine: CTraderEngine) -> list[Any]:
 def ready_then_lost(loop: ReconnectLoop, engine: CTraderEngine) -> list[Any]:
     """The socket came up, the session was ready (no credentials: ready at once over TCP),
     then the peer ended the stream."""
-    engine.begin(0.0)
+    events = engine.begin(0.0)
     assert engine.ready
-    return engine.feed(b"", 0.0)
+    return events + engine.feed(b"", 0.0)
 
 
 def not_ready(loop: ReconnectLoop, engine: CTraderEngine) -> list[Any]:
@@ -134,7 +134,8 @@ def test_a_link_ready_again_starts_the_backoff_over() -> None:
         Wait(1.0),
     ]
     kinds = [type(event) for event in run.events]
-    assert kinds == [Disconnected, Disconnected, ReconnectFailed]
+    assert kinds == [Disconnected, Reconnected, Disconnected, ReconnectFailed]
+    assert run.events[1] == Reconnected(2, 0)
     assert run.events[-1] == ReconnectFailed(2, CLOSED)
 
 
