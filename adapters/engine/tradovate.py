@@ -26,7 +26,6 @@ from brokerwire.core.tradovate import (
 )
 from brokerwire.core.tradovate.codec import Body, Query
 from brokerwire.core.tradovate.rules import (
-    AUTHORIZE,
     Refusal,
     error_text_refusal,
     is_authorize,
@@ -135,15 +134,8 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         assert conn is not None
         if self.token is None:
             return
-        if conn.authorized:
-            # A penalty comes in a 200 answer, which the core connection takes for a success:
-            # the retry goes out as a plain request.
-            request_id = conn.request(AUTHORIZE, None, self.token, now=now)
-        elif conn.opened:
-            request_id = conn.authorize(self.token, now=now)
-        else:
-            return
-        self.wait_internal(request_id, self._authorize_answered)
+        if conn.opened and not conn.authorized:
+            self.wait_internal(conn.authorize(self.token, now=now), self._authorize_answered)
 
     def _authorize_answered(self, event: Any, now: float) -> None:
         assert self.conn is not None
