@@ -26,7 +26,7 @@ from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from brokerwire.core.transport import Closed, Connection
 
 from ..endpoint import Endpoint
-from ..errors import ConnectError, ConnectionLost, RequestError
+from ..errors import ConnectError, ConnectionLost, RequestError, RequestTimeout
 from ..events import Disconnected, Reconnected, ReconnectFailed, UnknownOrder
 from ..reconnect import ReconnectPolicy
 
@@ -78,6 +78,7 @@ class CoreConnection(Connection, Protocol):
 
     def receive_events(self, data: bytes, now: float) -> Iterator[Any]: ...
     def peer_alive(self, now: float) -> None: ...
+    def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None: ...
 
 
 class Call(Protocol):
@@ -93,6 +94,30 @@ class Call(Protocol):
 
 ConnT = TypeVar("ConnT", bound=CoreConnection)
 CallT = TypeVar("CallT", bound=Call)
+
+
+def unanswered(
+    call: Call, event: Any, request_id: Any, *, timed_out: bool, outcome_unknown: bool
+) -> RequestError:
+    """The error for a request that got no answer: ``event`` is its core's timeout
+    (``timed_out``) or the failure its closing connection gave it."""
+    if timed_out:
+        return RequestTimeout(
+            f"no answer to {call.name} within {event.timeout:g} s",
+            request=call.name,
+            request_id=request_id,
+            outcome_unknown=outcome_unknown,
+            event=event,
+        )
+    return ConnectionLost(
+        event.reason,
+        request=call.name,
+        request_id=request_id,
+        outcome_unknown=outcome_unknown,
+        event=event,
+    )
+
+
 Outcome = Callable[[Any, float], None]
 
 
@@ -176,7 +201,11 @@ class ClientEngine(Generic[ConnT, CallT]):
         """See an event on its way to the caller (for state the engine keeps across links)."""
 
     def close_core(self, now: float) -> None:
-        raise NotImplementedError
+        """Begin closing the core connection, unless it is closing or closed already."""
+        conn = self.conn
+        assert conn is not None
+        if not (conn.closing or conn.closed):
+            conn.close(now=now)
 
     # -- for subclasses ----------------------------------------------------------------------------
 
@@ -319,17 +348,7 @@ class ClientEngine(Generic[ConnT, CallT]):
             connected, self._connected = self._connected, None
             if not connected.done():
                 connected.set_exception(ConnectError(reason))
-        waiting, self._waiting = self._waiting, {}
-        for request_id, waiter in waiting.items():
-            if waiter.future is not None and not waiter.future.done() and waiter.call:
-                waiter.future.set_exception(
-                    ConnectionLost(
-                        reason,
-                        request=waiter.call.name,
-                        request_id=request_id,
-                        outcome_unknown=True,
-                    )
-                )
+        self._fail_waiting(reason)
         return self._out
 
     def submit(self, call: CallT, future: Settable, now: float) -> Any:
@@ -407,6 +426,11 @@ class ClientEngine(Generic[ConnT, CallT]):
         self.conn = None
         self._unknown.extend(self._orders.values())
         self._orders.clear()
+        self._fail_waiting(reason)
+        self._link_closed(Closed(None, reason, error))
+
+    def _fail_waiting(self, reason: str) -> None:
+        """Every request still waiting for its outcome ends with ``ConnectionLost``."""
         waiting, self._waiting = self._waiting, {}
         for request_id, waiter in waiting.items():
             if waiter.future is not None and not waiter.future.done() and waiter.call:
@@ -418,7 +442,6 @@ class ClientEngine(Generic[ConnT, CallT]):
                         outcome_unknown=True,
                     )
                 )
-        self._link_closed(Closed(None, reason, error))
 
     def _settle(self, future: Settable, call: CallT, event: Any, now: float) -> None:
         if future.done():

@@ -42,15 +42,13 @@ from brokerwire.core.tcp import Framing
 from ..endpoint import Endpoint, parse_url
 from ..errors import (
     AuthenticationError,
-    ConnectionLost,
     RequestRefused,
-    RequestTimeout,
     Throttled,
 )
 from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import Secret, without_secrets
 from .client_base import ClientBase, ClientOptions
-from .client_engine import EventCallback, OnFull, OnReceived, Phase, log
+from .client_engine import EventCallback, OnFull, OnReceived, Phase, log, unanswered
 from .retrying import RetryingEngine
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
@@ -316,20 +314,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
                 code=event.error_code,
                 event=event,
             )
-        if kind is RequestTimedOut:
-            raise RequestTimeout(
-                f"no answer to {call.name} within {event.timeout:g} s",
-                request=call.name,
-                request_id=request_id,
-                outcome_unknown=event.sent,
-                event=event,
-            )
-        raise ConnectionLost(
-            event.reason,
-            request=call.name,
-            request_id=request_id,
-            outcome_unknown=event.sent,
-            event=event,
+        raise unanswered(
+            call, event, request_id, timed_out=kind is RequestTimedOut, outcome_unknown=event.sent
         )
 
     def adopt_refreshed_token(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -352,11 +338,6 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         token = payload.get("accessToken")
         if account is not None and isinstance(token, str):
             self._accounts[account] = token
-
-    def close_core(self, now: float) -> None:
-        assert self.conn is not None
-        if not (self.conn.closing or self.conn.closed):
-            self.conn.close(now=now)
 
 
 R = TypeVar("R")

@@ -36,15 +36,13 @@ from brokerwire.core.tradovate.rules import (
 from ..endpoint import Endpoint, parse_url
 from ..errors import (
     AuthenticationError,
-    ConnectionLost,
     RequestRefused,
-    RequestTimeout,
     Throttled,
 )
 from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import without_secrets
 from .client_base import ClientBase, ClientOptions
-from .client_engine import EventCallback, OnFull, OnReceived, log
+from .client_engine import EventCallback, OnFull, OnReceived, log, unanswered
 from .retrying import RetryingEngine
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
@@ -88,6 +86,18 @@ def _refused(
         code=code,
         event=event,
     )
+
+
+def _add_prices(
+    body: dict[str, Any], price: float | None, stop_price: float | None, time_in_force: str | None
+) -> None:
+    """An order body's optional fields, those given."""
+    if price is not None:
+        body["price"] = price
+    if stop_price is not None:
+        body["stopPrice"] = stop_price
+    if time_in_force is not None:
+        body["timeInForce"] = time_in_force
 
 
 class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
@@ -203,26 +213,9 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
                 retry_after=None,
                 event=event,
             )
-        if kind is RequestTimedOut:
-            raise RequestTimeout(
-                f"no answer to {call.name} within {event.timeout:g} s",
-                request=call.name,
-                request_id=request_id,
-                outcome_unknown=True,
-                event=event,
-            )
-        raise ConnectionLost(
-            event.reason,
-            request=call.name,
-            request_id=request_id,
-            outcome_unknown=True,
-            event=event,
+        raise unanswered(
+            call, event, request_id, timed_out=kind is RequestTimedOut, outcome_unknown=True
         )
-
-    def close_core(self, now: float) -> None:
-        assert self.conn is not None
-        if not (self.conn.closing or self.conn.closed):
-            self.conn.close(now=now)
 
 
 R = TypeVar("R")
@@ -429,12 +422,7 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
             "orderType": order_type,
             "isAutomated": is_automated,
         }
-        if price is not None:
-            body["price"] = price
-        if stop_price is not None:
-            body["stopPrice"] = stop_price
-        if time_in_force is not None:
-            body["timeInForce"] = time_in_force
+        _add_prices(body, price, stop_price, time_in_force)
         return self._ask(TradovateCall("order/placeorder", None, body, timeout, order_refusal))
 
     def cancel_order(
@@ -467,12 +455,7 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
             "orderType": order_type,
             "isAutomated": is_automated,
         }
-        if price is not None:
-            body["price"] = price
-        if stop_price is not None:
-            body["stopPrice"] = stop_price
-        if time_in_force is not None:
-            body["timeInForce"] = time_in_force
+        _add_prices(body, price, stop_price, time_in_force)
         return self._ask(TradovateCall("order/modifyorder", None, body, timeout, order_refusal))
 
     def liquidate_position(
