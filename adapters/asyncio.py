@@ -31,7 +31,6 @@ from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine, Phase
 from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
-from .engine.request_async import CTraderRequestAsync, TradovateRequestAsync
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
@@ -45,6 +44,7 @@ _LATE_TIMER = 0.05
 
 EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
 _Result = Coroutine[Any, Any, Any]
+_Future = asyncio.Future[Any]  # what request_async gives
 
 
 class _Protocol(asyncio.Protocol):
@@ -150,14 +150,7 @@ class _AsyncClient(ClientBase[EngineT]):
     # -- events ----------------------------------------------------------------------------------
 
     def events(self, timeout: float | None = None, *, conflate: bool = False) -> AsyncIterator[Any]:
-        """Events as they come; ends once the client is closed and every event was taken.
-
-        ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
-        ``conflate=True`` asks for the latest market data only, whether the queue is full or
-        not: an unread update per instrument and kind is replaced by the newest one.
-        """
-        if self._on_event is not None:
-            raise LocalProtocolError("this client hands its events to on_event, not events()")
+        self._refuse_events_with_callback()
         self._check_loop(running_only=True)
         self._buffer.conflate_always = conflate
         return self._iterate_events(timeout)
@@ -393,15 +386,13 @@ class _AsyncClient(ClientBase[EngineT]):
         await protocol.lost
 
 
-class TradovateClient(
-    _AsyncClient[TradovateEngine], TradovateCalls[_Result], TradovateRequestAsync
-):
+class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result, _Future]):
     """An asyncio Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Every request helper is a coroutine function's result: ``await client.subscribe_quote(..)``.
     """
 
 
-class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result], CTraderRequestAsync):
+class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result, _Future]):
     """An asyncio cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""

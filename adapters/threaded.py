@@ -35,7 +35,6 @@ from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine
 from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
-from .engine.request_async import CTraderRequestAsync, TradovateRequestAsync
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
 
@@ -48,6 +47,8 @@ _CLOSE_TIMEOUT = 5.0
 #: Stop reading while this much is waiting to be sent: a server that floods pings but does not
 #: read our pongs would otherwise grow the outgoing buffer without end.
 MAX_UNSENT = 1024 * 1024
+
+_Future = concurrent.futures.Future[Any]  # what request_async gives
 
 EngineT = TypeVar("EngineT", bound=ClientEngine[Any, Any])
 
@@ -230,14 +231,7 @@ class _ThreadedClient(ClientBase[EngineT]):
     # -- events ----------------------------------------------------------------------------------
 
     def events(self, timeout: float | None = None, *, conflate: bool = False) -> Iterator[Any]:
-        """Events as they come; ends once the client is closed and every event was taken.
-
-        ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
-        ``conflate=True`` asks for the latest market data only, whether the queue is full or
-        not: an unread update per instrument and kind is replaced by the newest one.
-        """
-        if self._on_event is not None:
-            raise LocalProtocolError("this client hands its events to on_event, not events()")
+        self._refuse_events_with_callback()
         with self._queue:
             self._buffer.conflate_always = conflate
         return self._iterate_events(timeout)
@@ -455,7 +449,7 @@ class _ThreadedClient(ClientBase[EngineT]):
             return function(*args)
 
 
-class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any], TradovateRequestAsync):
+class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any, _Future]):
     """A blocking Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Requests block until their outcome and raise ``RequestError`` subclasses; subscriptions
@@ -463,6 +457,6 @@ class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any], Tra
     """
 
 
-class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any], CTraderRequestAsync):
+class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any, _Future]):
     """A blocking cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""

@@ -7,11 +7,11 @@ A client class is put together from two halves, each a subclass of ``ClientBase`
   one public method per request, each describing its request and handing it to ``_call``;
 - the adapter's I/O (the threaded or the asyncio client base): ``_setup`` makes its threads or
   loop handles, ``_call`` sends a request and blocks for its result (threaded) or returns a
-  coroutine (asyncio).
+  coroutine (asyncio), ``_submit`` sends it and returns a future of its outcome.
 
-``_call`` is declared here, abstract, and defined only by the adapter: neither half overrides
-the other, so the order of the bases does not matter, and a client class that lacks an adapter
-cannot be made.
+``_call`` and ``_submit`` are declared here, abstract, and defined only by the adapter: neither
+half overrides the other, so the order of the bases does not matter, and a client class that
+lacks an adapter cannot be made.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from __future__ import annotations
 import logging
 import ssl
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
+
+from brokerwire.core.errors import LocalProtocolError
 
 from .client_engine import ClientEngine, EventCallback, OnFull, OnReceived, Phase
 from .event_queue import EventBuffer
@@ -75,6 +78,27 @@ class ClientBase(ABC, Generic[EngineT]):
     def _call(self, call: Any) -> Any:
         """Send ``call`` (a ``TradovateCall`` or ``CTraderCall``): the threaded adapter blocks
         and returns its result, the asyncio adapter returns a coroutine."""
+
+    @abstractmethod
+    def _submit(self, call: Any) -> Any:
+        """Send ``call`` now and return a future of its outcome: a ``concurrent.futures.Future``
+        in the threaded adapter, an ``asyncio.Future`` in the asyncio one (``request_async``)."""
+
+    @abstractmethod
+    def events(
+        self, timeout: float | None = None, *, conflate: bool = False
+    ) -> Iterator[Any] | AsyncIterator[Any]:
+        """Events as they come; ends once the client is closed and every event was taken.
+
+        ``timeout`` bounds each wait: when no event comes within it, ``TimeoutError``.
+        ``conflate=True`` asks for the latest market data only, whether the queue is full or
+        not: an unread update per instrument and kind is replaced by the newest one.
+        """
+
+    def _refuse_events_with_callback(self) -> None:
+        """``events()`` and an ``on_event`` callback would take the same events: refuse."""
+        if self._on_event is not None:
+            raise LocalProtocolError("this client hands its events to on_event, not events()")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._engine.endpoint.display()} {self.state.value}>"

@@ -341,6 +341,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
 
 
 R = TypeVar("R")
+F = TypeVar("F")
 E = TypeVar("E", bound=enum.Enum)
 
 
@@ -362,11 +363,12 @@ def _symbol_list(symbol_ids: int | Sequence[int]) -> list[int]:
     return [symbol_ids] if isinstance(symbol_ids, int) else list(symbol_ids)
 
 
-class CTraderCalls(ClientBase[CTraderEngine], Generic[R]):
+class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
     """A cTrader client's construction and its requests, named after what they do.
 
     ``R`` is what a call gives: the result payload itself (threaded) or a coroutine that
-    returns it (asyncio). The adapter's half of the client defines ``_call`` (see ``ClientBase``).
+    returns it (asyncio); ``F`` is the future ``request_async`` gives. The adapter's half of the
+    client defines ``_call`` and ``_submit`` (see ``ClientBase``).
     """
 
     _engine: CTraderEngine
@@ -374,6 +376,10 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R]):
     def _ask(self, call: CTraderCall) -> R:
         """``call`` handed to the adapter's ``_call``, typed as this adapter's results."""
         return cast("R", self._call(call))
+
+    def _ask_later(self, call: CTraderCall) -> F:
+        """``call`` handed to the adapter's ``_submit``, typed as this adapter's futures."""
+        return cast("F", self._submit(call))
 
     def __init__(
         self,
@@ -454,6 +460,18 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R]):
     ) -> R:
         """Any request; the result is the payload of the message that completes it."""
         return self._ask(CTraderCall(payload_type, payload, timeout, response_type))
+
+    def request_async(
+        self,
+        payload_type: int,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        response_type: int | None = None,
+    ) -> F:
+        """Send now, take the outcome later: a future of what ``request(...)`` gives (or of
+        its RequestError)."""
+        return self._ask_later(CTraderCall(payload_type, payload, timeout, response_type))
 
     def authorize_application(self, *, timeout: float | None = None) -> R:
         """ProtoOAApplicationAuthReq with the client's id and secret (``connect`` does this

@@ -219,13 +219,15 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
 
 
 R = TypeVar("R")
+F = TypeVar("F")
 
 
-class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
+class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
     """A Tradovate client's construction and its requests, named after what they do.
 
     ``R`` is what a call gives: the result itself (threaded) or a coroutine that returns it
-    (asyncio). The adapter's half of the client defines ``_call`` (see ``ClientBase``).
+    (asyncio); ``F`` is the future ``request_async`` gives. The adapter's half of the client
+    defines ``_call`` and ``_submit`` (see ``ClientBase``).
     """
 
     _engine: TradovateEngine
@@ -233,6 +235,10 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
     def _ask(self, call: TradovateCall) -> R:
         """``call`` handed to the adapter's ``_call``, typed as this adapter's results."""
         return cast("R", self._call(call))
+
+    def _ask_later(self, call: TradovateCall) -> F:
+        """``call`` handed to the adapter's ``_submit``, typed as this adapter's futures."""
+        return cast("F", self._submit(call))
 
     def __init__(
         self,
@@ -307,6 +313,18 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R]):
         """Any request: ``endpoint`` as in the REST API (``"contract/find"``), ``query`` a string
         or mapping, ``body`` a mapping or list. The result is the answer's ``d``."""
         return self._ask(TradovateCall(endpoint, query, body, timeout))
+
+    def request_async(
+        self,
+        endpoint: str,
+        query: Query = None,
+        body: Body = None,
+        *,
+        timeout: float | None = None,
+    ) -> F:
+        """Send now, take the outcome later: a future of what ``request(...)`` gives (or of
+        its RequestError)."""
+        return self._ask_later(TradovateCall(endpoint, query, body, timeout))
 
     def use_token(self, token: str) -> None:
         """Authorize every later connection with ``token``, a renewed access token.

@@ -394,7 +394,7 @@ def test_engine_hands_each_read_and_its_connection_number_to_on_received() -> No
 
 
 def test_a_client_class_without_an_adapter_cannot_be_made() -> None:
-    class CallsAlone(TradovateCalls[Any]):
+    class CallsAlone(TradovateCalls[Any, Any]):
         pass
 
     with pytest.raises(TypeError, match="abstract"):
