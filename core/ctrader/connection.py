@@ -16,8 +16,8 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from .._client_connection import ClientConnection
 from .._guards import check_duration, finite_seconds, text_of
-from .._receiving import StreamingReceiver
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -163,7 +163,7 @@ class _Pending:
         self.held: Held | None = None
 
 
-class CTraderConnection(StreamingReceiver[CTraderEvent]):
+class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
     """A client's conversation with a cTrader Open API proxy, in JSON.
 
     Build it with ``CTraderConnection.websocket(host)`` or ``CTraderConnection.tcp()``, or hand
@@ -188,16 +188,9 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         registry: CTraderSubscriptionRegistry | None = None,
         client_msg_id_prefix: str = "bw-",
     ) -> None:
-        check_duration("heartbeat_interval", heartbeat_interval, positive=True)
-        if watchdog_timeout is not None:
-            check_duration("watchdog_timeout", watchdog_timeout, positive=True)
-        if request_timeout is not None:
-            check_duration("request_timeout", request_timeout)
+        self._set_durations(heartbeat_interval, watchdog_timeout, request_timeout)
         self._transport = transport
         self.registry = registry if registry is not None else CTraderSubscriptionRegistry()
-        self._heartbeat_interval = heartbeat_interval
-        self._watchdog_timeout = watchdog_timeout
-        self._request_timeout = request_timeout
         self._budget = RateBudget(requests_per_second)
         self._historical_budget = RateBudget(historical_requests_per_second)
         self._prefix = client_msg_id_prefix
@@ -213,7 +206,6 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         self._undated: list[str] = []  # requests made before any time was known
         self._accounts: set[int] = set()
         self._last_sent: float | None = None
-        self._last_received: float | None = None
         self._closing_without_handshake = False
 
     @classmethod
@@ -398,14 +390,6 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             return False
         return True
 
-    def _failed(self, error: RemoteProtocolError) -> list[CTraderEvent]:
-        events: list[CTraderEvent] = []
-        self._fail(events, error)
-        return events
-
-    def data_to_send(self) -> bytes:
-        return self._transport.data_to_send()
-
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must next run; None when no timer is set."""
         if self._state is CTraderState.CLOSED:
@@ -416,8 +400,7 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
         if self._state in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED):
             if self._last_sent is not None:
                 candidates.append(self._last_sent + self._heartbeat_interval)
-            if self._watchdog_timeout is not None and self._last_received is not None:
-                candidates.append(self._last_received + self._watchdog_timeout)
+            candidates.append(self._watchdog_deadline())
             candidates.append(self._next_release())
         candidates.append(self._timeouts.soonest(self._pending))
         return earliest(*candidates)
@@ -435,15 +418,10 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             if type(t_event) is Closed:
                 self._finish(events, t_event)
                 return events
-        if (
-            self._watchdog_timeout is not None
-            and self._last_received is not None
-            and self._state in (CTraderState.OPEN, CTraderState.APP_AUTHORIZED)
-            and now >= self._last_received + self._watchdog_timeout
-        ):
-            silence = self._watchdog_timeout
-            reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
-            self._finish(events, Closed(self._transport.fail(1011, "watchdog timeout"), reason))
+        if self._state in (
+            CTraderState.OPEN,
+            CTraderState.APP_AUTHORIZED,
+        ) and self._watchdog_fired(now, events):
             return events
         for client_msg_id in self._timeouts.pop_due(now):
             pending = self._pending.pop(client_msg_id, None)
@@ -461,15 +439,6 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
             if self._last_sent is not None and now >= self._last_sent + self._heartbeat_interval:
                 self.send_heartbeat()
         return events
-
-    def peer_alive(self, now: float) -> None:
-        """Restart the watchdog's count of silence: the server is known to be alive.
-
-        An adapter that stops reading while a slow consumer catches up calls this from its
-        timers, since the silence is then its own doing; the count resumes when reading does.
-        """
-        if self._last_received is not None and now > self._last_received:
-            self._last_received = now
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -759,10 +728,6 @@ class CTraderConnection(StreamingReceiver[CTraderEvent]):
     def _move(self, happened: CTraderInput) -> None:
         """The one place the state changes: by ``CTRADER_TRANSITIONS``."""
         self._state = move(CTRADER_TRANSITIONS, self._state, happened)
-
-    def _fail(self, events: list[CTraderEvent], error: RemoteProtocolError) -> None:
-        """The server broke the protocol: close (with ``error``'s code over WebSocket), end."""
-        self._finish(events, self._transport.fail_with(error))
 
     def _finish(self, events: list[CTraderEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""

@@ -20,8 +20,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .._client_connection import ClientConnection
 from .._guards import check_duration, finite_seconds, safe_preview, text_of
-from .._receiving import StreamingReceiver
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
@@ -216,7 +216,7 @@ _EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
 }
 
 
-class TradovateConnection(StreamingReceiver[TradovateEvent]):
+class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection]):
     """A client's conversation with a Tradovate WebSocket server.
 
     ``host`` and ``target`` name the WebSocket (``target`` defaults to ``/v1/websocket``).
@@ -246,12 +246,8 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         already_open: bool = False,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
-        check_duration("heartbeat_interval", heartbeat_interval, positive=True)
-        if watchdog_timeout is not None:
-            check_duration("watchdog_timeout", watchdog_timeout, positive=True)
-        if request_timeout is not None:
-            check_duration("request_timeout", request_timeout)
-        self._ws = WebSocketConnection(
+        self._set_durations(heartbeat_interval, watchdog_timeout, request_timeout)
+        self._transport = WebSocketConnection(
             Role.CLIENT,
             host=host,
             target=target,
@@ -262,9 +258,6 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             random_bytes=random_bytes,
         )
         self.registry = registry if registry is not None else SubscriptionRegistry()
-        self._heartbeat_interval = heartbeat_interval
-        self._watchdog_timeout = watchdog_timeout
-        self._request_timeout = request_timeout
         self._state = TradovateState.CONNECTING
         self._now = 0.0
         self._next_id = 1
@@ -272,7 +265,6 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         self._timeouts: Deadlines[int] = Deadlines()
         self._authorize_id: int | None = None
         self._next_heartbeat: float | None = None
-        self._last_received: float | None = None
 
     def __repr__(self) -> str:
         return (
@@ -311,13 +303,18 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         """How many requests are waiting for their outcome."""
         return len(self._pending)
 
+    @property
+    def _ws(self) -> WebSocketConnection:
+        """The WebSocket underneath (``_transport``), by the name inspecting tools know."""
+        return self._transport
+
     def _decode(self, data: bytes, now: float) -> Iterator[TradovateEvent]:
         self._now = now
         if self._state is TradovateState.CLOSED:
             return iter(())
         if data:
             self._last_received = now
-        return self._interpret(self._ws.receive_messages(data, now))
+        return self._interpret(self._transport.receive_messages(data, now))
 
     def _interpret(self, ws_events: list[bytes | WebSocketEvent]) -> Iterator[TradovateEvent]:
         """The Tradovate events of the WebSocket's, made as they are asked for.
@@ -330,7 +327,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             if type(ws_event) is bytes:
                 try:
                     if not ws_event or ws_event[0] != _LETTER_A:
-                        yield from self._frame_events(self._ws.decode_text(ws_event))
+                        yield from self._frame_events(self._transport.decode_text(ws_event))
                         continue
                     # decode_array_frame, less its calls. On anything but a JSON array it is
                     # called after all: json takes what orjson refused, or the FrameError it
@@ -363,7 +360,9 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                         else:
                             yield self._message_event(message)
                 except RemoteProtocolError as exc:
-                    yield from self._failed(text_rule_first(self._ws.decode_text, ws_event, exc))
+                    yield from self._failed(
+                        text_rule_first(self._transport.decode_text, ws_event, exc)
+                    )
                     return
             elif type(ws_event) is TextMessage:
                 try:
@@ -384,25 +383,14 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 yield ws_event
             # ConnectionAccepted, Ping and Pong need nothing from this layer.
 
-    def _failed(self, error: RemoteProtocolError) -> list[TradovateEvent]:
-        """``_fail``, with the events it makes returned."""
-        events: list[TradovateEvent] = []
-        self._fail(events, error)
-        return events
-
-    def data_to_send(self) -> bytes:
-        """Everything queued for the server since the last call."""
-        return self._ws.data_to_send()
-
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must next run; None when no timer is set."""
         if self._state is TradovateState.CLOSED:
             return None
-        candidates = [self._ws.next_deadline()]
+        candidates = [self._transport.next_deadline()]
         if self._state is not TradovateState.CLOSING:
             candidates.append(self._next_heartbeat)
-            if self._watchdog_timeout is not None and self._last_received is not None:
-                candidates.append(self._last_received + self._watchdog_timeout)
+            candidates.append(self._watchdog_deadline())
         candidates.append(self._timeouts.soonest(self._pending))
         return earliest(*candidates)
 
@@ -412,20 +400,11 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         self._now = now
         if self._state is TradovateState.CLOSED:
             return events
-        for ws_event in self._ws.handle_timer(now):
+        for ws_event in self._transport.handle_timer(now):
             if type(ws_event) is Closed:
                 self._finish(events, ws_event)
                 return events
-        if (
-            self._watchdog_timeout is not None
-            and self._last_received is not None
-            and self._state is not TradovateState.CLOSING
-            and now >= self._last_received + self._watchdog_timeout
-        ):
-            silence = self._watchdog_timeout
-            reason = f"nothing arrived from the server for {silence:g} s: the link is dead"
-            self._ws.fail(1011, "watchdog timeout")
-            self._finish(events, Closed(1011, reason))
+        if self._state is not TradovateState.CLOSING and self._watchdog_fired(now, events):
             return events
         for request_id in self._timeouts.pop_due(now):
             pending = self._pending.pop(request_id, None)
@@ -436,20 +415,11 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 events.append(RequestTimedOut(request_id, pending.endpoint, pending.timeout))
         if self._next_heartbeat is not None and now >= self._next_heartbeat:
             if self._state in (TradovateState.OPEN, TradovateState.AUTHORIZED):
-                self._ws.send_text(CLIENT_HEARTBEAT)
+                self._transport.send_text(CLIENT_HEARTBEAT)
                 self._next_heartbeat = now + self._heartbeat_interval
             else:
                 self._next_heartbeat = None
         return events
-
-    def peer_alive(self, now: float) -> None:
-        """Restart the watchdog's count of silence: the server is known to be alive.
-
-        An adapter that stops reading while a slow consumer catches up calls this from its
-        timers, since the silence is then its own doing; the count resumes when reading does.
-        """
-        if self._last_received is not None and now > self._last_received:
-            self._last_received = now
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -505,12 +475,12 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
         """Close the connection; pending requests fail when the close completes."""
         if now is not None:
             self._now = now
-        if self._ws.state is TransportState.CONNECTING:
-            self._ws.close()
+        if self._transport.state is TransportState.CONNECTING:
+            self._transport.close()
             self._move(TradovateInput.ABANDON)
             return
         move(TRADOVATE_TRANSITIONS, self._state, TradovateInput.CLOSE)  # refuses a second close
-        self._ws.close(code, reason, now=self._now)
+        self._transport.close(code, reason, now=self._now)
         self._move(TradovateInput.CLOSE)
 
     # -- internals ---------------------------------------------------------------------------------
@@ -530,7 +500,7 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
             )
         request_id = self._next_id
         text = encode_request(endpoint, request_id, query, body)
-        self._ws.send_text(text)
+        self._transport.send_text(text)
         self._next_id += 1
         self._pending[request_id] = _Pending(endpoint.lstrip("/"), query, body, timeout)
         if timeout is not None:
@@ -557,8 +527,8 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
                 yield Opened()
         else:
             code, reason = payload
-            if self._ws.state is TransportState.OPEN:
-                self._ws.close(1000, "", now=self._now)
+            if self._transport.state is TransportState.OPEN:
+                self._transport.close(1000, "", now=self._now)
             self._move(TradovateInput.CLOSE_FRAME)
             yield CloseFrame(code, reason)
 
@@ -619,10 +589,6 @@ class TradovateConnection(StreamingReceiver[TradovateEvent]):
     def _move(self, happened: TradovateInput) -> None:
         """The one place the state changes: by ``TRADOVATE_TRANSITIONS``."""
         self._state = move(TRADOVATE_TRANSITIONS, self._state, happened)
-
-    def _fail(self, events: list[TradovateEvent], error: RemoteProtocolError) -> None:
-        """The server broke the protocol: close with the code ``error`` names, and end."""
-        self._finish(events, self._ws.fail_with(error))
 
     def _finish(self, events: list[TradovateEvent], closed: Closed) -> None:
         """End the connection: every pending request fails, then ``closed`` is the last event."""
