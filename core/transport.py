@@ -32,6 +32,7 @@ __all__ = [
     "TextMessage",
     "TransportEvent",
     "TransportState",
+    "TransportStates",
     "text_rule_first",
 ]
 
@@ -86,6 +87,30 @@ class Closed(NamedTuple):
 
 
 TransportEvent = TextMessage | BinaryMessage | Closed
+
+
+class TransportStates:
+    """``opened``, ``closing`` and ``closed`` read from ``state``: for the connections whose
+    state is a ``TransportState`` (the transports, and the servers, whose state is theirs)."""
+
+    @property
+    def state(self) -> TransportState:
+        raise NotImplementedError
+
+    @property
+    def opened(self) -> bool:
+        """Messages can be sent: the handshake is over and no close has begun."""
+        return self.state is TransportState.OPEN
+
+    @property
+    def closing(self) -> bool:
+        """This side began the closing handshake and waits for the peer's answer."""
+        return self.state is TransportState.CLOSING
+
+    @property
+    def closed(self) -> bool:
+        """Over: nothing more is sent or received; the socket can be closed."""
+        return self.state is TransportState.CLOSED
 
 
 class Connection(Protocol):

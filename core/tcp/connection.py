@@ -9,7 +9,7 @@ OPEN from the start, ``close()`` ends it at once (the adapter then closes the so
 from __future__ import annotations
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TransportState, not_utf8
+from ..transport import BinaryMessage, Closed, TransportState, TransportStates, not_utf8
 from .framers import Framing, JsonStreamFramer, LengthPrefixFramer, detect_framing, make_framer
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "TcpConnection"]
@@ -26,7 +26,7 @@ def _framing_of(framer: LengthPrefixFramer | JsonStreamFramer | None) -> Framing
     return Framing.LENGTH_PREFIX if isinstance(framer, LengthPrefixFramer) else Framing.JSON_STREAM
 
 
-class TcpConnection:
+class TcpConnection(TransportStates):
     """Messages over a TCP stream, cut by a framer.
 
     ``framing`` is what this side sends; ``None`` answers in the peer's framing once it is
@@ -59,21 +59,6 @@ class TcpConnection:
     @property
     def state(self) -> TransportState:
         return self._state
-
-    @property
-    def opened(self) -> bool:
-        """Messages can be sent: the handshake is over and no close has begun."""
-        return self.state is TransportState.OPEN
-
-    @property
-    def closing(self) -> bool:
-        """This side began the closing handshake and waits for the peer's answer."""
-        return self.state is TransportState.CLOSING
-
-    @property
-    def closed(self) -> bool:
-        """Over: nothing more is sent or received; the socket can be closed."""
-        return self.state is TransportState.CLOSED
 
     @property
     def framing(self) -> Framing | None:

@@ -36,7 +36,14 @@ from typing import Any
 from .._guards import check_duration
 from .._states import Transitions, move
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState, not_utf8
+from ..transport import (
+    BinaryMessage,
+    Closed,
+    TextMessage,
+    TransportState,
+    TransportStates,
+    not_utf8,
+)
 from .events import Ping, Pong, WebSocketEvent
 from .frames import (
     MAX_CONTROL_PAYLOAD,
@@ -156,7 +163,7 @@ def decode_text(payload: bytes) -> str:
         raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None
 
 
-class WebSocketConnection:
+class WebSocketConnection(TransportStates):
     """One WebSocket conversation, bytes in and bytes out, with no I/O of its own.
 
     Client role: give ``host`` (and ``target``, ``subprotocols``, ``extra_headers`` such as
@@ -252,21 +259,6 @@ class WebSocketConnection:
     @property
     def state(self) -> TransportState:
         return self._state
-
-    @property
-    def opened(self) -> bool:
-        """Messages can be sent: the handshake is over and no close has begun."""
-        return self.state is TransportState.OPEN
-
-    @property
-    def closing(self) -> bool:
-        """This side began the closing handshake and waits for the peer's answer."""
-        return self.state is TransportState.CLOSING
-
-    @property
-    def closed(self) -> bool:
-        """Over: nothing more is sent or received; the socket can be closed."""
-        return self.state is TransportState.CLOSED
 
     def receive_data(self, data: bytes, now: float) -> list[WebSocketEvent]:
         """Feed bytes from the peer (``b""`` when the peer closed); returns what they meant."""
