@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._guards import check_duration
-from .._timers import IdleHeartbeat, earliest
+from .._server_connection import ServerConnection
+from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
@@ -26,7 +26,9 @@ ServerSideEvent = ConnectionRequest | ClientMessage | Closed
 _HEARTBEAT_MESSAGE = encode_envelope(PayloadType.HEARTBEAT_EVENT)
 
 
-class CTraderServerConnection:
+class CTraderServerConnection(
+    ServerConnection[ServerSideEvent, WebSocketConnection | TcpConnection]
+):
     """A server's conversation with one cTrader client.
 
     ``heartbeat_interval`` sends ``{"payloadType": 51}`` at the end of each such interval in
@@ -34,8 +36,7 @@ class CTraderServerConnection:
     nothing for that long. Both are off when ``None``; a duration that is NaN, infinite, zero
     or negative raises ``LocalProtocolError``.
 
-    Its state is the transport's until the conversation ends, then CLOSED: ``_end`` is the one
-    place that happens.
+    Its state is the transport's until the conversation ends, then CLOSED (``ServerConnection``).
     """
 
     def __init__(
@@ -45,14 +46,8 @@ class CTraderServerConnection:
         heartbeat_interval: float | None = 30.0,
         idle_timeout: float | None = None,
     ) -> None:
-        if idle_timeout is not None:
-            check_duration("idle_timeout", idle_timeout, positive=True)
+        self._set_timers(heartbeat_interval, idle_timeout)
         self._transport = transport
-        self._heartbeat = IdleHeartbeat(heartbeat_interval)
-        self._idle_timeout = idle_timeout
-        self._now = 0.0
-        self._last_received: float | None = None
-        self._closed = False
 
     @classmethod
     def websocket(
@@ -77,25 +72,6 @@ class CTraderServerConnection:
 
     def __repr__(self) -> str:
         return f"<CTraderServerConnection {self.state.value}>"
-
-    @property
-    def state(self) -> TransportState:
-        return TransportState.CLOSED if self._closed else self._transport.state
-
-    @property
-    def opened(self) -> bool:
-        """The conversation is open: the server can send to the client."""
-        return self.state is TransportState.OPEN
-
-    @property
-    def closing(self) -> bool:
-        """The server began the closing handshake and waits for the client's answer."""
-        return self.state is TransportState.CLOSING
-
-    @property
-    def closed(self) -> bool:
-        """Over: nothing more is sent or received; the socket can be closed."""
-        return self.state is TransportState.CLOSED
 
     def receive_data(self, data: bytes, now: float) -> list[ServerSideEvent]:
         self._now = now
@@ -125,16 +101,10 @@ class CTraderServerConnection:
                 self._end()
                 events.append(t_event)
 
-    def data_to_send(self) -> bytes:
-        return self._transport.data_to_send()
-
     def next_deadline(self) -> float | None:
         if self._closed:
             return None
-        idle_deadline = None
-        if self._idle_timeout is not None and self._last_received is not None:
-            idle_deadline = self._last_received + self._idle_timeout
-        return earliest(self._transport.next_deadline(), self._heartbeat.due, idle_deadline)
+        return earliest(self._transport.next_deadline(), self._heartbeat.due, self._idle_deadline())
 
     def handle_timer(self, now: float) -> list[ServerSideEvent]:
         self._now = now
@@ -144,14 +114,7 @@ class CTraderServerConnection:
         self._translate(self._transport.handle_timer(now), events)
         if self._closed or self._transport.state is not TransportState.OPEN:
             return events
-        if (
-            self._idle_timeout is not None
-            and self._last_received is not None
-            and now >= self._last_received + self._idle_timeout
-        ):
-            code = self._transport.fail(1001, "idle timeout")
-            self._end()
-            events.append(Closed(code, f"the client sent nothing for {self._idle_timeout:g} s"))
+        if self._idle_timed_out(now, events):
             return events
         if self._heartbeat.check(now):
             self._transport.send_message(_HEARTBEAT_MESSAGE)
@@ -214,11 +177,3 @@ class CTraderServerConnection:
         else:
             self._transport.close()
             self._end()
-
-    def _end(self) -> None:
-        """The conversation is over, whatever the transport's own state: CLOSED from now on."""
-        self._closed = True
-
-    def _fail(self, events: list[ServerSideEvent], error: RemoteProtocolError) -> None:
-        self._end()
-        events.append(self._transport.fail_with(error))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._guards import check_duration
-from .._timers import IdleHeartbeat, earliest
+from .._server_connection import ServerConnection
+from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState
 from ..websocket import (
@@ -41,7 +41,7 @@ __all__ = ["TradovateServerConnection"]
 ServerEvent = ConnectionRequest | ClientRequest | ClientHeartbeat | Closed
 
 
-class TradovateServerConnection:
+class TradovateServerConnection(ServerConnection[ServerEvent, WebSocketConnection]):
     """A server's conversation with one Tradovate client.
 
     ``receive_data`` first returns a ``ConnectionRequest``: answer it with ``accept()`` (which
@@ -52,8 +52,7 @@ class TradovateServerConnection:
     ``max_message_size`` and ``max_fragments`` bound what one client message may take, as on
     ``WebSocketConnection``.
 
-    Its state is the WebSocket's until the conversation ends, then CLOSED: ``_end`` is the one
-    place that happens.
+    Its state is the WebSocket's until the conversation ends, then CLOSED (``ServerConnection``).
     """
 
     def __init__(
@@ -64,38 +63,18 @@ class TradovateServerConnection:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_fragments: int = DEFAULT_MAX_FRAGMENTS,
     ) -> None:
-        if idle_timeout is not None:
-            check_duration("idle_timeout", idle_timeout, positive=True)
-        self._ws = WebSocketConnection(
+        self._set_timers(heartbeat_interval, idle_timeout)
+        self._transport = WebSocketConnection(
             Role.SERVER, max_message_size=max_message_size, max_fragments=max_fragments
         )
-        self._heartbeat = IdleHeartbeat(heartbeat_interval)
-        self._idle_timeout = idle_timeout
-        self._now = 0.0
-        self._last_received: float | None = None
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"<TradovateServerConnection {self.state.value}>"
 
     @property
-    def state(self) -> TransportState:
-        return TransportState.CLOSED if self._closed else self._ws.state
-
-    @property
-    def opened(self) -> bool:
-        """The conversation is open: the server can send to the client."""
-        return self.state is TransportState.OPEN
-
-    @property
-    def closing(self) -> bool:
-        """The server began the closing handshake and waits for the client's answer."""
-        return self.state is TransportState.CLOSING
-
-    @property
-    def closed(self) -> bool:
-        """Over: nothing more is sent or received; the socket can be closed."""
-        return self.state is TransportState.CLOSED
+    def _ws(self) -> WebSocketConnection:
+        """The WebSocket underneath (``_transport``), by the name inspecting tools know."""
+        return self._transport
 
     def receive_data(self, data: bytes, now: float) -> list[ServerEvent]:
         """Feed bytes from the client (``b""`` when it closed); returns what they meant."""
@@ -105,7 +84,7 @@ class TradovateServerConnection:
         if data:
             self._last_received = now
         events: list[ServerEvent] = []
-        self._translate(self._ws.receive_data(data, now), events)
+        self._translate(self._transport.receive_data(data, now), events)
         return events
 
     def _translate(self, ws_events: Sequence[WebSocketEvent], events: list[ServerEvent]) -> None:
@@ -131,41 +110,27 @@ class TradovateServerConnection:
                 self._end()
                 events.append(ws_event)
 
-    def data_to_send(self) -> bytes:
-        return self._ws.data_to_send()
-
     def next_deadline(self) -> float | None:
         if self.state is not TransportState.OPEN:
-            return self._ws.next_deadline() if not self._closed else None
-        idle_deadline = None
-        if self._idle_timeout is not None and self._last_received is not None:
-            idle_deadline = self._last_received + self._idle_timeout
-        return earliest(self._ws.next_deadline(), self._heartbeat.due, idle_deadline)
+            return self._transport.next_deadline() if not self._closed else None
+        return earliest(self._transport.next_deadline(), self._heartbeat.due, self._idle_deadline())
 
     def handle_timer(self, now: float) -> list[ServerEvent]:
         self._now = now
         events: list[ServerEvent] = []
         if self._closed:
             return events
-        for ws_event in self._ws.handle_timer(now):
+        for ws_event in self._transport.handle_timer(now):
             if type(ws_event) is Closed:
                 self._end()
                 events.append(ws_event)
                 return events
         if self.state is not TransportState.OPEN:
             return events
-        if (
-            self._idle_timeout is not None
-            and self._last_received is not None
-            and now >= self._last_received + self._idle_timeout
-        ):
-            reason = f"the client sent nothing for {self._idle_timeout:g} s"
-            self._ws.fail(1001, "idle timeout")
-            self._end()
-            events.append(Closed(1001, reason))
+        if self._idle_timed_out(now, events):
             return events
         if self._heartbeat.check(now):
-            self._ws.send_text(FRAME_HEARTBEAT)
+            self._transport.send_text(FRAME_HEARTBEAT)
         return events
 
     # -- sending -----------------------------------------------------------------------------------
@@ -177,7 +142,7 @@ class TradovateServerConnection:
         """
         if now is not None:
             self._now = now
-        early = self._ws.accept()
+        early = self._transport.accept()
         self._last_received = self._now
         self._send_text(FRAME_OPEN)
         self._heartbeat.start(self._now)
@@ -187,7 +152,7 @@ class TradovateServerConnection:
 
     def reject(self, status_code: int = 403, body: bytes = b"") -> None:
         """Refuse the WebSocket upgrade with an HTTP response."""
-        self._ws.reject(status_code, body)
+        self._transport.reject(status_code, body)
         self._end()
 
     def respond(self, request_id: int, status: int = 200, data: Any = None) -> None:
@@ -214,18 +179,10 @@ class TradovateServerConnection:
 
     def close(self, code: int = 1000, reason: str = "", *, now: float | None = None) -> None:
         """Close the WebSocket."""
-        self._ws.close(code, reason, now=now)
+        self._transport.close(code, reason, now=now)
 
     def _send_text(self, text: str) -> None:
         if self._closed:
             raise LocalProtocolError("cannot send: the connection is closed")
-        self._ws.send_text(text)
+        self._transport.send_text(text)
         self._heartbeat.note_sent()
-
-    def _end(self) -> None:
-        """The conversation is over, whatever the WebSocket's own state: CLOSED from now on."""
-        self._closed = True
-
-    def _fail(self, events: list[ServerEvent], error: RemoteProtocolError) -> None:
-        self._end()
-        events.append(self._ws.fail_with(error))
