@@ -29,6 +29,7 @@ __all__ = [
     "Closed",
     "Connection",
     "MessageTransport",
+    "Outbox",
     "TextMessage",
     "TransportEvent",
     "TransportState",
@@ -87,6 +88,20 @@ class Closed(NamedTuple):
 
 
 TransportEvent = TextMessage | BinaryMessage | Closed
+
+
+class Outbox:
+    """``data_to_send`` for a connection that queues the bytes for its peer in ``_out``."""
+
+    _out: list[bytes]
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the peer since the last call (``b""`` when nothing is)."""
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
 
 
 class TransportStates:

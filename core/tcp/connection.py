@@ -9,7 +9,7 @@ OPEN from the start, ``close()`` ends it at once (the adapter then closes the so
 from __future__ import annotations
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TransportState, TransportStates, not_utf8
+from ..transport import BinaryMessage, Closed, Outbox, TransportState, TransportStates, not_utf8
 from .framers import Framing, JsonStreamFramer, LengthPrefixFramer, detect_framing, make_framer
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "TcpConnection"]
@@ -26,7 +26,7 @@ def _framing_of(framer: LengthPrefixFramer | JsonStreamFramer | None) -> Framing
     return Framing.LENGTH_PREFIX if isinstance(framer, LengthPrefixFramer) else Framing.JSON_STREAM
 
 
-class TcpConnection(TransportStates):
+class TcpConnection(Outbox, TransportStates):
     """Messages over a TCP stream, cut by a framer.
 
     ``framing`` is what this side sends; ``None`` answers in the peer's framing once it is
@@ -111,13 +111,6 @@ class TcpConnection(TransportStates):
     def _end(self) -> None:
         """The one move a TCP connection makes: OPEN to CLOSED (there is no closing handshake)."""
         self._state = TransportState.CLOSED
-
-    def data_to_send(self) -> bytes:
-        if not self._out:
-            return b""
-        data = b"".join(self._out)
-        self._out.clear()
-        return data
 
     def next_deadline(self) -> float | None:
         return None

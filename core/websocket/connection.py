@@ -39,6 +39,7 @@ from ..errors import LocalProtocolError, RemoteProtocolError
 from ..transport import (
     BinaryMessage,
     Closed,
+    Outbox,
     TextMessage,
     TransportState,
     TransportStates,
@@ -163,7 +164,7 @@ def decode_text(payload: bytes) -> str:
         raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None
 
 
-class WebSocketConnection(TransportStates):
+class WebSocketConnection(Outbox, TransportStates):
     """One WebSocket conversation, bytes in and bytes out, with no I/O of its own.
 
     Client role: give ``host`` (and ``target``, ``subprotocols``, ``extra_headers`` such as
@@ -339,14 +340,6 @@ class WebSocketConnection(TransportStates):
             if not buffer or self._state is TransportState.CLOSED:
                 break
         return used
-
-    def data_to_send(self) -> bytes:
-        """Everything queued for the peer since the last call (``b""`` when nothing is)."""
-        if not self._out:
-            return b""
-        data = b"".join(self._out)
-        self._out.clear()
-        return data
 
     def next_deadline(self) -> float | None:
         """When ``handle_timer`` must next run, on the clock ``now`` comes from; None if never."""
