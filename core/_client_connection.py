@@ -9,6 +9,7 @@ differ, and stay in each broker's connection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Generic, Protocol, TypeVar
 
 from ._guards import check_duration
@@ -25,6 +26,7 @@ class _Transport(Protocol):
     """What the shared part uses of the transport (``WebSocketConnection``, ``TcpConnection``)."""
 
     def data_to_send(self) -> bytes: ...
+    def handle_timer(self, now: float) -> Sequence[object]: ...
     def fail(self, code: int, reason: str) -> int | None: ...
     def fail_with(self, error: RemoteProtocolError) -> Closed: ...
 
@@ -88,6 +90,14 @@ class ClientConnection(StreamingReceiver[EventT], Generic[EventT, TransportT]):
         )
         self._finish(events, Closed(self._transport.fail(1011, "watchdog timeout"), reason))
         return True
+
+    def _transport_timers_ended(self, now: float, events: list[EventT]) -> bool:
+        """Run the transport's timers; True when they ended the connection (``_finish`` ran)."""
+        for t_event in self._transport.handle_timer(now):
+            if type(t_event) is Closed:
+                self._finish(events, t_event)
+                return True
+        return False
 
     def _failed(self, error: RemoteProtocolError) -> list[EventT]:
         """``_fail``, with the events it makes returned."""

@@ -414,10 +414,8 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         if self._closing_without_handshake:
             self._finish(events, Closed(None, "closed by this side"))
             return events
-        for t_event in self._transport.handle_timer(now):
-            if type(t_event) is Closed:
-                self._finish(events, t_event)
-                return events
+        if self._transport_timers_ended(now, events):
+            return events
         if self._state in (
             CTraderState.OPEN,
             CTraderState.APP_AUTHORIZED,

@@ -400,10 +400,8 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
         self._now = now
         if self._state is TradovateState.CLOSED:
             return events
-        for ws_event in self._transport.handle_timer(now):
-            if type(ws_event) is Closed:
-                self._finish(events, ws_event)
-                return events
+        if self._transport_timers_ended(now, events):
+            return events
         if self._state is not TradovateState.CLOSING and self._watchdog_fired(now, events):
             return events
         for request_id in self._timeouts.pop_due(now):
