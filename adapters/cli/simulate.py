@@ -86,8 +86,14 @@ def describe_simulator(sim: TradovateSimulator | CTraderSimulator) -> list[str]:
     if isinstance(sim, TradovateSimulator):
         return [
             f"Tradovate simulator listening on {sim.url}",
-            f"  token:     {sim.token}",
-            f"  contracts: {', '.join(CONTRACTS)}",
+            f"  token:        {sim.token}",
+            f"  md URL:       {sim.md_url}",
+            f"  md token:     {sim.md_token}",
+            f"  trading URL:  {sim.trading_url}",
+            f"  user id:      {sim.user_id}",
+            f"  account id:   {sim.account_id}",
+            f"  account name: {sim.account_name}",
+            f"  contracts:    {', '.join(CONTRACTS)}",
             "Stream from it with:",
             f"  TRADOVATE_TOKEN={sim.token} brokerwire stream tradovate --url {sim.url} "
             f"--symbol {next(iter(CONTRACTS))}",
