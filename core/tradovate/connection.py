@@ -303,11 +303,6 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
         """How many requests are waiting for their outcome."""
         return len(self._pending)
 
-    @property
-    def _ws(self) -> WebSocketConnection:
-        """The WebSocket underneath (``_transport``), by the name inspecting tools know."""
-        return self._transport
-
     def _decode(self, data: bytes, now: float) -> Iterator[TradovateEvent]:
         self._now = now
         if self._state is TradovateState.CLOSED:

@@ -71,11 +71,6 @@ class TradovateServerConnection(ServerConnection[ServerEvent, WebSocketConnectio
     def __repr__(self) -> str:
         return f"<TradovateServerConnection {self.state.value}>"
 
-    @property
-    def _ws(self) -> WebSocketConnection:
-        """The WebSocket underneath (``_transport``), by the name inspecting tools know."""
-        return self._transport
-
     def receive_data(self, data: bytes, now: float) -> list[ServerEvent]:
         """Feed bytes from the client (``b""`` when it closed); returns what they meant."""
         self._now = now

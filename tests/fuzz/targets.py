@@ -141,8 +141,6 @@ def held_bytes(conn: Any) -> tuple[int, int]:
         if framer is None:
             return 0, 0
         return len(framer._buffer), framer.max_message_size + 4
-    if isinstance(conn, tradovate.TradovateConnection | tradovate.TradovateServerConnection):
-        return held_bytes(conn._ws)
     return held_bytes(conn._transport)
 
 
