@@ -149,10 +149,11 @@ else:
 
     def dumps(obj: Any, /) -> bytes:
         try:
-            return _orjson_dumps(obj)
+            encoded: bytes = _orjson_dumps(obj)
         except _OrjsonEncodeError:
             # A lone surrogate, an integer beyond 64 bits: what json can write, it writes.
             return _json_dumps(obj)
+        return encoded
 
 
 def dumps_str(obj: Any, /) -> str:

@@ -1,10 +1,10 @@
 """The developer's loop of the README: an editable install that runs the checkout's code, sees an
 edit at once, and that mypy follows.
 
-setuptools' default editable install is an import hook, which mypy cannot follow; the README's
-``--config-settings editable_mode=strict`` makes it a tree of links to the checkout's files on
-``sys.path`` instead. Here a copy of the sources is installed that way, offline, into a
-throwaway environment that borrows this one's tools (pip, setuptools, mypy).
+setuptools' default editable install is an import hook, which mypy cannot follow; the strict
+mode that ``pyproject.toml`` sets makes it a tree of links to the checkout's files on
+``sys.path`` instead. Here a copy of the sources is installed as the README says, offline, into
+a throwaway environment that borrows this one's tools (pip, setuptools, mypy).
 """
 
 from __future__ import annotations
@@ -90,8 +90,6 @@ def editable(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "--no-deps",
         "--no-build-isolation",
         "--no-index",
-        "--config-settings",
-        "editable_mode=strict",
         "--editable",
         tree,
         cwd=env,
