@@ -81,6 +81,50 @@ def _memory_lines(results: list[MemoryResult]) -> list[str]:
     ]
 
 
+def _document(
+    about: dict[str, Any],
+    results: list[Result],
+    outcomes: list[TargetOutcome],
+    memory: list[MemoryResult],
+    *,
+    quick: bool,
+    repeats: int,
+) -> dict[str, Any]:
+    """What ``--json`` writes: the machine, every result, the targets and the memory peaks."""
+    return {
+        **about,
+        "quick": quick,
+        "repeats": repeats,
+        "results": [
+            {
+                "workload": r.workload,
+                "impl": r.impl,
+                "msgs_per_s": round(r.msgs_per_s),
+                "mb_per_s": round(r.mb_per_s, 2),
+                "us_per_msg": round(r.us_per_msg, 3),
+                "messages": r.messages,
+                "runs_s": [round(s, 6) for s in r.runs],
+            }
+            for r in results
+        ],
+        "targets": [
+            {
+                "workload": o.target.workload,
+                "baseline": o.target.baseline,
+                "minimum": o.target.minimum,
+                "ratio": round(o.ratio, 3),
+                "paired_ratio": round(o.paired_ratio, 3),
+                "met": o.met,
+            }
+            for o in outcomes
+        ],
+        "memory": [
+            {"stream": m.stream, "bytes": m.bytes_decoded, "peak_bytes": m.peak_bytes}
+            for m in memory
+        ],
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -137,38 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\npeak traced memory while decoding one long stream:")
         print("\n".join(_memory_lines(memory)))
     if args.json is not None:
-        document = {
-            **about,
-            "quick": args.quick,
-            "repeats": repeats,
-            "results": [
-                {
-                    "workload": r.workload,
-                    "impl": r.impl,
-                    "msgs_per_s": round(r.msgs_per_s),
-                    "mb_per_s": round(r.mb_per_s, 2),
-                    "us_per_msg": round(r.us_per_msg, 3),
-                    "messages": r.messages,
-                    "runs_s": [round(s, 6) for s in r.runs],
-                }
-                for r in results
-            ],
-            "targets": [
-                {
-                    "workload": o.target.workload,
-                    "baseline": o.target.baseline,
-                    "minimum": o.target.minimum,
-                    "ratio": round(o.ratio, 3),
-                    "paired_ratio": round(o.paired_ratio, 3),
-                    "met": o.met,
-                }
-                for o in outcomes
-            ],
-            "memory": [
-                {"stream": m.stream, "bytes": m.bytes_decoded, "peak_bytes": m.peak_bytes}
-                for m in memory
-            ],
-        }
+        document = _document(about, results, outcomes, memory, quick=args.quick, repeats=repeats)
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     missing = sorted(set(args.require) - {r.impl for r in results})
     if missing:
