@@ -24,6 +24,7 @@ import msgspec
 from .._guards import check_duration
 from .._timers import earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
+from ..transport import Outbox
 from .events import Failed, HttpEvent, Response, TimedOut
 from .request import HttpRequest, check_method, check_url
 
@@ -87,7 +88,7 @@ def _shown(exc: h11.LocalProtocolError) -> str:
     return text
 
 
-class HttpClientConnection:
+class HttpClientConnection(Outbox):
     """The client side of one HTTP/1.1 exchange.
 
     ``timeout`` bounds the whole exchange, from ``send_request`` to the end of the answer.
@@ -204,13 +205,6 @@ class HttpClientConnection:
         self._decoder = decoder
         self._move_to(HttpState.WAITING)
         self._deadline = now + self.timeout
-
-    def data_to_send(self) -> bytes:
-        if not self._out:
-            return b""
-        data = b"".join(self._out)
-        self._out.clear()
-        return data
 
     # -- receiving ----------------------------------------------------------------------------
 
