@@ -6,9 +6,9 @@ Every other event a client yields is the core's own (``MarketData``, ``SpotEvent
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-from brokerwire.core._event import event
+from brokerwire.core._event import Event
 from brokerwire.core.errors import RemoteProtocolError
 
 from .errors import ConnectError
@@ -16,8 +16,7 @@ from .errors import ConnectError
 __all__ = ["Disconnected", "ReconnectFailed", "Reconnected", "UnknownOrder"]
 
 
-@event
-class UnknownOrder(NamedTuple):
+class UnknownOrder(Event, frozen=True):
     """An order request that went out and got no answer before the link went down.
 
     It may or may not have been placed; the client does not send it again. ``request`` names
@@ -29,8 +28,7 @@ class UnknownOrder(NamedTuple):
     body: Any
 
 
-@event
-class Disconnected(NamedTuple):
+class Disconnected(Event, frozen=True, gc=True):
     """The link went down. ``code``/``reason``/``error`` say why (as the core's ``Closed``).
 
     When the client itself failed on what the server sent (a fault of brokerwire, logged at
@@ -49,8 +47,7 @@ class Disconnected(NamedTuple):
     reconnecting: bool
 
 
-@event
-class Reconnected(NamedTuple):
+class Reconnected(Event, frozen=True):
     """The link is back: authorized again, with ``resubscribed`` subscriptions sent again.
 
     ``attempts`` is how many connection attempts it took. Nothing sent on the server's side
@@ -61,8 +58,7 @@ class Reconnected(NamedTuple):
     resubscribed: int
 
 
-@event
-class ReconnectFailed(NamedTuple):
+class ReconnectFailed(Event, frozen=True, gc=True):
     """The client stopped trying to reconnect and is now closed; ``reason`` says why.
 
     ``error`` is the ``AuthenticationError`` when the broker refused the credentials on a

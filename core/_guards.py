@@ -82,3 +82,18 @@ def check_duration(name: str, value: Any, *, positive: bool = False) -> None:
     if value < 0 or (positive and value == 0):
         need = "positive" if positive else "zero or more"
         raise LocalProtocolError(f"{name} must be {need}, not {value!r}")
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 text (ASCII, the usual case, is checked at memory speed).
+
+    A typed decoder skips the fields it does not model without reading them, so a message it
+    takes is not yet known to be text: this says so before the message is accepted.
+    """
+    if data.isascii():
+        return True
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True

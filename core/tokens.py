@@ -25,9 +25,8 @@ from __future__ import annotations
 import enum
 import math
 from datetime import datetime
-from typing import NamedTuple
 
-from ._event import event
+from ._event import Event
 from ._guards import check_duration
 from ._timers import earliest
 from .errors import LocalProtocolError
@@ -46,8 +45,7 @@ __all__ = [
 DEFAULT_LEAD = 15 * 60.0
 
 
-@event
-class TokenFailure(NamedTuple):
+class TokenFailure(Event, frozen=True):
     """A token exchange that gave no token.
 
     ``final`` means asking again the same way cannot help (wrong credentials, a CAPTCHA, a

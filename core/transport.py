@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-from ._event import event
+from ._event import Event
 from .errors import RemoteProtocolError
 
 __all__ = [
@@ -53,22 +53,19 @@ class TransportState(enum.Enum):
     CLOSED = "closed"
 
 
-@event
-class TextMessage(NamedTuple):
+class TextMessage(Event, frozen=True):
     """A complete text message (fragments reassembled, UTF-8 validated)."""
 
     data: str
 
 
-@event
-class BinaryMessage(NamedTuple):
+class BinaryMessage(Event, frozen=True):
     """A complete binary message, or one message cut from a TCP stream by a framer."""
 
     data: bytes
 
 
-@event
-class Closed(NamedTuple):
+class Closed(Event, frozen=True, gc=True):
     """The connection is over; this is always the last event a transport returns.
 
     ``code`` and ``reason`` come from the peer's close frame when it sent one; otherwise they

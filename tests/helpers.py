@@ -6,12 +6,8 @@ import random
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import pytest
-
-from brokerwire.core import jsonlib
 from brokerwire.core.transport import Closed
 from brokerwire.core.websocket import Role, WebSocketConnection
 from brokerwire.core.websocket.frames import apply_mask
@@ -67,24 +63,6 @@ def client_frame(opcode: int, payload: bytes = b"", **kwargs: Any) -> bytes:
 
 def close_payload(code: int, reason: str = "") -> bytes:
     return struct.pack("!H", code) + reason.encode()
-
-
-def documents_handed_to_orjson(
-    monkeypatch: pytest.MonkeyPatch, connection_module: ModuleType
-) -> list[bytes]:
-    """Record each document orjson is asked to parse, on a connection's hot path or through
-    ``jsonlib``, from now on (with the ``fast`` extra installed)."""
-    assert jsonlib.BACKEND == "orjson"
-    orjson_loads = jsonlib.fast_loads_utf8  # orjson.loads itself
-    handed: list[bytes] = []
-
-    def recorded(data: bytes) -> Any:
-        handed.append(bytes(data))
-        return orjson_loads(data)
-
-    monkeypatch.setattr(jsonlib, "_orjson_loads", recorded)
-    monkeypatch.setattr(connection_module, "fast_loads_utf8", recorded)
-    return handed
 
 
 def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:

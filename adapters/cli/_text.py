@@ -14,6 +14,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from msgspec import NODEFAULT, Struct
+from msgspec.structs import FieldInfo, fields
+
 from brokerwire.core.redaction import REDACTED, SECRET_FIELDS
 
 __all__ = ["int_text", "json_text", "number_text", "scaled_text"]
@@ -105,9 +108,28 @@ def _scalar(value: Any) -> str | None:
         return _float(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return _string(bytes(value).hex())
-    if isinstance(value, BaseException) or not isinstance(value, Mapping | list | tuple):
+    if isinstance(value, BaseException) or not isinstance(value, Mapping | list | tuple | Struct):
         return _string(str(value))
     return None
+
+
+def struct_members(value: Struct) -> list[tuple[str, Any]]:
+    """A Struct's fields by wire name, leaving out those at their default where the Struct's
+    JSON does (the generated models leave out what the server did not send)."""
+    omit = value.__struct_config__.omit_defaults
+    members = []
+    for field in fields(value):
+        item = getattr(value, field.name)
+        if omit and _is_default(item, field):
+            continue
+        members.append((field.encode_name, item))
+    return members
+
+
+def _is_default(item: Any, field: FieldInfo) -> bool:
+    if field.default is not NODEFAULT:
+        return bool(item == field.default)
+    return field.default_factory is not NODEFAULT and bool(item == field.default_factory())
 
 
 def _push_members(stack: list[Any], items: list[tuple[Any, Any]], close: str) -> None:
@@ -130,7 +152,7 @@ def _push_elements(stack: list[Any], items: list[Any] | tuple[Any, ...]) -> None
 def json_text(value: Any, limit: int | None = None) -> str:
     """Compact JSON of ``value`` with credentials redacted, written without recursion.
 
-    Records (named tuples) become objects, enums their names, bytes hexadecimal text, anything
+    Structs become objects (by wire name), enums their names, bytes hexadecimal text, anything
     else its ``str``. With ``limit``, writing stops once that many characters are out and the
     text is cut there.
     """
@@ -147,9 +169,9 @@ def json_text(value: Any, limit: int | None = None) -> str:
             if isinstance(item, Mapping):
                 text = "{"
                 _push_members(stack, list(item.items()), "}")
-            elif isinstance(item, tuple) and hasattr(item, "_fields"):
+            elif isinstance(item, Struct):
                 text = "{"
-                _push_members(stack, list(zip(item._fields, item, strict=True)), "}")
+                _push_members(stack, struct_members(item), "}")
             else:
                 text = "["
                 _push_elements(stack, item)

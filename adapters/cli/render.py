@@ -1,10 +1,11 @@
 """Events as text: one JSON object per line, or one line a person can read.
 
-The JSON form is ``{"type": "<EventClass>", ...the event's fields}``; nested records become
-objects, enums their names, errors their messages, bytes hexadecimal text. A cTrader payload
-type is followed by its name (``"payload_type": 2131, "payload_type_name":
-"PROTO_OA_SPOT_EVENT"``). Credentials inside payloads are replaced
-(``brokerwire.core.redaction``) whichever form is chosen.
+The JSON form is ``{"type": "<EventClass>", ...the event's fields}``, each field under its wire
+name (a generated cTrader model's ``symbolId``, a quote's ``contractId`` and ``Bid``; the
+library's own events use their attribute names); nested Structs become objects, enums their
+names, errors their messages, bytes hexadecimal text. A cTrader payload type is followed by its
+name (``"payload_type": 2131, "payload_type_name": "PROTO_OA_SPOT_EVENT"``). Credentials inside
+payloads are replaced (``brokerwire.core.redaction``) whichever form is chosen.
 
 Numbers are printed exactly as they were decoded: no price goes through a rounding format, and
 a value too deep or too large for Python's own JSON encoder is written by ``_text.json_text``.
@@ -17,14 +18,15 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from msgspec import Struct
+
 from brokerwire.core import jsonlib
 from brokerwire.core.ctrader import PayloadType, SpotEvent
 from brokerwire.core.redaction import REDACTED, SECRET_FIELDS
-from brokerwire.core.tradovate import MarketData
-from brokerwire.core.tradovate.helpers import parse_quote
+from brokerwire.core.tradovate import MarketData, Quote
 
 from ..events import Disconnected, Reconnected
-from ._text import json_text, number_text, scaled_text
+from ._text import json_text, number_text, scaled_text, struct_members
 
 __all__ = [
     "PAYLOAD_TYPE_FIELDS",
@@ -68,10 +70,10 @@ def _plain(value: Any, depth: int = 0) -> Any:
             str(k): REDACTED if k in SECRET_FIELDS else _plain(v, depth + 1)
             for k, v in value.items()
         }
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
+    if isinstance(value, Struct):
         return {
             name: REDACTED if name in SECRET_FIELDS else _plain(item, depth + 1)
-            for name, item in zip(value._fields, value, strict=True)
+            for name, item in struct_members(value)
         }
     if isinstance(value, list | tuple):
         return [_plain(v, depth + 1) for v in value]
@@ -94,7 +96,7 @@ def _raw_fields(event: Any, received_at: str | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {"type": type(event).__name__}
     if received_at is not None:
         fields["received_at"] = received_at
-    for name, value in zip(event._fields, event, strict=True):
+    for name, value in struct_members(event):
         fields[name] = REDACTED if name in SECRET_FIELDS else value
         if name in PAYLOAD_TYPE_FIELDS:
             fields[f"{name}_name"] = _payload_type_name(value)
@@ -151,10 +153,9 @@ def learn_digits(event: Any, digits: MutableMapping[int, int]) -> None:
         digits.update(symbol_digits(getattr(event, "payload", None)))
 
 
-def _quote_line(quote: Mapping[str, Any]) -> str:
-    view = parse_quote(quote)
-    parts = [f"quote {number_text(view.contract_id)}"]
-    for label, entry in (("bid", view.bid), ("ask", view.offer), ("trade", view.trade)):
+def _quote_line(quote: Quote) -> str:
+    parts = [f"quote {number_text(quote.contract_id)}"]
+    for label, entry in (("bid", quote.bid), ("ask", quote.offer), ("trade", quote.trade)):
         if entry is not None and entry.price is not None:
             size = f" x {number_text(entry.size)}" if entry.size is not None else ""
             parts.append(f"{label} {number_text(entry.price)}{size}")
@@ -169,26 +170,19 @@ def _short(value: Any) -> str:
     return text
 
 
-def _id_text(record: Mapping[str, Any]) -> str:
-    return _short(record.get("contractId"))
-
-
 def _market_data_line(event: MarketData) -> str:
-    parts = [_quote_line(q) for q in event.quotes if isinstance(q, Mapping)]
-    parts += [f"dom {_id_text(d)}" for d in event.doms if isinstance(d, Mapping)]
-    parts += [f"histogram {_id_text(h)}" for h in event.histograms if isinstance(h, Mapping)]
+    parts = [_quote_line(q) for q in event.quotes]
+    parts += [f"dom {number_text(d.contract_id)}" for d in event.doms]
+    parts += [f"histogram {number_text(h.contract_id)}" for h in event.histograms]
     return "; ".join(parts) or "market data (empty)"
 
 
 def _spot_line(event: SpotEvent, digits: Mapping[int, int]) -> str:
-    payload = event.payload
-    symbol_id = payload.get("symbolId")
-    shown = digits.get(symbol_id) if type(symbol_id) is int else None
-    parts = [f"spot {_short(symbol_id)}"]
-    for label in ("bid", "ask"):
-        raw = payload.get(label)
+    symbol_id = event.symbol_id
+    parts = [f"spot {number_text(symbol_id)}"]
+    for label, raw in (("bid", event.bid), ("ask", event.ask)):
         if raw is not None:
-            price = scaled_text(raw, _PRICE_DIGITS, shown)
+            price = scaled_text(raw, _PRICE_DIGITS, digits.get(symbol_id))
             parts.append(f"{label} {price if price is not None else _short(raw)}")
     return "  ".join(parts)
 

@@ -1,5 +1,9 @@
 """The cTrader Open API JSON envelope: ``{"clientMsgId", "payloadType", "payload"}``.
 
+Spot and depth events, the stream's bulk, decode in one pass into their generated Structs
+(``decode_market_message``, a union tagged by ``payloadType``); every other message goes through
+the general path below, which decodes the JSON and reads the envelope by hand.
+
 Decoding is tolerant where the server is known (or suspected) to vary: ``payload`` may be
 missing (``{"payloadType":51}``), ``clientMsgId`` may be missing or a number, and
 ``payloadType`` may arrive as a numeric string. Inside ``payload`` values are kept as sent; the
@@ -12,9 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import msgspec
+
+from .._guards import is_utf8
 from ..errors import RemoteProtocolError
-from ..jsonlib import dumps, loads, loads_utf8
+from ..jsonlib import decoder, dumps, loads
 from ..redaction import SECRET_FIELDS, redact
+from .models import DepthEvent, SpotEvent
 
 __all__ = [
     "SECRET_FIELDS",
@@ -23,6 +31,7 @@ __all__ = [
     "as_int",
     "as_ints",
     "decode_envelope",
+    "decode_market_message",
     "encode_envelope",
     "envelope_from",
     "invalid_json",
@@ -94,7 +103,7 @@ def decode_envelope(data: str | bytes) -> Envelope:
 def parse_message(data: str | bytes) -> Any:
     """The JSON of one message (bytes as a transport delivers them: JSON is UTF-8)."""
     try:
-        return loads(data) if type(data) is str else loads_utf8(data)  # type: ignore[arg-type]
+        return loads(data)
     except (ValueError, RecursionError) as exc:
         raise invalid_json(exc, data) from None
 
@@ -133,6 +142,35 @@ def envelope_from(message: Any, data: str | bytes) -> Envelope:
             raise EnvelopeError(f"clientMsgId must be a string: {_preview(data)}")
         client_msg_id = str(client_msg_id)
     return Envelope(payload_type, payload, client_msg_id)
+
+
+class _SpotEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadType", tag=2131):
+    payload: SpotEvent
+    client_msg_id: str | None = msgspec.field(default=None, name="clientMsgId")
+
+
+class _DepthEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadType", tag=2155):
+    payload: DepthEvent
+    client_msg_id: str | None = msgspec.field(default=None, name="clientMsgId")
+
+
+_decode_market = decoder(_SpotEnvelope | _DepthEnvelope)  # type: ignore[arg-type]
+
+
+def decode_market_message(data: bytes | str) -> SpotEvent | DepthEvent | None:
+    """A spot or depth event, typed straight from the message (its bytes, or text) in one pass.
+
+    The envelope's ``payloadType`` picks the model. None for any other message, one with a
+    ``clientMsgId``, one the model does not take, or bytes that are not UTF-8: the general path
+    (``parse_message``, ``envelope_from``) then reads it and says what was wrong.
+    """
+    if not isinstance(data, str) and not is_utf8(data):
+        return None
+    try:
+        envelope = _decode_market(data)
+    except (ValueError, RecursionError):
+        return None
+    return envelope.payload if envelope.client_msg_id is None else None
 
 
 def encode_envelope(

@@ -21,7 +21,7 @@ from .._guards import check_duration, finite_seconds, text_of
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import fast_loads_utf8, json_loads_utf8_from
+from ..jsonlib import ValidationError, convert
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
 from ..websocket import (
@@ -36,9 +36,9 @@ from .codec import (
     as_int,
     as_ints,
     decode_envelope,
+    decode_market_message,
     encode_envelope,
     envelope_from,
-    invalid_json,
     parse_message,
 )
 from .events import (
@@ -96,9 +96,17 @@ _SPOT_TYPE = int(_SPOT)
 _APP_AUTH = PayloadType.PROTO_OA_APPLICATION_AUTH_REQ
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 _HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
-_new_event = tuple.__new__
 
 Transport = WebSocketConnection | TcpConnection
+
+
+def _market_event(envelope: Envelope, kind: type[SpotEvent | DepthEvent]) -> CTraderEvent:
+    """A spot or depth payload as its Struct; raw, with the reason, when it does not fit."""
+    try:
+        return convert(envelope.payload, kind)
+    except ValidationError as exc:
+        payload_type, client_msg_id = envelope.payload_type, envelope.client_msg_id
+        return ServerEvent(payload_type, envelope.payload, client_msg_id, str(exc))
 
 
 class CTraderState(enum.Enum):
@@ -307,45 +315,30 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
 
     def _interpret(self, t_events: Sequence[object], now: float) -> Iterator[CTraderEvent]:
         """The cTrader events of the transport's, made as they are asked for."""
-        # The hot path's names as locals: a spot event costs about a microsecond in all.
-        decode, spot_type = fast_loads_utf8, _SPOT_TYPE
-        new_event, spot_event = _new_event, SpotEvent
+        decode_market = decode_market_message
         for t_event in t_events:
             if type(t_event) is bytes:
-                try:
-                    message = decode(t_event)
-                except (ValueError, RecursionError):
-                    # What orjson refuses, json may take; else json's error is the one. (json
-                    # raises a plain ValueError for an integer of over 4,300 digits.)
-                    try:
-                        message = json_loads_utf8_from(t_event)
-                    except (ValueError, RecursionError) as exc:
-                        error = invalid_json(exc, t_event)
-                        yield from self._failed(
-                            text_rule_first(self._transport.decode_text, t_event, error)
-                        )
-                        return
-                # A spot event (sent with no clientMsgId), inlined. One with a null clientMsgId
-                # takes the general path, to the same event. Subscripts, not ``get``: every
-                # envelope has a payloadType and every spot a payload, and what is not a JSON
-                # object raises TypeError; the general path then says what was wrong.
-                try:
-                    payload = (
-                        message["payload"]
-                        if message["payloadType"] == spot_type and "clientMsgId" not in message
-                        else None
-                    )
-                except (KeyError, TypeError):
-                    payload = None
-                if type(payload) is dict:
-                    yield new_event(spot_event, (payload,))
+                market_event = decode_market(t_event)
+                if market_event is not None:
+                    yield market_event
                     continue
+                try:
+                    message = parse_message(t_event)
+                except RemoteProtocolError as exc:
+                    yield from self._failed(
+                        text_rule_first(self._transport.decode_text, t_event, exc)
+                    )
+                    return
                 out: list[CTraderEvent] = []
                 received = self._receive_parsed(message, t_event, out)
                 yield from out
                 if not received:
                     return
             elif type(t_event) is TextMessage:
+                market_event = decode_market(t_event.data)
+                if market_event is not None:
+                    yield market_event
+                    continue
                 try:
                     message = parse_message(t_event.data)
                 except RemoteProtocolError as exc:
@@ -632,7 +625,7 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
     def _receive_envelope(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
         payload_type = envelope.payload_type
         if payload_type == _SPOT and envelope.client_msg_id is None:
-            events.append(_new_event(SpotEvent, (envelope.payload,)))
+            events.append(_market_event(envelope, SpotEvent))
             return
         client_msg_id = envelope.client_msg_id
         if client_msg_id is not None:
@@ -702,9 +695,9 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         if payload_type == _HEARTBEAT:
             events.append(Heartbeat())
         elif payload_type == _SPOT:
-            events.append(SpotEvent(payload))
+            events.append(_market_event(envelope, SpotEvent))
         elif payload_type == PayloadType.PROTO_OA_DEPTH_EVENT:
-            events.append(DepthEvent(payload))
+            events.append(_market_event(envelope, DepthEvent))
         elif payload_type == PayloadType.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT:
             ids = as_ints(payload.get("ctidTraderAccountIds"))
             self._accounts.difference_update(ids)

@@ -1,20 +1,26 @@
 """Every event a ``CTraderConnection`` (client) or ``CTraderServerConnection`` returns.
 
-Payloads stay the decoded JSON objects. Every request gets exactly one outcome event, each
-carrying ``client_msg_id`` and ``request_type``: ``Response``, ``ErrorResponse``,
-``RequestTimedOut`` or ``RequestFailed``. Messages that arrive later with the same
-``clientMsgId`` (a market order's ORDER_FILLED after its ORDER_ACCEPTED) are ``FollowUp`` events.
+Spot and depth events, the market data, are the generated Structs themselves (``SpotEvent``,
+``DepthEvent`` of ``models.py``), decoded straight from the message's bytes. Other payloads stay
+the decoded JSON objects, and each event that holds one gives it typed on demand (``message``).
+
+Every request gets exactly one outcome event, each carrying ``client_msg_id`` and
+``request_type``: ``Response``, ``ErrorResponse``, ``RequestTimedOut`` or ``RequestFailed``.
+Messages that arrive later with the same ``clientMsgId`` (a market order's ORDER_FILLED after
+its ORDER_ACCEPTED) are ``FollowUp`` events.
 Credentials in payloads (client secret, access and refresh tokens) never appear in a repr.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._event import event
+from .._event import Event
+from ..jsonlib import convert
 from ..transport import Closed
 from ..websocket import ConnectionRejected
-from .codec import Envelope, as_int, redact
+from .codec import Envelope, redact
+from .models import MESSAGE_TYPES, DepthEvent, SpotEvent
 from .tables import ERROR_CODE_DESCRIPTIONS, message_name
 
 __all__ = [
@@ -40,6 +46,13 @@ __all__ = [
 ]
 
 
+def typed_payload(payload_type: int, payload: dict[str, Any]) -> Any:
+    """The payload as its generated Struct (``models.MESSAGE_TYPES``), or None for a payload
+    type without one. Raises ``ValidationError`` (a ``ValueError``) when it does not fit."""
+    kind = MESSAGE_TYPES.get(payload_type)
+    return None if kind is None else convert(payload, kind)
+
+
 def _payload_repr(name: str, fields: str, payload: Any) -> str:
     try:
         shown = repr(redact(payload))
@@ -48,24 +61,28 @@ def _payload_repr(name: str, fields: str, payload: Any) -> str:
     return f"{name}({fields}, payload={shown})"
 
 
-@event
-class Opened(NamedTuple):
+class Opened(Event, frozen=True):
     """The transport is open: send the application auth (``authorize_application``) first."""
 
 
-@event
-class Heartbeat(NamedTuple):
+class Heartbeat(Event, frozen=True):
     """The server sent ``{"payloadType": 51}``. The client's own heartbeats run on a timer."""
 
 
-@event
-class Response(NamedTuple):
+class Response(Event, frozen=True):
     """The message that completes a request (its ``..._RES``, or the first execution event)."""
 
     client_msg_id: str
     payload_type: int
     payload: dict[str, Any]
     request_type: int
+
+    @property
+    def message(self) -> Any:
+        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
+        each access; None for a payload type without a model. Raises ``ValidationError`` (a
+        ``ValueError``) when the payload does not fit its model."""
+        return typed_payload(self.payload_type, self.payload)
 
     @property
     def name(self) -> str:
@@ -78,8 +95,7 @@ class Response(NamedTuple):
         )
 
 
-@event
-class ErrorResponse(NamedTuple):
+class ErrorResponse(Event, frozen=True):
     """A request failed: ProtoOAErrorRes (2142), ProtoErrorRes (50), ProtoOAOrderErrorEvent (2132).
 
     ``error_code`` is the code's name as sent (``"CH_CLIENT_AUTH_FAILURE"``); ``retry_after`` is
@@ -100,8 +116,7 @@ class ErrorResponse(NamedTuple):
         return ERROR_CODE_DESCRIPTIONS.get(self.error_code, "")
 
 
-@event
-class RequestTimedOut(NamedTuple):
+class RequestTimedOut(Event, frozen=True):
     """No outcome within the request's timeout. ``sent`` is False when the request was still
     waiting for the rate budget and never left; when True, its outcome is unknown."""
 
@@ -111,8 +126,7 @@ class RequestTimedOut(NamedTuple):
     sent: bool
 
 
-@event
-class RequestFailed(NamedTuple):
+class RequestFailed(Event, frozen=True):
     """The connection closed before the request's outcome arrived (``sent`` as for timeouts)."""
 
     client_msg_id: str
@@ -121,14 +135,20 @@ class RequestFailed(NamedTuple):
     sent: bool
 
 
-@event
-class FollowUp(NamedTuple):
+class FollowUp(Event, frozen=True):
     """A later message for a request that already has its outcome (ORDER_FILLED after ACCEPTED)."""
 
     client_msg_id: str
     payload_type: int
     payload: dict[str, Any]
     request_type: int
+
+    @property
+    def message(self) -> Any:
+        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
+        each access; None for a payload type without a model. Raises ``ValidationError`` (a
+        ``ValueError``) when the payload does not fit its model."""
+        return typed_payload(self.payload_type, self.payload)
 
     def __repr__(self) -> str:
         fields = f"client_msg_id={self.client_msg_id!r}, payload_type={self.payload_type!r}"
@@ -137,66 +157,43 @@ class FollowUp(NamedTuple):
         )
 
 
-@event
-class SpotEvent(NamedTuple):
-    """ProtoOASpotEvent (2131): prices in 1/100000 of a unit (see ``units.price``)."""
-
-    payload: dict[str, Any]
-
-    @property
-    def account_id(self) -> int | None:
-        return as_int(self.payload.get("ctidTraderAccountId"))
-
-    @property
-    def symbol_id(self) -> int | None:
-        return as_int(self.payload.get("symbolId"))
-
-    @property
-    def bid(self) -> int | None:
-        """Raw bid, or None when this event carries no bid (keep the last one)."""
-        return as_int(self.payload.get("bid"))
-
-    @property
-    def ask(self) -> int | None:
-        return as_int(self.payload.get("ask"))
-
-
-@event
-class DepthEvent(NamedTuple):
-    """ProtoOADepthEvent (2155): ``newQuotes`` and ``deletedQuotes`` of the order book."""
-
-    payload: dict[str, Any]
-
-
-@event
-class TokenInvalidated(NamedTuple):
+class TokenInvalidated(Event, frozen=True):
     """ProtoOAAccountsTokenInvalidatedEvent (2147): these accounts must be authorized again."""
 
     account_ids: tuple[int, ...]
     reason: str
 
 
-@event
-class ClientDisconnected(NamedTuple):
+class ClientDisconnected(Event, frozen=True):
     """ProtoOAClientDisconnectEvent (2148): the server cancelled the application's session."""
 
     reason: str
 
 
-@event
-class AccountDisconnected(NamedTuple):
+class AccountDisconnected(Event, frozen=True):
     """ProtoOAAccountDisconnectEvent (2164): the account's session was dropped by the server."""
 
     account_id: int | None
 
 
-@event
-class ServerEvent(NamedTuple):
-    """Any other message of a known payload type that is not tied to a request."""
+class ServerEvent(Event, frozen=True):
+    """Any other message of a known payload type that is not tied to a request.
+
+    Also a spot or depth event in a shape its model cannot hold (a price that is not a number,
+    a missing symbol id): then ``reason`` says what did not fit, and ``payload`` is as sent.
+    """
 
     payload_type: int
     payload: dict[str, Any]
     client_msg_id: str | None
+    reason: str | None = None
+
+    @property
+    def message(self) -> Any:
+        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
+        each access; None for a payload type without a model. Raises ``ValidationError`` (a
+        ``ValueError``) when the payload does not fit its model."""
+        return typed_payload(self.payload_type, self.payload)
 
     @property
     def name(self) -> str:
@@ -205,11 +202,12 @@ class ServerEvent(NamedTuple):
     def __repr__(self) -> str:
         fields = f"payload_type={self.payload_type!r} ({self.name}), "
         fields += f"client_msg_id={self.client_msg_id!r}"
+        if self.reason is not None:
+            fields += f", reason={self.reason!r}"
         return _payload_repr("ServerEvent", fields, self.payload)
 
 
-@event
-class UnknownMessage(NamedTuple):
+class UnknownMessage(Event, frozen=True):
     """A message whose payload type this version does not know, passed through whole."""
 
     payload_type: int
@@ -221,8 +219,7 @@ class UnknownMessage(NamedTuple):
         return _payload_repr("UnknownMessage", fields, self.payload)
 
 
-@event
-class ClientMessage(NamedTuple):
+class ClientMessage(Event, frozen=True):
     """Server role: a message from the client (requests and heartbeats alike)."""
 
     envelope: Envelope

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._event import event
+from .._event import Event
 from .._guards import safe_preview
 from ..errors import RemoteProtocolError
 from ..redaction import redact
@@ -35,8 +35,7 @@ def parse_http_date(value: bytes) -> datetime | None:
         return None
 
 
-@event
-class Response(NamedTuple):
+class Response(Event, frozen=True):
     """The server's complete answer.
 
     ``data`` is the body decoded as JSON: into the model asked for, or into Python builtins
@@ -83,16 +82,14 @@ class Response(NamedTuple):
         return parse_http_date(value) if value is not None else None
 
 
-@event
-class Failed(NamedTuple):
+class Failed(Event, frozen=True, gc=True):
     """The exchange ended without a usable answer: the server broke HTTP, sent more than the
     limits allow, or closed the connection before the answer was complete."""
 
     error: RemoteProtocolError
 
 
-@event
-class TimedOut(NamedTuple):
+class TimedOut(Event, frozen=True):
     """No complete answer within ``timeout`` seconds of sending the request."""
 
     timeout: float

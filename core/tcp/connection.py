@@ -15,7 +15,6 @@ from .framers import Framing, JsonStreamFramer, LengthPrefixFramer, detect_frami
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "TcpConnection"]
 
 DEFAULT_MAX_MESSAGE_SIZE = 32 * 1024 * 1024
-_new_event = tuple.__new__
 
 TcpEvent = BinaryMessage | Closed
 
@@ -73,7 +72,7 @@ class TcpConnection(Outbox, TransportStates):
     def receive_data(self, data: bytes, now: float) -> list[TcpEvent]:
         """Feed bytes from the peer (``b""`` when it closed); returns the messages they complete."""
         return [
-            m if type(m) is Closed else _new_event(BinaryMessage, (m,))
+            m if isinstance(m, Closed) else BinaryMessage(m)
             for m in self.receive_messages(data, now)
         ]
 

@@ -48,7 +48,8 @@ from .events import (
     UnknownEvent,
     UnmatchedResponse,
 )
-from .helpers import QUOTE_ENTRY_NAMES, Quote, QuoteEntry, Tick, decode_tick_packet, parse_quote
+from .helpers import Tick, decode_tick_packet, parse_quote
+from .market import QUOTE_ENTRY_NAMES, Dom, Histogram, Quote, QuoteEntries, QuoteEntry, TradeDate
 from .registry import Subscription, SubscriptionRegistry
 from .server import TradovateServerConnection
 
@@ -67,13 +68,16 @@ __all__ = [
     "CloseFrame",
     "Closed",
     "ConnectionRejected",
+    "Dom",
     "EntityChanged",
     "ErrorResponse",
     "FrameError",
+    "Histogram",
     "MarketData",
     "Opened",
     "Penalty",
     "Quote",
+    "QuoteEntries",
     "QuoteEntry",
     "RateLimited",
     "ReplayClock",
@@ -87,6 +91,7 @@ __all__ = [
     "Subscription",
     "SubscriptionRegistry",
     "Tick",
+    "TradeDate",
     "TradovateConnection",
     "TradovateEvent",
     "TradovateInput",

@@ -25,11 +25,11 @@ with ``now``: by default the answer's ``Date`` header (the server's clock, like 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
-from .._event import event
+from .._event import Event
 from .._guards import finite_seconds, text_of
 from ..http.events import Failed, Response, TimedOut
 from ..http.request import HttpRequest, make_request
@@ -98,8 +98,7 @@ class AccessToken(msgspec.Struct, frozen=True, kw_only=True):
     name: str | None = None
 
 
-@event
-class Penalty(NamedTuple):
+class Penalty(Event, frozen=True):
     """Tradovate imposed a time penalty: send the sign-in again ``wait`` seconds after the
     answer, with ``ticket``."""
 

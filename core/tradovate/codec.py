@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from .._guards import safe_preview
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import dumps_str, json_loads_utf8_from, loads
+from ..jsonlib import dumps_str, loads
 
 __all__ = [
     "CLIENT_HEARTBEAT",
@@ -70,18 +70,15 @@ def _preview(value: object, limit: int = 60) -> str:
 def decode_frame(text: str) -> tuple[str, Any]:
     """One server frame as ``(letter, payload)``.
 
-    ``("o", None)``, ``("h", None)``, ``("a", [message, ...])`` or ``("c", (code, reason))``.
-    Raises ``FrameError`` for anything else.
+    ``("o", None)``, ``("h", None)``, ``("a", value)`` or ``("c", (code, reason))``; the value
+    of an ``a`` frame is whatever JSON it holds (a list of messages, unless the server broke
+    the format: that is the caller's to judge). Raises ``FrameError`` for anything else.
     """
     if not text:
         raise FrameError("empty message: a Tradovate frame starts with a type letter (o, h, a, c)")
     letter = text[0]
     if letter == "a":
-        try:
-            messages = loads(text[1:])
-        except (ValueError, RecursionError) as exc:
-            raise _invalid_json(exc, text) from None
-        return "a", _message_list(messages, text)
+        return "a", decode_array_frame(text)
     if letter == "h" and len(text) == 1:
         return "h", None
     if letter == "o" and len(text) == 1:
@@ -91,34 +88,17 @@ def decode_frame(text: str) -> tuple[str, Any]:
     raise FrameError(f"unknown frame {_preview(text)!r} (expected o, h, a[...] or c[...])")
 
 
-def decode_array_frame(frame: bytes) -> list[Any]:
-    """The messages of an ``a[...]`` frame, parsed from the frame's UTF-8 bytes.
+def decode_array_frame(frame: str | bytes) -> Any:
+    """The JSON of an ``a`` frame (text, or the frame's UTF-8 bytes), after its letter.
 
-    The connection calls it for a frame its hot path did not settle (orjson refused it, or
-    json's scanner could not take it whole), so it parses with the standard library whichever
-    backend is installed: orjson would only refuse the frame again.
-
-    Raises ``FrameError`` (close code 1007) when the bytes are not JSON (bytes that are not
-    UTF-8 are not JSON either; whether they break the transport's rule for text is the
-    transport's to say, and the connection asks it).
+    Raises ``FrameError`` (close code 1007) when it is not JSON (bytes that are not UTF-8 are
+    not JSON either; whether they break the transport's rule for text is the transport's to
+    say, and the connection asks it).
     """
     try:
-        messages = json_loads_utf8_from(frame, 1)
+        return loads(frame[1:] if isinstance(frame, str) else memoryview(frame)[1:])
     except (ValueError, RecursionError) as exc:
-        raise _invalid_json(exc, frame) from None
-    return _message_list(messages, frame)
-
-
-def _invalid_json(error: Exception, frame: str | bytes) -> FrameError:
-    return FrameError(f"'a' frame holds invalid JSON ({error}): {_preview(frame)}", 1007)
-
-
-def _message_list(messages: Any, frame: str | bytes) -> list[Any]:
-    if type(messages) is not list:
-        raise FrameError(
-            f"'a' frame must hold a JSON array, not {type(messages).__name__}: {_preview(frame)}"
-        )
-    return messages
+        raise FrameError(f"'a' frame holds invalid JSON ({exc}): {_preview(frame)}", 1007) from None
 
 
 def decode_close_frame(text: str) -> tuple[int | None, str]:

@@ -14,7 +14,10 @@ from collections.abc import Callable, Hashable, Mapping
 from itertools import chain
 from typing import Any
 
+from msgspec.structs import astuple, replace
+
 from .events import Chart, MarketData
+from .market import QuoteEntries
 
 __all__ = ["MARKET_DATA", "Merge", "Part"]
 
@@ -41,49 +44,38 @@ def _newer(older: Any, newer: Any) -> Any:
 
 
 def _market_data(event: MarketData) -> list[Part]:
-    quotes, doms, histograms = event
+    quotes, doms, histograms = event.quotes, event.doms, event.histograms
     if len(quotes) == 1 and not doms and not histograms:  # the usual message: no copy
-        return [(_key("quote", _field(quotes[0], "contractId")), event, _merge_quotes)]
+        return [(("quote", quotes[0].contract_id), event, _merge_quotes)]
     parts: list[Part] = []
     for quote in quotes:
-        key = _key("quote", _field(quote, "contractId"))
-        parts.append((key, MarketData([quote], [], []), _merge_quotes))
+        parts.append((("quote", quote.contract_id), MarketData([quote]), _merge_quotes))
     for dom in doms:
-        parts.append((_key("dom", _field(dom, "contractId")), MarketData([], [dom], []), _newer))
+        parts.append((("dom", dom.contract_id), MarketData(doms=[dom]), _newer))
     for histogram in histograms:
-        key = _key("histogram", _field(histogram, "contractId"))
-        parts.append((key, MarketData([], [], [histogram]), _merge_histograms))
+        key = ("histogram", histogram.contract_id)
+        parts.append((key, MarketData(histograms=[histogram]), _merge_histograms))
     return parts
 
 
 def _merge_quotes(older: MarketData, newer: MarketData) -> MarketData:
     """Quotes are partial: the newer entries over the older ones."""
     newest = newer.quotes[0]
-    try:
-        old_entries, new_entries = older.quotes[0]["entries"], newest["entries"]
-        if old_entries.keys() <= new_entries.keys():  # the newer quote says all the older did
-            return newer
-        entries = {**old_entries, **new_entries}
-    except (TypeError, KeyError, AttributeError):  # not the documented shape: the newer wins
+    old_entries, new_entries = astuple(older.quotes[0].entries), astuple(newest.entries)
+    merged = [
+        new if new is not None else old for old, new in zip(old_entries, new_entries, strict=True)
+    ]
+    if merged == list(new_entries):  # the newer quote says all the older did
         return newer
-    return MarketData([{**newest, "entries": entries}], [], [])
+    return MarketData([replace(newest, entries=QuoteEntries(*merged))])
 
 
 def _merge_histograms(older: MarketData, newer: MarketData) -> MarketData:
     old, new = older.histograms[0], newer.histograms[0]
-    if not isinstance(old, dict) or not isinstance(new, dict) or new.get("refresh"):
+    if new.refresh or old.base != new.base:
         return newer
-    old_items, new_items = old.get("items"), new.get("items")
-    if (
-        old.get("base") != new.get("base")
-        or not isinstance(old_items, dict)
-        or not isinstance(new_items, dict)
-    ):
-        return newer
-    merged = {**new, "items": {**old_items, **new_items}}
-    if old.get("refresh"):
-        merged["refresh"] = True
-    return MarketData([], [], [merged])
+    merged = replace(new, items={**old.items, **new.items}, refresh=old.refresh)
+    return MarketData(histograms=[merged])
 
 
 def _chart(event: Chart) -> list[Part]:

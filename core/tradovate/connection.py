@@ -15,17 +15,15 @@ Bad bytes or bad frames from the server end the connection with a ``Closed`` eve
 from __future__ import annotations
 
 import enum
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from .._client_connection import ClientConnection
-from .._guards import check_duration, finite_seconds, safe_preview, text_of
+from .._guards import check_duration, finite_seconds, text_of
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import fast_loads_utf8, loads, scan_text
 from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
 from ..websocket import (
     DEFAULT_MAX_FRAGMENTS,
@@ -46,24 +44,19 @@ from .codec import (
     unwrap_error_text,
 )
 from .events import (
-    Chart,
     CloseFrame,
-    EntityChanged,
     ErrorResponse,
-    MarketData,
     Opened,
     Penalty,
     RateLimited,
-    ReplayClock,
     RequestFailed,
     RequestTimedOut,
     Response,
     ServerHeartbeat,
-    Shutdown,
     TradovateEvent,
-    UnknownEvent,
     UnmatchedResponse,
 )
+from .messages import decode_market_frame, not_an_object, server_event
 from .registry import SubscriptionRegistry
 
 __all__ = [
@@ -79,9 +72,6 @@ __all__ = [
 DEFAULT_HEARTBEAT_INTERVAL = 2.5
 DEFAULT_WATCHDOG_TIMEOUT = 10.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
-
-_new_event = tuple.__new__
-_LETTER_A = ord("a")
 
 
 class TradovateState(enum.Enum):
@@ -139,81 +129,6 @@ class _Pending(NamedTuple):
     query: Query
     body: Body
     timeout: float | None
-
-
-def _preview(value: object) -> str:
-    return safe_preview(value, 80)
-
-
-# -- server events: one builder per known kind ---------------------------------------------------
-
-
-# A known kind whose data is not in the shape its event declares becomes an ``UnknownEvent``,
-# passed through whole: an event's fields hold the types they are documented to hold.
-
-
-def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
-    if type(data) is not dict:
-        return UnknownEvent("props", data, message)
-    entity_type, event_type = data.get("entityType"), data.get("eventType")
-    if type(entity_type) is not str or type(event_type) is not str:
-        return UnknownEvent("props", data, message)
-    return _new_event(EntityChanged, (entity_type, event_type, data.get("entity")))
-
-
-def _list_or_absent(value: Any) -> bool:
-    return value is None or type(value) is list
-
-
-def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:
-    if type(data) is not dict:
-        return UnknownEvent("md", data, message)
-    lists = data.get("quotes"), data.get("doms"), data.get("histograms")
-    if not all(map(_list_or_absent, lists)):
-        return UnknownEvent("md", data, message)
-    quotes, doms, histograms = lists
-    return _new_event(MarketData, (quotes or [], doms or [], histograms or []))
-
-
-def _chart(message: dict[str, Any], data: Any) -> TradovateEvent:
-    if type(data) is not dict or not _list_or_absent(charts := data.get("charts")):
-        return UnknownEvent("chart", data, message)
-    return Chart(charts or [])
-
-
-def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:
-    # The clock's "d" is itself a JSON document inside a string.
-    if isinstance(data, str):
-        try:
-            data = loads(data)
-        except (ValueError, RecursionError):  # a 5,000-digit number is a plain ValueError
-            return UnknownEvent("clock", data, message)
-    if type(data) is not dict:
-        return UnknownEvent("clock", data, message)
-    timestamp, speed = data.get("t"), data.get("s")
-    if not isinstance(timestamp, str):
-        return UnknownEvent("clock", data, message)
-    if type(speed) is float and math.isfinite(speed):
-        speed = int(speed)
-    elif type(speed) is not int:  # NaN and the infinities have no int
-        return UnknownEvent("clock", data, message)
-    return ReplayClock(timestamp, speed)
-
-
-def _shutdown(message: dict[str, Any], data: Any) -> TradovateEvent:
-    if type(data) is not dict:
-        return UnknownEvent("shutdown", data, message)
-    reason = data.get("reason")
-    return Shutdown(text_of(data.get("reasonCode")), reason if isinstance(reason, str) else None)
-
-
-_EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
-    "md": _market_data,
-    "props": _props,
-    "chart": _chart,
-    "clock": _clock,
-    "shutdown": _shutdown,
-}
 
 
 class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection]):
@@ -314,46 +229,20 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
     def _interpret(self, ws_events: list[bytes | WebSocketEvent]) -> Iterator[TradovateEvent]:
         """The Tradovate events of the WebSocket's, made as they are asked for.
 
-        A frame's events are handed out one by one as its messages are decoded, so by the time
-        a bad message raises ``RemoteProtocolError`` every event before it has been handed out.
+        A frame's events are handed out one by one as its messages are read, so by the time
+        a bad frame raises ``RemoteProtocolError`` every event before it has been handed out.
         """
-        scan, decode = scan_text, fast_loads_utf8
         for ws_event in ws_events:
             if type(ws_event) is bytes:
+                market_data = decode_market_frame(ws_event)
+                if market_data is not None:
+                    yield from market_data
+                    continue
                 try:
-                    if not ws_event or ws_event[0] != _LETTER_A:
+                    if ws_event[:1] == b"a":
+                        yield from self._array_events(decode_array_frame(ws_event))
+                    else:
                         yield from self._frame_events(self._transport.decode_text(ws_event))
-                        continue
-                    # decode_array_frame, less its calls. On anything but a JSON array it is
-                    # called after all: json takes what orjson refused, or the FrameError it
-                    # raises says what was wrong.
-                    try:
-                        if scan is not None:
-                            text = ws_event.decode()
-                            messages, end = scan(text, 1)
-                            if end != len(text):
-                                messages = None
-                        else:
-                            messages = decode(ws_event[1:])
-                    except (ValueError, StopIteration, RecursionError):
-                        messages = None
-                    if type(messages) is not list:
-                        messages = decode_array_frame(ws_event)
-                    for message in messages:
-                        # The hot path, inlined: market data holding quotes alone. Anything
-                        # else (DOMs, histograms, a malformed md, a message that is not an
-                        # object, which raises here) goes through _message_event, which says
-                        # what was wrong.
-                        quotes = None
-                        try:
-                            if message.get("e") == "md" and len(d := message["d"]) == 1:
-                                quotes = d.get("quotes")
-                        except (AttributeError, KeyError, TypeError):
-                            pass
-                        if type(quotes) is list:
-                            yield _new_event(MarketData, (quotes, [], []))
-                        else:
-                            yield self._message_event(message)
                 except RemoteProtocolError as exc:
                     yield from self._failed(
                         text_rule_first(self._transport.decode_text, ws_event, exc)
@@ -506,10 +395,14 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
 
         Raises ``FrameError`` at the first thing wrong, after the events before it.
         """
+        if text[:1] == "a":
+            market_data = decode_market_frame(text)
+            if market_data is not None:
+                yield from market_data
+                return
         letter, payload = decode_frame(text)
         if letter == "a":
-            for message in payload:
-                yield self._message_event(message)
+            yield from self._array_events(payload)
         elif letter == "h":
             yield ServerHeartbeat()
         elif letter == "o":
@@ -525,33 +418,30 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
             self._move(TradovateInput.CLOSE_FRAME)
             yield CloseFrame(code, reason)
 
+    def _array_events(self, messages: Any) -> Iterator[TradovateEvent]:
+        """The events of the messages of an ``a`` frame, one by one."""
+        if type(messages) is not list:
+            yield not_an_object(messages, "an 'a' frame must hold a JSON array")
+            return
+        for message in messages:
+            yield self._message_event(message)
+
     def _message_event(self, message: Any) -> TradovateEvent:
         """The event of one message of an ``a`` frame."""
         if type(message) is not dict:
-            raise FrameError(f"a message in an 'a' frame is not a JSON object: {_preview(message)}")
-        kind = message.get("e")
-        if kind is not None:
-            if type(kind) is not str:
-                raise FrameError(f"an event kind must be a string: {_preview(message)}")
-            builder = _EVENT_BUILDERS.get(kind)
-            data = message.get("d")
-            return (
-                builder(message, data) if builder is not None else UnknownEvent(kind, data, message)
-            )
+            return not_an_object(message, "a message in an 'a' frame is not a JSON object")
+        if "e" in message:
+            return server_event(message, message["e"])
         if "i" in message:
             return self._response_event(message)
-        raise FrameError(
-            "a message is neither a response (i, s) nor an event (e): " + _preview(message)
-        )
+        return not_an_object(message, "a message is neither a response (i, s) nor an event (e)")
 
     def _response_event(self, message: dict[str, Any]) -> TradovateEvent:
         """The outcome of the request a response answers (or ``UnmatchedResponse``)."""
         request_id = message["i"]
         status = message.get("s")
         if type(request_id) is not int or type(status) is not int:
-            raise FrameError(
-                f"a response needs an integer id (i) and status (s): {_preview(message)}"
-            )
+            return not_an_object(message, "a response needs an integer id (i) and status (s)")
         data = message.get("d")
         pending = self._pending.pop(request_id, None)
         if pending is None:
@@ -574,7 +464,7 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
             if answers_authorize:
                 self._move(TradovateInput.AUTHORIZED)
             self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
-            return _new_event(Response, (request_id, status, data, endpoint))
+            return Response(request_id, status, data, endpoint)
         if status == 429:
             return RateLimited(request_id, unwrap_error_text(data), endpoint)
         return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)

@@ -1,8 +1,8 @@
 """Every event a ``TradovateConnection`` (client) or ``TradovateServerConnection`` returns.
 
-Data from the wire stays as decoded JSON (dicts and lists): the core names every kind of message
-it knows and passes unknown kinds through as ``UnknownEvent``, but does not model Tradovate's
-entities. ``helpers.py`` has typed views for quotes and chart tick packets.
+Market data is typed (``MarketData`` holds ``Quote``, ``Dom`` and ``Histogram`` Structs); other
+data from the wire stays as decoded JSON (dicts and lists). Every kind of message the core does
+not know, and every message in a shape its kind cannot hold, passes through as ``UnknownEvent``.
 
 Every request gets exactly one outcome event, all of which carry ``request_id`` and
 ``endpoint``: ``Response``, ``ErrorResponse``, ``Penalty``, ``RateLimited``, ``RequestTimedOut``
@@ -11,12 +11,15 @@ or ``RequestFailed``.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._event import event
+import msgspec
+
+from .._event import Event
 from ..transport import Closed
 from ..websocket import ConnectionRejected
 from .codec import RequestDocument
+from .market import Dom, Histogram, Quote
 
 __all__ = [
     "Chart",
@@ -44,18 +47,15 @@ __all__ = [
 ]
 
 
-@event
-class Opened(NamedTuple):
+class Opened(Event, frozen=True):
     """The server sent its ``o`` frame: requests (starting with ``authorize``) may be sent."""
 
 
-@event
-class ServerHeartbeat(NamedTuple):
+class ServerHeartbeat(Event, frozen=True):
     """The server sent ``h``. The client's own ``[]`` heartbeats run on a timer regardless."""
 
 
-@event
-class Response(NamedTuple):
+class Response(Event, frozen=True):
     """A 2xx answer. ``data`` is the decoded ``d`` (None when the server sent none).
 
     Business failures also arrive as 2xx: look for ``errorText`` / ``failureReason`` in ``data``.
@@ -67,8 +67,7 @@ class Response(NamedTuple):
     endpoint: str
 
 
-@event
-class ErrorResponse(NamedTuple):
+class ErrorResponse(Event, frozen=True):
     """A non-2xx answer; ``message`` is the error text (unwrapped if it was JSON-encoded twice)."""
 
     request_id: int
@@ -77,8 +76,7 @@ class ErrorResponse(NamedTuple):
     endpoint: str
 
 
-@event
-class Penalty(NamedTuple):
+class Penalty(Event, frozen=True):
     """The server imposed a time penalty instead of handling the request.
 
     Retry after ``retry_after`` seconds with ``ticket`` added to the body as ``p-ticket``; when
@@ -96,8 +94,7 @@ class Penalty(NamedTuple):
     endpoint: str
 
 
-@event
-class RateLimited(NamedTuple):
+class RateLimited(Event, frozen=True):
     """HTTP 429: the server stopped handling requests for a while (no ticket is given)."""
 
     request_id: int
@@ -105,8 +102,7 @@ class RateLimited(NamedTuple):
     endpoint: str
 
 
-@event
-class RequestTimedOut(NamedTuple):
+class RequestTimedOut(Event, frozen=True):
     """No answer came within the request's timeout; a later answer is an ``UnmatchedResponse``."""
 
     request_id: int
@@ -114,8 +110,7 @@ class RequestTimedOut(NamedTuple):
     timeout: float
 
 
-@event
-class RequestFailed(NamedTuple):
+class RequestFailed(Event, frozen=True):
     """The connection closed before the request was answered; its outcome is unknown."""
 
     request_id: int
@@ -123,8 +118,7 @@ class RequestFailed(NamedTuple):
     reason: str
 
 
-@event
-class UnmatchedResponse(NamedTuple):
+class UnmatchedResponse(Event, frozen=True):
     """A response whose id matches no pending request (never sent, or already timed out)."""
 
     request_id: int
@@ -132,8 +126,7 @@ class UnmatchedResponse(NamedTuple):
     data: Any
 
 
-@event
-class EntityChanged(NamedTuple):
+class EntityChanged(Event, frozen=True):
     """A ``props`` event: an entity was Created, Updated or Deleted.
 
     ``entity`` is the entity's JSON object, a list of them, or None when the server sent none.
@@ -144,17 +137,19 @@ class EntityChanged(NamedTuple):
     entity: Any
 
 
-@event
-class MarketData(NamedTuple):
-    """An ``md`` event: lists of quote, DOM and histogram updates (each list may be empty)."""
+class MarketData(Event, frozen=True):
+    """An ``md`` event: quote, DOM and histogram updates, typed (each list may be empty).
 
-    quotes: list[Any]
-    doms: list[Any]
-    histograms: list[Any]
+    Decoded straight from the frame's bytes into ``Quote``, ``Dom`` and ``Histogram`` Structs
+    (``market.py``); an ``md`` event they cannot hold arrives as an ``UnknownEvent``.
+    """
+
+    quotes: list[Quote] = msgspec.field(default_factory=list)
+    doms: list[Dom] = msgspec.field(default_factory=list)
+    histograms: list[Histogram] = msgspec.field(default_factory=list)
 
 
-@event
-class Chart(NamedTuple):
+class Chart(Event, frozen=True):
     """A ``chart`` event: bar packets, tick packets or end-of-history markers, per subscription."""
 
     charts: list[Any]
@@ -172,50 +167,49 @@ class Chart(NamedTuple):
         ]
 
 
-@event
-class ReplayClock(NamedTuple):
+class ReplayClock(Event, frozen=True):
     """A ``clock`` event of market replay: the replay time and speed (percent; 0 = throttled)."""
 
     timestamp: str
     speed: int
 
 
-@event
-class Shutdown(NamedTuple):
+class Shutdown(Event, frozen=True):
     """The server will close the connection: Maintenance, ConnectionQuotaReached, IPQuotaReached."""
 
     reason_code: str
     reason: str | None
 
 
-@event
-class CloseFrame(NamedTuple):
+class CloseFrame(Event, frozen=True):
     """The server sent ``c[code, "reason"]``; the connection now closes."""
 
     code: int | None
     reason: str
 
 
-@event
-class UnknownEvent(NamedTuple):
-    """A server event passed through whole: of a kind this version does not know, or of a known
-    kind whose ``d`` is not in the shape that kind's event declares (a ``props`` event without
-    string types, an ``md`` field that is not a list)."""
+class UnknownEvent(Event, frozen=True):
+    """A server message passed through whole, with ``reason`` saying why it is not typed.
+
+    A message of a kind this version does not know (``reason`` is None), or valid JSON in a
+    shape its kind's event cannot hold: a quote price that is a string, a ``props`` event
+    without string types, a message that is not an object (``kind`` is then ""). ``data`` is
+    the message's ``d``; ``message`` the whole message as decoded.
+    """
 
     kind: str
     data: Any
-    message: dict[str, Any]
+    message: Any
+    reason: str | None = None
 
 
-@event
-class ClientRequest(NamedTuple):
+class ClientRequest(Event, frozen=True):
     """Server role: a client sent a request document."""
 
     request: RequestDocument
 
 
-@event
-class ClientHeartbeat(NamedTuple):
+class ClientHeartbeat(Event, frozen=True):
     """Server role: a client sent its ``[]`` heartbeat."""
 
 

@@ -1,6 +1,6 @@
-"""Typed views of Tradovate market data: quote entries and chart tick packets.
+"""Typed views of Tradovate data on demand: a quote from plain JSON, chart tick packets.
 
-These are pure functions over the decoded JSON, used on demand rather than on every message.
+Pure functions over decoded JSON, used when asked rather than on every message.
 """
 
 from __future__ import annotations
@@ -8,77 +8,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["QUOTE_ENTRY_NAMES", "Quote", "QuoteEntry", "Tick", "decode_tick_packet", "parse_quote"]
+from ..jsonlib import convert
+from .market import Quote
 
-QUOTE_ENTRY_NAMES = (
-    "Bid",
-    "Offer",
-    "Trade",
-    "TotalTradeVolume",
-    "LowPrice",
-    "HighPrice",
-    "OpeningPrice",
-    "SettlementPrice",
-    "OpenInterest",
-    "EmptyBook",
-)
+__all__ = ["Tick", "decode_tick_packet", "parse_quote"]
 
 
-class QuoteEntry(NamedTuple):
-    """One entry of a quote; either field may be absent (None)."""
+def parse_quote(quote: Any) -> Quote:
+    """One quote of decoded JSON (``{"contractId": ..., "entries": {...}}``) as a ``Quote``.
 
-    price: float | None
-    size: float | None
-
-
-class Quote(NamedTuple):
-    """A quote update: only the entries that changed are present."""
-
-    contract_id: int
-    timestamp: str
-    entries: dict[str, QuoteEntry]
-
-    @property
-    def bid(self) -> QuoteEntry | None:
-        return self.entries.get("Bid")
-
-    @property
-    def offer(self) -> QuoteEntry | None:
-        return self.entries.get("Offer")
-
-    @property
-    def trade(self) -> QuoteEntry | None:
-        return self.entries.get("Trade")
-
-    @property
-    def total_volume(self) -> float | None:
-        entry = self.entries.get("TotalTradeVolume")
-        return entry.size if entry is not None else None
-
-
-def parse_quote(quote: Mapping[str, Any]) -> Quote:
-    """A typed view of one element of ``MarketData.quotes``.
-
-    What is not in the documented shape reads as absent, as the fields of a partial quote do:
-    an entry that is not an object is left out, a price or size that is not a number is None,
-    a contract id that is not an integer is 0, a timestamp that is not a string is "". Raises
-    ``ValueError`` when the quote is not a JSON object at all.
+    ``MarketData`` events already hold ``Quote`` Structs; this is for quotes from elsewhere
+    (a capture, a REST answer). Raises ``ValueError`` (msgspec's ``ValidationError``) saying
+    what does not fit.
     """
-    if not isinstance(quote, Mapping):
-        raise ValueError(f"a quote must be a JSON object, not {type(quote).__name__}")
-    raw_entries = quote.get("entries")
-    entries = {
-        name: QuoteEntry(_number_or_none(value.get("price")), _number_or_none(value.get("size")))
-        for name, value in (raw_entries.items() if isinstance(raw_entries, Mapping) else ())
-        if isinstance(value, Mapping)
-    }
-    contract_id = quote.get("contractId")
-    timestamp = quote.get("timestamp")
-    return Quote(
-        contract_id if type(contract_id) is int else 0,
-        timestamp if isinstance(timestamp, str) else "",
-        entries,
-    )
+    return convert(quote, Quote)
 
 
 def _is_number(value: Any) -> bool:

@@ -83,7 +83,6 @@ _Events = list[Any]
 _unpack_u64 = struct.Struct("!Q").unpack_from
 # The first four bytes of a header: flags and opcode, mask bit and length, a 16-bit length.
 _unpack_head: Callable[[bytes, int], tuple[int, int, int]] = struct.Struct("!BBH").unpack_from
-_new_event = tuple.__new__
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
@@ -110,6 +109,48 @@ def _bytes_missing(held: bytearray) -> int:
     if second & 0x80:
         header += 4
     return header + length - size
+
+
+def _read_header(buffer: bytes, pos: int, client: bool) -> tuple[int, int, int, int, int] | None:
+    """The header of the frame at ``pos``: ``(opcode, fin, masked, header size, length)``, or
+    None when not all of it has arrived. Raises ``RemoteProtocolError`` for a header that breaks
+    RFC 6455, checked in the order its bytes arrive, so that the same stream fails the same way
+    wherever the reads split it."""
+    size = len(buffer)
+    first, second = buffer[pos], buffer[pos + 1]
+    opcode, fin, length = first & 0x0F, first & 0x80, second & 0x7F
+    if opcode > OP_BINARY and opcode not in (OP_CLOSE, OP_PING, OP_PONG):
+        raise _broken(f"frame with reserved opcode {opcode:#x}")
+    if opcode >= OP_CLOSE:
+        if not fin:
+            raise _broken("fragmented control frame (control frames must be whole)")
+        if length > MAX_CONTROL_PAYLOAD:
+            raise _broken(f"control frame with a payload over 125 bytes ({length})")
+    header = 2
+    if length == 126:
+        if size - pos < 4:
+            return None
+        length = (buffer[pos + 2] << 8) | buffer[pos + 3]
+        if length < 126:
+            raise _broken(f"payload length {length} sent in 2 bytes instead of 1")
+        header = 4
+    elif length == 127:
+        if size - pos < 10:
+            return None
+        (length,) = _unpack_u64(buffer, pos + 2)
+        if length >> 63:
+            raise _broken("64-bit payload length with the most significant bit set")
+        if length < 65536:
+            raise _broken(f"payload length {length} sent in 8 bytes instead of 2")
+        header = 10
+    if first & 0x70:
+        raise _broken("frame with a reserved bit set (no extension was agreed)")
+    masked = second & 0x80
+    if masked and client:
+        raise _broken("the server sent a masked frame")
+    if not masked and not client:
+        raise _broken("the client sent an unmasked frame")
+    return opcode, fin, masked, header + 4 if masked else header, length
 
 
 class Role(enum.Enum):
@@ -628,110 +669,90 @@ class WebSocketConnection(Outbox, TransportStates):
         """
         size = len(buffer)
         pos = start
-        client = self._client
-        append = events.append
-        max_size = self._max_message_size
-        # The hot path takes whole, unmasked text frames from the server (quotes, spots) of up
-        # to 64 KiB while no fragmented message is open, reading each header's first four bytes
-        # in one call; a frame it does not take (anything else, a length in too many bytes or
-        # over the limit, a header in the last three bytes) is left to the general path below.
-        hot = client and not self._frag_opcode
-        short_limit = min(125, max_size)  # a length in the second byte, to take as it is
-        last_header = size - 4  # the last position whose four header bytes are all read
         try:
             while size - pos >= 2:
-                if hot:
-                    while pos <= last_header:
-                        first, second, length = _unpack_head(buffer, pos)
-                        if first != _FIN_TEXT:
-                            break
-                        if second <= short_limit:
-                            start = pos + 2
-                            end = start + second
-                        elif second == 126 and 126 <= length <= max_size:
-                            start = pos + 4
-                            end = start + length
-                        else:
-                            break
-                        if end > size:
-                            return pos
-                        payload = buffer[start:end]
-                        pos = end
-                        append(payload if raw else _new_event(TextMessage, (decode_text(payload),)))
+                if self._client and not self._frag_opcode:
+                    pos = self._take_text_frames(buffer, pos, events, raw)
                     if size - pos < 2:
                         break
-                first = buffer[pos]
-                second = buffer[pos + 1]
-                opcode = first & 0x0F
-                fin = first & 0x80
-                length = second & 0x7F
-                if opcode > OP_BINARY and opcode not in (OP_CLOSE, OP_PING, OP_PONG):
-                    raise _broken(f"frame with reserved opcode {opcode:#x}")
-                if opcode >= OP_CLOSE:
-                    if not fin:
-                        raise _broken("fragmented control frame (control frames must be whole)")
-                    if length > MAX_CONTROL_PAYLOAD:
-                        raise _broken(f"control frame with a payload over 125 bytes ({length})")
-                header = 2
-                if length == 126:
-                    if size - pos < 4:
-                        break
-                    length = (buffer[pos + 2] << 8) | buffer[pos + 3]
-                    if length < 126:
-                        raise _broken(f"payload length {length} sent in 2 bytes instead of 1")
-                    header = 4
-                elif length == 127:
-                    if size - pos < 10:
-                        break
-                    (length,) = _unpack_u64(buffer, pos + 2)
-                    if length >> 63:
-                        raise _broken("64-bit payload length with the most significant bit set")
-                    if length < 65536:
-                        raise _broken(f"payload length {length} sent in 8 bytes instead of 2")
-                    header = 10
-                if first & 0x70:
-                    raise _broken("frame with a reserved bit set (no extension was agreed)")
-                masked = second & 0x80
-                if masked:
-                    if client:
-                        raise _broken("the server sent a masked frame")
-                    header += 4
-                elif not client:
-                    raise _broken("the client sent an unmasked frame")
-                if opcode < OP_CLOSE and (
-                    opcode == OP_CONTINUATION or self._frag_opcode or length > max_size
-                ):
-                    self._check_data_frame(opcode, length)
-                start = pos + header
-                end = start + length
-                if end > size:
-                    break
-                payload = buffer[start:end]
-                if masked:
-                    payload = apply_mask(payload, buffer[start - 4 : start])
+                end = self._decode_frame(buffer, pos, events, raw)
+                if end < 0 or self._state is TransportState.CLOSED:
+                    return pos if end < 0 else end
                 pos = end
-                if opcode == OP_TEXT and fin:
-                    append(payload if raw else _new_event(TextMessage, (decode_text(payload),)))
-                elif opcode == OP_BINARY and fin:
-                    append(_new_event(BinaryMessage, (payload,)))
-                elif opcode < OP_CLOSE:
-                    self._receive_fragment(append, opcode, payload, fin)
-                    hot = client and not self._frag_opcode
-                elif opcode == OP_PING:
-                    if self._state is TransportState.OPEN:
-                        self._out.append(self._frame(OP_PONG, payload))
-                    append(Ping(payload))
-                elif opcode == OP_PONG:
-                    if self._ping_payload is not None and payload == self._ping_payload:
-                        self._ping_payload = self._pong_deadline = None
-                    append(Pong(payload))
-                else:
-                    code, reason = parse_close_payload(payload)  # InvalidClosePayload: ends here
-                    self._receive_close(events, code, reason)
-                    return pos
         except RemoteProtocolError as exc:
             events.append(self.fail_with(exc))
         return pos
+
+    def _take_text_frames(self, buffer: bytes, pos: int, events: _Events, raw: bool) -> int:
+        """The decoder for the frames a stream is made of: whole, unmasked text frames from the
+        server of up to 64 KiB, each header read with one call. Returns where the first frame
+        of any other shape (or an unfinished one) starts, for ``_decode_frame`` to judge."""
+        append = events.append
+        size = len(buffer)
+        short_limit = min(125, self._max_message_size)  # a length in the second byte, as it is
+        long_limit = self._max_message_size
+        last_header = size - 4  # the last position whose four header bytes are all read
+        while pos <= last_header:
+            first, second, length = _unpack_head(buffer, pos)
+            if first != _FIN_TEXT:
+                break
+            if second <= short_limit:
+                start = pos + 2
+                end = start + second
+            elif second == 126 and 126 <= length <= long_limit:
+                start = pos + 4
+                end = start + length
+            else:
+                break
+            if end > size:
+                break
+            payload = buffer[start:end]
+            pos = end
+            append(payload if raw else TextMessage(decode_text(payload)))
+        return pos
+
+    def _decode_frame(self, buffer: bytes, pos: int, events: _Events, raw: bool) -> int:
+        """Decode the frame at ``pos``, of any shape; returns where it ends, or -1 when it is
+        not complete yet. Raises ``RemoteProtocolError`` for a frame that breaks RFC 6455."""
+        header = _read_header(buffer, pos, self._client)
+        if header is None:
+            return -1
+        opcode, fin, masked, header_size, length = header
+        if opcode < OP_CLOSE and (
+            opcode == OP_CONTINUATION or self._frag_opcode or length > self._max_message_size
+        ):
+            self._check_data_frame(opcode, length)
+        start = pos + header_size
+        end = start + length
+        if end > len(buffer):
+            return -1
+        payload = buffer[start:end]
+        if masked:
+            payload = apply_mask(payload, buffer[start - 4 : start])
+        self._receive_frame(opcode, fin, payload, events, raw)
+        return end
+
+    def _receive_frame(
+        self, opcode: int, fin: int, payload: bytes, events: _Events, raw: bool
+    ) -> None:
+        """Act on one whole frame's payload."""
+        if opcode == OP_TEXT and fin:
+            events.append(payload if raw else TextMessage(decode_text(payload)))
+        elif opcode == OP_BINARY and fin:
+            events.append(BinaryMessage(payload))
+        elif opcode < OP_CLOSE:
+            self._receive_fragment(events.append, opcode, payload, fin)
+        elif opcode == OP_PING:
+            if self._state is TransportState.OPEN:
+                self._out.append(self._frame(OP_PONG, payload))
+            events.append(Ping(payload))
+        elif opcode == OP_PONG:
+            if self._ping_payload is not None and payload == self._ping_payload:
+                self._ping_payload = self._pong_deadline = None
+            events.append(Pong(payload))
+        else:
+            code, reason = parse_close_payload(payload)  # InvalidClosePayload: ends here
+            self._receive_close(events, code, reason)
 
     def _check_data_frame(self, opcode: int, length: int) -> None:
         """Check fragment order and the size limit from the header, before buffering the payload."""
@@ -774,9 +795,9 @@ class WebSocketConnection(Outbox, TransportStates):
         buffer += payload
         if fin:
             if decoder is not None:
-                append(_new_event(TextMessage, (buffer.decode(),)))
+                append(TextMessage(buffer.decode()))
             else:
-                append(_new_event(BinaryMessage, (bytes(buffer),)))
+                append(BinaryMessage(bytes(buffer)))
             self._frag_buffer = bytearray()
             self._frag_opcode = 0
             self._frag_decoder = None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from .._event import event
+from .._event import Event
 from ..transport import BinaryMessage, Closed, TextMessage
 from .handshake import ConnectionAccepted, ConnectionRejected, ConnectionRequest
 
@@ -21,15 +19,13 @@ __all__ = [
 ]
 
 
-@event
-class Ping(NamedTuple):
+class Ping(Event, frozen=True):
     """The peer sent a ping; the connection has already queued the pong."""
 
     payload: bytes
 
 
-@event
-class Pong(NamedTuple):
+class Pong(Event, frozen=True):
     """The peer answered a ping (ours, or an unsolicited pong)."""
 
     payload: bytes

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import NamedTuple
 
 import h11
 from wsproto.utilities import generate_accept_token
 
-from .._event import event
+from .._event import Event
 from ..errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
@@ -82,8 +81,7 @@ def _to_header(name: str | bytes, value: str | bytes) -> Header:
     return raw_name, raw_value
 
 
-@event
-class ConnectionRequest(NamedTuple):
+class ConnectionRequest(Event, frozen=True):
     """Server role: a client asks to open a WebSocket. Answer with ``accept()`` or ``reject()``."""
 
     target: str
@@ -98,8 +96,7 @@ class ConnectionRequest(NamedTuple):
         )
 
 
-@event
-class ConnectionAccepted(NamedTuple):
+class ConnectionAccepted(Event, frozen=True):
     """Client role: the server accepted the upgrade; messages can flow."""
 
     subprotocol: str | None
@@ -112,8 +109,7 @@ class ConnectionAccepted(NamedTuple):
         )
 
 
-@event
-class ConnectionRejected(NamedTuple):
+class ConnectionRejected(Event, frozen=True):
     """Client role: the server answered the upgrade with an ordinary HTTP response."""
 
     status_code: int

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+import msgspec
+from msgspec.structs import astuple, replace
+
 from brokerwire.core import ctrader, tradovate
 from brokerwire.core.ctrader import CTraderConnection, CTraderServerConnection, PayloadType
 from brokerwire.core.errors import RemoteProtocolError
@@ -234,8 +237,8 @@ def _comparable(event: Any) -> Any:
         error = event.error
         return ("Closed", event.code, None if error is None else error.close_code)
     if type(event) in _FAILED:
-        return (type(event).__name__, _show(tuple(event._replace(reason=""))))
-    return (type(event).__name__, _show(tuple(event)))
+        return (type(event).__name__, _show(astuple(replace(event, reason=""))))
+    return (type(event).__name__, _show(_fields(event)))
 
 
 _FAILED = (tradovate.RequestFailed, ctrader.RequestFailed)
@@ -245,7 +248,11 @@ def _exact(event: Any) -> Any:
     """What must agree when all of the input arrives either way: everything, wording too."""
     if type(event) is Closed:
         return (_comparable(event), event.reason)
-    return (type(event).__name__, _show(tuple(event)))
+    return (type(event).__name__, _show(_fields(event)))
+
+
+def _fields(event: Any) -> tuple[Any, ...]:
+    return astuple(event) if isinstance(event, msgspec.Struct) else tuple(event)
 
 
 def _rng(data: bytes) -> random.Random:

@@ -1,0 +1,135 @@
+"""The events of the server's messages: the typed market-data path and the general one.
+
+An ``a`` frame of market data alone (``a[{"e":"md","d":{...}}, ...]``, what a quote stream is
+made of) decodes in one pass straight into ``MarketData`` Structs. Any other frame, or one the
+typed decoder refuses, is decoded into plain JSON and each message is read on its own: a server
+event by its kind's builder here, a response by the connection (which matches it to its
+request). Valid JSON in a shape an event cannot hold never ends the connection: it arrives as an
+``UnknownEvent`` carrying the raw message and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import msgspec
+
+from .._guards import is_utf8, safe_preview, text_of
+from ..jsonlib import ValidationError, convert, decoder, loads
+from .events import (
+    Chart,
+    EntityChanged,
+    MarketData,
+    ReplayClock,
+    Shutdown,
+    TradovateEvent,
+    UnknownEvent,
+)
+
+__all__ = ["decode_market_frame", "not_an_object", "server_event"]
+
+
+class _MarketDataMessage(msgspec.Struct, frozen=True, gc=False):
+    e: Literal["md"]
+    d: MarketData
+
+
+_decode_market_messages = decoder(list[_MarketDataMessage])
+#: How every ``a`` frame of market data starts (the server writes ``e`` before ``d``).
+_MARKET_FRAME = b'a[{"e":"md"'
+
+
+def decode_market_frame(frame: bytes | str) -> list[MarketData] | None:
+    """The events of an ``a`` frame of market data alone, typed in one pass.
+
+    None when the frame is anything else, or holds something the models do not take, or is
+    not UTF-8 (a typed decoder skips the fields it does not model unread): the general path
+    then reads it, and says what was wrong.
+    """
+    if isinstance(frame, str):
+        frame = frame.encode("utf-8", "surrogatepass")
+    elif not is_utf8(frame):
+        return None
+    if not frame.startswith(_MARKET_FRAME):
+        return None
+    try:
+        messages = _decode_market_messages(memoryview(frame)[1:])
+    except (ValueError, RecursionError):
+        return None
+    return [message.d for message in messages]
+
+
+def _preview(value: object) -> str:
+    return safe_preview(value, 80)
+
+
+def not_an_object(message: Any, reason: str) -> UnknownEvent:
+    """A message that is no server event or response at all, passed through."""
+    return UnknownEvent("", None, message, f"{reason}: {_preview(message)}")
+
+
+def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("props", data, message, "a props event's d must be an object")
+    entity_type, event_type = data.get("entityType"), data.get("eventType")
+    if type(entity_type) is not str or type(event_type) is not str:
+        return UnknownEvent("props", data, message, "entityType and eventType must be strings")
+    return EntityChanged(entity_type, event_type, data.get("entity"))
+
+
+def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:
+    try:
+        return convert(data, MarketData)
+    except ValidationError as exc:
+        return UnknownEvent("md", data, message, str(exc))
+
+
+def _chart(message: dict[str, Any], data: Any) -> TradovateEvent:
+    charts = data.get("charts") if type(data) is dict else None
+    if type(data) is not dict or not (charts is None or type(charts) is list):
+        return UnknownEvent("chart", data, message, "a chart event's charts must be a list")
+    return Chart(charts or [])
+
+
+def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:
+    # The clock's "d" is itself a JSON document inside a string.
+    if isinstance(data, str):
+        try:
+            data = loads(data)
+        except (ValueError, RecursionError) as exc:
+            return UnknownEvent("clock", data, message, f"its d is not JSON: {exc}")
+    if type(data) is not dict:
+        return UnknownEvent("clock", data, message, "a clock event's d must be an object")
+    timestamp, speed = data.get("t"), data.get("s")
+    if type(speed) is float and math.isfinite(speed):
+        speed = int(speed)
+    if not isinstance(timestamp, str) or type(speed) is not int:
+        return UnknownEvent("clock", data, message, "a clock needs a text t and a number s")
+    return ReplayClock(timestamp, speed)
+
+
+def _shutdown(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is not dict:
+        return UnknownEvent("shutdown", data, message, "a shutdown event's d must be an object")
+    reason = data.get("reason")
+    return Shutdown(text_of(data.get("reasonCode")), reason if isinstance(reason, str) else None)
+
+
+_EVENT_BUILDERS: dict[str, Callable[[dict[str, Any], Any], TradovateEvent]] = {
+    "md": _market_data,
+    "props": _props,
+    "chart": _chart,
+    "clock": _clock,
+    "shutdown": _shutdown,
+}
+
+
+def server_event(message: dict[str, Any], kind: Any) -> TradovateEvent:
+    """The event of a server message ``{"e": kind, "d": data}``."""
+    data = message.get("d")
+    if type(kind) is not str:
+        return UnknownEvent("", data, message, f"an event kind must be a string: {_preview(kind)}")
+    builder = _EVENT_BUILDERS.get(kind)
+    return builder(message, data) if builder is not None else UnknownEvent(kind, data, message)
