@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -11,10 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from brokerwire.core import jsonlib
-
-from .impls import DECODERS, HAVE_WEBSOCKETS
-from .memory import LIMIT, MemoryResult, measure_memory
+from .impls import DECODERS, HAVE_ORJSON, HAVE_WEBSOCKETS
+from .memory import LIMIT, MemoryResult, Retention, measure_memory, measure_retention
 from .run import BenchmarkError, Result, TargetOutcome, check_targets, measure
 from .streams import WORKLOADS, make_workload
 
@@ -32,11 +31,22 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def _versions() -> dict[str, str]:
+    """The versions of the libraries measured (those installed)."""
+    found = {}
+    for name in ("brokerwire", "msgspec", "orjson", "websockets", "wsproto"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "json_backend": jsonlib.BACKEND,
+        "versions": _versions(),
         "cpu": _cpu(),
         "cpus": os.cpu_count(),
         "system": f"{platform.system()} {platform.release()}",
@@ -45,7 +55,7 @@ def machine() -> dict[str, Any]:
 
 def _table(results: list[Result]) -> list[str]:
     lines = [
-        f"{'workload':<22}{'impl':<17}{'msgs/s':>12}{'MB/s':>9}{'µs/msg':>9}{'brokerwire is':>15}"
+        f"{'workload':<22}{'impl':<19}{'msgs/s':>12}{'MB/s':>9}{'µs/msg':>9}{'brokerwire is':>15}"
     ]
     ours = {r.workload: r.msgs_per_s for r in results if r.impl == "brokerwire"}
     previous = ""
@@ -54,7 +64,7 @@ def _table(results: list[Result]) -> list[str]:
         previous = r.workload
         ratio = "" if r.impl == "brokerwire" else f"{ours[r.workload] / r.msgs_per_s:.2f} x"
         lines.append(
-            f"{name:<22}{r.impl:<17}{r.msgs_per_s:>12,.0f}{r.mb_per_s:>9.1f}"
+            f"{name:<22}{r.impl:<19}{r.msgs_per_s:>12,.0f}{r.mb_per_s:>9.1f}"
             f"{r.us_per_msg:>9.2f}{ratio:>15}"
         )
     return lines
@@ -64,10 +74,11 @@ def _target_lines(outcomes: list[TargetOutcome]) -> list[str]:
     lines = []
     for outcome in outcomes:
         t = outcome.target
-        verdict = "met" if outcome.met else "MISSED"
+        verdict = "pass" if outcome.met else "FAIL"
         lines.append(
-            f"  {t.workload:<22} vs {t.baseline:<14} {outcome.ratio:5.2f} x "
-            f"(target {t.minimum:.2f} x) {verdict:<6}  round by round {outcome.paired_ratio:.2f} x"
+            f"  {t.workload:<22} vs {t.baseline:<18} {outcome.ratio:5.2f} x "
+            f"(required {t.minimum:5.2f} x) {verdict:<4}  round by round "
+            f"{outcome.paired_ratio:.2f} x"
         )
     return lines
 
@@ -76,9 +87,17 @@ def _memory_lines(results: list[MemoryResult]) -> list[str]:
     return [
         f"  {m.stream:<22} {m.bytes_decoded / MIB:,.0f} MiB decoded, {m.events:,} events, "
         f"peak {m.peak_bytes / MIB:.1f} MiB (limit {LIMIT / MIB:.0f} MiB) "
-        f"{'met' if m.within_limit else 'MISSED'} [{m.seconds:.1f} s]"
+        f"{'pass' if m.within_limit else 'FAIL'} [{m.seconds:.1f} s]"
         for m in results
     ]
+
+
+def _retention_line(r: Retention) -> str:
+    return (
+        f"  {r.events:,} quote events kept: {r.typed_bytes:,.0f} bytes each as brokerwire "
+        f"delivers them, {r.dict_bytes:,.0f} bytes as {r.dict_library} dicts "
+        f"({r.typed_bytes / r.dict_bytes:.2f} x)"
+    )
 
 
 def _document(
@@ -86,11 +105,12 @@ def _document(
     results: list[Result],
     outcomes: list[TargetOutcome],
     memory: list[MemoryResult],
+    retention: Retention | None,
     *,
     quick: bool,
     repeats: int,
 ) -> dict[str, Any]:
-    """What ``--json`` writes: the machine, every result, the targets and the memory peaks."""
+    """What ``--json`` writes: the machine, every result, the targets and the memory figures."""
     return {
         **about,
         "quick": quick,
@@ -119,17 +139,42 @@ def _document(
             for o in outcomes
         ],
         "memory": [
-            {"stream": m.stream, "bytes": m.bytes_decoded, "peak_bytes": m.peak_bytes}
+            {
+                "stream": m.stream,
+                "bytes": m.bytes_decoded,
+                "peak_bytes": m.peak_bytes,
+                "limit_bytes": LIMIT,
+                "met": m.within_limit,
+            }
             for m in memory
         ],
+        "retained_per_quote_event": None
+        if retention is None
+        else {
+            "events": retention.events,
+            "typed_bytes": round(retention.typed_bytes, 1),
+            "dict_bytes": round(retention.dict_bytes, 1),
+            "dict_library": retention.dict_library,
+        },
     }
+
+
+def _memory(quick: bool) -> tuple[list[MemoryResult], Retention]:
+    """The peaks over one long stream (64 MiB quick, 1 GiB in full) and what events retain."""
+    memory = measure_memory(64 * MIB if quick else 1024 * MIB)
+    print("\npeak traced memory while decoding one long stream:")
+    print("\n".join(_memory_lines(memory)))
+    retention = measure_retention(2_000 if quick else 20_000)
+    print("\nbytes retained per quote event kept:")
+    print(_retention_line(retention))
+    return memory, retention
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=(
-            "Decode throughput of brokerwire against wsproto, websockets and the JSON floor."
+            "Decode throughput of brokerwire against wsproto, websockets and the JSON floors."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="short streams and 3 runs (for CI)")
@@ -153,9 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     about = machine()
+    versions = ", ".join(f"{name} {v}" for name, v in about["versions"].items())
     print(
         f"brokerwire decode benchmarks: {about['implementation']} {about['python']}, "
-        f"JSON backend {about['json_backend']}, {about['cpu']} ({about['cpus']} CPUs), "
+        f"{versions}; {about['cpu']} ({about['cpus']} CPUs), "
         f"median of {repeats} runs taken in turns{', quick' if args.quick else ''}"
     )
     results: list[Result] = []
@@ -168,20 +214,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print()
     print("\n".join(_table(results)))
-    if not HAVE_WEBSOCKETS:
-        print("\n(websockets is not installed: pip install '.[bench]' to compare with it)")
+    if not (HAVE_WEBSOCKETS and HAVE_ORJSON):
+        print("\n(websockets or orjson is missing: pip install '.[bench]' for every baseline)")
     outcomes = check_targets(results)
     if outcomes:
-        print(f"\ntargets for the {jsonlib.BACKEND} backend:")
+        print("\ntargets (brokerwire's median msgs/s over the baseline's, in the same run):")
         print("\n".join(_target_lines(outcomes)))
-    memory: list[MemoryResult] = []
-    if not args.no_memory:
-        total = 64 * MIB if args.quick else 1024 * MIB
-        memory = measure_memory(total)
-        print("\npeak traced memory while decoding one long stream:")
-        print("\n".join(_memory_lines(memory)))
+    memory, retention = _memory(args.quick) if not args.no_memory else ([], None)
     if args.json is not None:
-        document = _document(about, results, outcomes, memory, quick=args.quick, repeats=repeats)
+        document = _document(
+            about, results, outcomes, memory, retention, quick=args.quick, repeats=repeats
+        )
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     missing = sorted(set(args.require) - {r.impl for r in results})
     if missing:

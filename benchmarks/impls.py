@@ -1,6 +1,6 @@
-"""The decoders a benchmark compares: brokerwire (both ways of receiving), three baselines,
-and brokerwire's frame decoder with the JSON library alone, about the most a decoder built on
-them can do.
+"""The decoders a benchmark compares: brokerwire (both ways of receiving), the pipelines a
+user would write on wsproto or websockets, brokerwire's frame decoder with msgspec alone, and
+the floors (``floors.py``).
 
 Each is a ``Decoder``: ``prepare(workload)`` builds what one timed run needs (connections
 past their handshake, requests the stream answers) and is not timed; the callable it returns
@@ -15,17 +15,20 @@ import json
 from collections.abc import Callable
 from typing import Any, cast
 
+import msgspec
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
 from brokerwire.adapters.cli.decode import capture_connection
-from brokerwire.core import jsonlib, tradovate
+from brokerwire.core import tradovate
 from brokerwire.core.ctrader import SpotEvent
 from brokerwire.core.tcp import Framing, TcpConnection
 from brokerwire.core.tradovate import TradovateConnection
 from brokerwire.core.websocket import Role, WebSocketConnection
 from brokerwire.core.websocket import TextMessage as FragmentedText
 
+from . import floors
+from .floors import HAVE_ORJSON, Run, typed_decoder
 from .streams import OPEN_FRAME, Workload
 
 HAVE_WEBSOCKETS = importlib.util.find_spec("websockets") is not None
@@ -36,12 +39,13 @@ if HAVE_WEBSOCKETS:  # the bench extra; without it, that baseline is left out
     from websockets.http11 import Request as HandshakeRequest
     from websockets.server import ServerProtocol
     from websockets.uri import parse_uri
+if HAVE_ORJSON:
+    import orjson
 
-__all__ = ["DECODERS", "HAVE_WEBSOCKETS", "Decoder", "Run", "library_loads"]
+__all__ = ["DECODERS", "HAVE_ORJSON", "HAVE_WEBSOCKETS", "Decoder", "Run"]
 
-#: decodes the chunks of one run; returns the messages delivered
-Run = Callable[[list[bytes]], int]
-#: builds a run for a workload; None when the decoder does not apply (no WebSocket over TCP)
+#: builds a run for a workload; None when the decoder does not apply (no WebSocket over TCP,
+#: no typed model, a library not installed)
 Decoder = Callable[[Workload], Run | None]
 
 # The events that deliver a message (a program's handler would be called for each).
@@ -135,10 +139,10 @@ def _ctrader_dispatch(loads: Callable[[Any], Any]) -> Callable[[Any], int]:
     return dispatch
 
 
-def _dispatch(workload: Workload) -> Callable[[Any], int]:
+def _dispatch(workload: Workload, loads: Callable[[Any], Any]) -> Callable[[Any], int]:
     if workload.broker == "tradovate":
-        return _tradovate_dispatch(json.loads)
-    return _ctrader_dispatch(json.loads)
+        return _tradovate_dispatch(loads)
+    return _ctrader_dispatch(loads)
 
 
 def naive_wsproto(workload: Workload) -> Run | None:
@@ -152,7 +156,7 @@ def naive_wsproto(workload: Workload) -> Run | None:
     client.receive_data(server.send(AcceptConnection()))
     for _ in client.events():
         pass
-    dispatch = _dispatch(workload)
+    dispatch = _dispatch(workload, json.loads)
 
     def run(chunks: list[bytes]) -> int:
         delivered = 0
@@ -173,12 +177,11 @@ def naive_wsproto(workload: Workload) -> Run | None:
     return run
 
 
-# -- websockets' sans-I/O protocol + json.loads --------------------------------------------------
+# -- websockets' sans-I/O protocol, with json.loads or orjson.loads --------------------------------
 
 
-def websockets_protocol(workload: Workload) -> Run | None:
-    if workload.transport != "ws" or not HAVE_WEBSOCKETS:
-        return None
+def _websockets_client() -> Any:
+    """websockets' client protocol past its handshake with its own server protocol."""
     client = ClientProtocol(parse_uri("ws://bench.test/v1/websocket"), max_size=None)
     client.send_request(client.connect())
     server = ServerProtocol(max_size=None)
@@ -188,80 +191,58 @@ def websockets_protocol(workload: Workload) -> Run | None:
     server.send_response(server.accept(request))
     client.receive_data(b"".join(server.data_to_send()))
     client.events_received()
-    dispatch = _dispatch(workload)
-    data_opcodes = (Opcode.TEXT, Opcode.CONT)
-    # Past the handshake the protocol only hands out frames.
-    frames_received = cast(Callable[[], list[Frame]], client.events_received)
-
-    def run(chunks: list[bytes]) -> int:
-        delivered = 0
-        parts: list[bytes | bytearray | memoryview] = []
-        for chunk in chunks:
-            client.receive_data(chunk)
-            for frame in frames_received():
-                if frame.opcode in data_opcodes:
-                    if frame.fin and not parts:
-                        delivered += dispatch(frame.data)
-                    else:
-                        parts.append(frame.data)
-                        if frame.fin:
-                            delivered += dispatch(b"".join(parts))
-                            parts.clear()
-        return delivered
-
-    return run
+    return client
 
 
-# -- brokerwire's frame decoder and the JSON library, with no broker layer -----------------------
+def _websockets(loads: Callable[[Any], Any], available: bool) -> Decoder:
+    """websockets' sans-I/O ``ClientProtocol`` fed the stream, ``loads`` on each text message."""
+
+    def decoder(workload: Workload) -> Run | None:
+        if workload.transport != "ws" or not (HAVE_WEBSOCKETS and available):
+            return None
+        client = _websockets_client()
+        dispatch = _dispatch(workload, loads)
+        data_opcodes = (Opcode.TEXT, Opcode.CONT)
+        # Past the handshake the protocol only hands out frames.
+        frames_received = cast(Callable[[], list[Frame]], client.events_received)
+
+        def run(chunks: list[bytes]) -> int:
+            delivered = 0
+            parts: list[bytes | bytearray | memoryview] = []
+            for chunk in chunks:
+                client.receive_data(chunk)
+                for frame in frames_received():
+                    if frame.opcode in data_opcodes:
+                        if frame.fin and not parts:
+                            delivered += dispatch(frame.data)
+                        else:
+                            parts.append(frame.data)
+                            if frame.fin:
+                                delivered += dispatch(b"".join(parts))
+                                parts.clear()
+            return delivered
+
+        return run
+
+    return decoder
 
 
-def _bare_count(broker: str) -> Callable[[bytes], int]:
-    """Parse a payload the quickest way the JSON library allows; return how many messages."""
-    scan, loads = jsonlib.scan_text, jsonlib.fast_loads_utf8
-    if broker == "tradovate":  # past the open frame, every payload is an ``a`` frame
-        if scan is None:
-
-            def count(payload: bytes) -> int:
-                return len(loads(payload[1:]))
-
-        else:
-
-            def count(payload: bytes) -> int:
-                return len(scan(payload.decode(), 1)[0])
-
-    elif scan is None:
-
-        def count(payload: bytes) -> int:
-            loads(payload)
-            return 1
-
-    else:
-
-        def count(payload: bytes) -> int:
-            scan(payload.decode(), 0)
-            return 1
-
-    return count
+#: what a user of websockets writes with the standard library
+websockets_json = _websockets(json.loads, True)
+#: what a speed-minded user of websockets writes
+websockets_orjson = _websockets(orjson.loads if HAVE_ORJSON else json.loads, HAVE_ORJSON)
 
 
-def _bare_count_text(broker: str) -> Callable[[str], int]:
-    """The same for a message that came in several frames, which the transport hands over as
-    text."""
-    start = 1 if broker == "tradovate" else 0
-
-    def count(text: str) -> int:
-        value = jsonlib.loads(text[start:] if start else text)
-        return len(value) if start else 1
-
-    return count
+# -- brokerwire's frame decoder and msgspec, with no broker layer ---------------------------------
 
 
-def frames_json(workload: Workload) -> Run:
-    """brokerwire's own frame decoder, then the JSON library on each payload, and nothing more.
+def frames_msgspec(workload: Workload) -> Run:
+    """brokerwire's own frame decoder, then msgspec on each payload, and nothing more.
 
     No broker layer (no look at what a message is, no checks, no requests matched) and no
-    events: about the most a decoder built on this frame decoder and this JSON library can do.
-    What the brokerwire row costs beyond this one is its broker layer.
+    events: about the most a decoder built on this frame decoder and msgspec can do. Payloads
+    go into the floor's typed models where the workload has them (quotes, spots), into plain
+    values elsewhere. What the brokerwire row costs beyond this one is its broker layer.
     """
     transport: WebSocketConnection | TcpConnection
     if workload.transport == "ws":
@@ -269,46 +250,25 @@ def frames_json(workload: Workload) -> Run:
     else:
         transport = TcpConnection(Framing.LENGTH_PREFIX)
     receive = transport.receive_messages
-    count, count_text = _bare_count(workload.broker), _bare_count_text(workload.broker)
-    skip = len(OPEN_FRAME) if workload.broker == "tradovate" else 0
+    decode = typed_decoder(workload) or msgspec.json.decode
+    tradovate_frames = workload.broker == "tradovate"  # past the open frame, all ``a`` frames
+    skip = len(OPEN_FRAME) if tradovate_frames else 0
+
+    def count(payload: bytes | memoryview | str) -> int:
+        if tradovate_frames:
+            return len(decode(payload[1:]))
+        decode(payload)
+        return 1
 
     def run(chunks: list[bytes]) -> int:
         delivered = 0
         for chunk in (chunks[0][skip:], *chunks[1:]):
             for item in receive(chunk, 0.0):
                 if type(item) is bytes:
-                    delivered += count(item)
+                    delivered += count(memoryview(item))
                 elif type(item) is FragmentedText:  # a message sent in several frames
-                    delivered += count_text(item.data)
+                    delivered += count(item.data)
         return delivered
-
-    return run
-
-
-# -- the floor: the JSON library alone ------------------------------------------------------------
-
-
-def library_loads() -> Callable[[bytes], Any]:
-    """The ``loads`` of the JSON library brokerwire uses, with nothing of brokerwire's around it.
-
-    Not ``jsonlib.loads``: with orjson that wraps the library in a Python function (to hand
-    what orjson refuses to ``json``), which would slow the floor it is measured against.
-    """
-    if jsonlib.BACKEND == "orjson":
-        return jsonlib.fast_loads_utf8  # orjson.loads itself
-    return json.loads
-
-
-def json_floor(workload: Workload) -> Run:
-    """The JSON library's own ``loads`` on each payload, already cut out of its frame."""
-    loads = library_loads()
-    payloads = workload.payloads
-    messages = workload.messages
-
-    def run(chunks: list[bytes]) -> int:
-        for payload in payloads:
-            loads(payload)
-        return messages
 
     return run
 
@@ -317,7 +277,10 @@ DECODERS: dict[str, Decoder] = {
     "brokerwire": brokerwire,
     "brokerwire-list": brokerwire_list,
     "naive-wsproto": naive_wsproto,
-    "websockets": websockets_protocol,
-    "frames-json": frames_json,
-    "json-floor": json_floor,
+    "websockets": websockets_json,
+    "websockets-orjson": websockets_orjson,
+    "frames-msgspec": frames_msgspec,
+    "json-floor": floors.json_floor,
+    "orjson-floor": floors.orjson_floor,
+    "msgspec-floor": floors.msgspec_floor,
 }
