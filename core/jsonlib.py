@@ -4,13 +4,17 @@ msgspec reads RFC 8259 JSON straight from bytes, checks the UTF-8 as it goes, an
 typed Structs as fast as other parsers build dicts, which is why the whole library speaks JSON
 through it. What it refuses is invalid JSON here: ``NaN`` and ``Infinity``, a lone surrogate
 escape such as ``"\\ud800"``, a number beyond a double's range, nesting deeper than the
-interpreter's recursion limit (``RecursionError``). Integers of any size are read exactly.
+interpreter's recursion limit (``RecursionError``), an integer of more digits than Python
+converts to text (4,300). Integers of any size below that are read exactly.
 
 ``loads`` decodes one document into dicts, lists and scalars; ``decoder(kind)`` makes a decoder
-into a typed form (``strict=False``, so that numbers sent as numeric strings, as cTrader may send
-its 64-bit fields, decode as numbers). Both raise ``JSONDecodeError`` (a ``ValueError``) for
-invalid JSON; a typed decoder raises its subclass ``ValidationError`` for valid JSON in a shape
-the type does not take, which a connection turns into a raw event rather than an error.
+into a typed form, and ``convert`` reads already-decoded JSON the same way. With
+``numeric_strings=True`` a number sent as a numeric string decodes as a number, as cTrader may
+send its 64-bit fields; Tradovate's models take numbers only (a string "nan" is no price).
+
+Both raise ``JSONDecodeError`` (a ``ValueError``) for invalid JSON; a typed decoder raises its
+subclass ``ValidationError`` for valid JSON in a shape the type does not take, which a
+connection turns into a raw event rather than an error.
 
 ``dumps`` writes compact UTF-8 bytes (no spaces, non-ASCII characters as they are), the form
 both brokers expect; Structs are written with their wire names.
@@ -48,17 +52,19 @@ loads: Callable[[str | bytes | bytearray | memoryview], Any] = msgspec.json.Deco
 _encode = msgspec.json.Encoder().encode
 
 
-def decoder(kind: type[_T]) -> Callable[[bytes | bytearray | memoryview | str], _T]:
-    """A decoder into ``kind``: numeric strings read as numbers, unknown fields ignored."""
-    return msgspec.json.Decoder(kind, strict=False).decode
+def decoder(
+    kind: type[_T], *, numeric_strings: bool = False
+) -> Callable[[bytes | bytearray | memoryview | str], _T]:
+    """A decoder into ``kind``; fields the type does not declare are skipped."""
+    return msgspec.json.Decoder(kind, strict=not numeric_strings).decode
 
 
-def convert(value: Any, kind: type[_T]) -> _T:
+def convert(value: Any, kind: type[_T], *, numeric_strings: bool = False) -> _T:
     """Already-decoded JSON (dicts and lists, by wire name) as ``kind``, as ``decoder`` reads it.
 
     Raises ``ValidationError`` when the value does not fit.
     """
-    return msgspec.convert(value, kind, strict=False)
+    return msgspec.convert(value, kind, strict=not numeric_strings)
 
 
 def to_builtins(value: Any) -> Any:

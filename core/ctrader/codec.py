@@ -154,7 +154,7 @@ class _DepthEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadTy
     client_msg_id: str | None = msgspec.field(default=None, name="clientMsgId")
 
 
-_decode_market = decoder(_SpotEnvelope | _DepthEnvelope)  # type: ignore[arg-type]
+_decode_market = decoder(_SpotEnvelope | _DepthEnvelope, numeric_strings=True)  # type: ignore[arg-type]
 
 
 def decode_market_message(data: bytes | str) -> SpotEvent | DepthEvent | None:

@@ -23,7 +23,7 @@ from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
 from ..jsonlib import ValidationError, convert
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
+from ..transport import BinaryMessage, Closed, TransportState, text_rule_first
 from ..websocket import (
     DEFAULT_MAX_FRAGMENTS,
     ConnectionAccepted,
@@ -33,9 +33,9 @@ from ..websocket import (
 )
 from .codec import (
     Envelope,
+    EnvelopeError,
     as_int,
     as_ints,
-    decode_envelope,
     decode_market_message,
     encode_envelope,
     envelope_from,
@@ -103,7 +103,7 @@ Transport = WebSocketConnection | TcpConnection
 def _market_event(envelope: Envelope, kind: type[SpotEvent | DepthEvent]) -> CTraderEvent:
     """A spot or depth payload as its Struct; raw, with the reason, when it does not fit."""
     try:
-        return convert(envelope.payload, kind)
+        return convert(envelope.payload, kind, numeric_strings=True)
     except ValidationError as exc:
         payload_type, client_msg_id = envelope.payload_type, envelope.client_msg_id
         return ServerEvent(payload_type, envelope.payload, client_msg_id, str(exc))
@@ -317,47 +317,17 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         """The cTrader events of the transport's, made as they are asked for."""
         decode_market = decode_market_message
         for t_event in t_events:
-            if type(t_event) is bytes:
-                market_event = decode_market(t_event)
+            # A binary WebSocket message is read as a text one is.
+            data = t_event.data if type(t_event) is BinaryMessage else t_event
+            if type(data) is bytes:
+                market_event = decode_market(data)
                 if market_event is not None:
                     yield market_event
                     continue
-                try:
-                    message = parse_message(t_event)
-                except RemoteProtocolError as exc:
-                    yield from self._failed(
-                        text_rule_first(self._transport.decode_text, t_event, exc)
-                    )
-                    return
                 out: list[CTraderEvent] = []
-                received = self._receive_parsed(message, t_event, out)
+                received = self._receive_message(data, out)
                 yield from out
                 if not received:
-                    return
-            elif type(t_event) is TextMessage:
-                market_event = decode_market(t_event.data)
-                if market_event is not None:
-                    yield market_event
-                    continue
-                try:
-                    message = parse_message(t_event.data)
-                except RemoteProtocolError as exc:
-                    yield from self._failed(exc)
-                    return
-                out = []
-                received = self._receive_parsed(message, t_event.data, out)
-                yield from out
-                if not received:
-                    return
-            elif type(t_event) is BinaryMessage:
-                try:
-                    out = []
-                    self._receive_envelope(decode_envelope(t_event.data), out)
-                    yield from out
-                except RemoteProtocolError as exc:
-                    yield from self._failed(
-                        text_rule_first(self._transport.decode_text, t_event.data, exc)
-                    )
                     return
             elif type(t_event) is Closed:
                 out = []
@@ -370,17 +340,23 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
             elif type(t_event) is ConnectionRejected:
                 yield t_event
 
-    def _receive_parsed(self, message: Any, raw: bytes | str, events: list[CTraderEvent]) -> bool:
-        """Append the events of a decoded message; False when it broke the protocol.
+    def _receive_message(self, data: bytes, events: list[CTraderEvent]) -> bool:
+        """Append the events of a message the typed path did not take; False when it was not
+        JSON, and the connection has failed (its last event, ``Closed``, is in ``events``).
 
-        ``raw`` is what it was decoded from, for the error. On False the connection has failed
-        and its last event (``Closed``) is in ``events``.
+        Valid JSON that is not an envelope arrives as ``UnknownMessage`` with the reason.
         """
         try:
-            self._receive_envelope(envelope_from(message, raw), events)
+            message = parse_message(data)
         except RemoteProtocolError as exc:
-            self._fail(events, exc)
+            self._fail(events, text_rule_first(self._transport.decode_text, data, exc))
             return False
+        try:
+            envelope = envelope_from(message, data)
+        except EnvelopeError as exc:
+            events.append(UnknownMessage(None, message, None, exc.message))
+            return True
+        self._receive_envelope(envelope, events)
         return True
 
     def next_deadline(self) -> float | None:

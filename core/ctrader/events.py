@@ -50,13 +50,28 @@ def typed_payload(payload_type: int, payload: dict[str, Any]) -> Any:
     """The payload as its generated Struct (``models.MESSAGE_TYPES``), or None for a payload
     type without one. Raises ``ValidationError`` (a ``ValueError``) when it does not fit."""
     kind = MESSAGE_TYPES.get(payload_type)
-    return None if kind is None else convert(payload, kind)
+    return None if kind is None else convert(payload, kind, numeric_strings=True)
+
+
+class TypedPayload:
+    """For the events that carry a payload of a known type: the payload as its typed Struct."""
+
+    __slots__ = ()
+    payload_type: int
+    payload: dict[str, Any]
+
+    @property
+    def message(self) -> Any:
+        """The payload as its typed Struct (``ExecutionEvent``, ``SymbolByIdRes`` ...), decoded
+        on each access; None for a payload type without a model. Raises ``ValidationError`` (a
+        ``ValueError``) when the payload does not fit its model."""
+        return typed_payload(self.payload_type, self.payload)
 
 
 def _payload_repr(name: str, fields: str, payload: Any) -> str:
     try:
         shown = repr(redact(payload))
-    except RecursionError:  # a payload nested too deep to walk (it decoded; orjson goes 1,024 deep)
+    except RecursionError:  # a payload nested too deep to walk (it decoded)
         shown = "<nested too deep to show>"
     return f"{name}({fields}, payload={shown})"
 
@@ -69,20 +84,13 @@ class Heartbeat(Event, frozen=True):
     """The server sent ``{"payloadType": 51}``. The client's own heartbeats run on a timer."""
 
 
-class Response(Event, frozen=True):
+class Response(Event, TypedPayload, frozen=True):
     """The message that completes a request (its ``..._RES``, or the first execution event)."""
 
     client_msg_id: str
     payload_type: int
     payload: dict[str, Any]
     request_type: int
-
-    @property
-    def message(self) -> Any:
-        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
-        each access; None for a payload type without a model. Raises ``ValidationError`` (a
-        ``ValueError``) when the payload does not fit its model."""
-        return typed_payload(self.payload_type, self.payload)
 
     @property
     def name(self) -> str:
@@ -95,7 +103,7 @@ class Response(Event, frozen=True):
         )
 
 
-class ErrorResponse(Event, frozen=True):
+class ErrorResponse(Event, TypedPayload, frozen=True):
     """A request failed: ProtoOAErrorRes (2142), ProtoErrorRes (50), ProtoOAOrderErrorEvent (2132).
 
     ``error_code`` is the code's name as sent (``"CH_CLIENT_AUTH_FAILURE"``); ``retry_after`` is
@@ -135,20 +143,13 @@ class RequestFailed(Event, frozen=True):
     sent: bool
 
 
-class FollowUp(Event, frozen=True):
+class FollowUp(Event, TypedPayload, frozen=True):
     """A later message for a request that already has its outcome (ORDER_FILLED after ACCEPTED)."""
 
     client_msg_id: str
     payload_type: int
     payload: dict[str, Any]
     request_type: int
-
-    @property
-    def message(self) -> Any:
-        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
-        each access; None for a payload type without a model. Raises ``ValidationError`` (a
-        ``ValueError``) when the payload does not fit its model."""
-        return typed_payload(self.payload_type, self.payload)
 
     def __repr__(self) -> str:
         fields = f"client_msg_id={self.client_msg_id!r}, payload_type={self.payload_type!r}"
@@ -176,7 +177,7 @@ class AccountDisconnected(Event, frozen=True):
     account_id: int | None
 
 
-class ServerEvent(Event, frozen=True):
+class ServerEvent(Event, TypedPayload, frozen=True):
     """Any other message of a known payload type that is not tied to a request.
 
     Also a spot or depth event in a shape its model cannot hold (a price that is not a number,
@@ -187,13 +188,6 @@ class ServerEvent(Event, frozen=True):
     payload: dict[str, Any]
     client_msg_id: str | None
     reason: str | None = None
-
-    @property
-    def message(self) -> Any:
-        """The payload as its typed Struct (``SpotEvent``, ``ExecutionEvent``, ...), decoded on
-        each access; None for a payload type without a model. Raises ``ValidationError`` (a
-        ``ValueError``) when the payload does not fit its model."""
-        return typed_payload(self.payload_type, self.payload)
 
     @property
     def name(self) -> str:
@@ -208,14 +202,20 @@ class ServerEvent(Event, frozen=True):
 
 
 class UnknownMessage(Event, frozen=True):
-    """A message whose payload type this version does not know, passed through whole."""
+    """A message passed through whole: its payload type is one this version does not know
+    (``reason`` is None), or it is valid JSON that is not an envelope (a list, a missing
+    ``payloadType``, a payload that is not an object): then ``payload_type`` is None,
+    ``payload`` is the whole message as decoded and ``reason`` says what was wrong."""
 
-    payload_type: int
-    payload: dict[str, Any]
+    payload_type: int | None
+    payload: Any
     client_msg_id: str | None
+    reason: str | None = None
 
     def __repr__(self) -> str:
         fields = f"payload_type={self.payload_type!r}, client_msg_id={self.client_msg_id!r}"
+        if self.reason is not None:
+            fields += f", reason={self.reason!r}"
         return _payload_repr("UnknownMessage", fields, self.payload)
 
 

@@ -24,7 +24,7 @@ from .._guards import check_duration, finite_seconds, text_of
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..transport import BinaryMessage, Closed, TextMessage, TransportState, text_rule_first
+from ..transport import BinaryMessage, Closed, TransportState, text_rule_first
 from ..websocket import (
     DEFAULT_MAX_FRAGMENTS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -56,7 +56,15 @@ from .events import (
     TradovateEvent,
     UnmatchedResponse,
 )
-from .messages import decode_market_frame, not_an_object, server_event
+from .messages import (
+    SYNC_ENDPOINT,
+    answer_request_id,
+    decode_market_frame,
+    decode_sync_answer,
+    not_an_object,
+    server_event,
+    typed_answer,
+)
 from .registry import SubscriptionRegistry
 
 __all__ = [
@@ -239,20 +247,11 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
                     yield from market_data
                     continue
                 try:
-                    if ws_event[:1] == b"a":
-                        yield from self._array_events(decode_array_frame(ws_event))
-                    else:
-                        yield from self._frame_events(self._transport.decode_text(ws_event))
+                    yield from self._text_frame_events(ws_event)
                 except RemoteProtocolError as exc:
                     yield from self._failed(
                         text_rule_first(self._transport.decode_text, ws_event, exc)
                     )
-                    return
-            elif type(ws_event) is TextMessage:
-                try:
-                    yield from self._frame_events(ws_event.data)
-                except RemoteProtocolError as exc:
-                    yield from self._failed(exc)
                     return
             elif type(ws_event) is Closed:
                 out: list[TradovateEvent] = []
@@ -395,11 +394,6 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
 
         Raises ``FrameError`` at the first thing wrong, after the events before it.
         """
-        if text[:1] == "a":
-            market_data = decode_market_frame(text)
-            if market_data is not None:
-                yield from market_data
-                return
         letter, payload = decode_frame(text)
         if letter == "a":
             yield from self._array_events(payload)
@@ -417,6 +411,29 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
                 self._transport.close(1000, "", now=self._now)
             self._move(TradovateInput.CLOSE_FRAME)
             yield CloseFrame(code, reason)
+
+    def _text_frame_events(self, frame: bytes) -> Iterator[TradovateEvent]:
+        """The events of a text frame that is not market data alone (its bytes)."""
+        if frame[:1] != b"a":
+            yield from self._frame_events(self._transport.decode_text(frame))
+            return
+        answer = self._sync_answer(frame)
+        if answer is not None:
+            yield answer
+        else:
+            yield from self._array_events(decode_array_frame(frame))
+
+    def _sync_answer(self, frame: bytes) -> TradovateEvent | None:
+        """The outcome of a ``user/syncrequest`` whose answer is the frame, typed in one pass
+        from its bytes; None for any other frame."""
+        request_id = answer_request_id(frame)
+        pending = self._pending.get(request_id) if request_id is not None else None
+        if pending is None or pending.endpoint != SYNC_ENDPOINT:
+            return None
+        answer = decode_sync_answer(frame)
+        if answer is None or answer[0] != request_id:
+            return None
+        return self._response_event({"i": request_id, "s": answer[1], "d": answer[2]})
 
     def _array_events(self, messages: Any) -> Iterator[TradovateEvent]:
         """The events of the messages of an ``a`` frame, one by one."""
@@ -464,7 +481,7 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
             if answers_authorize:
                 self._move(TradovateInput.AUTHORIZED)
             self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
-            return Response(request_id, status, data, endpoint)
+            return Response(request_id, status, typed_answer(endpoint, data), endpoint)
         if status == 429:
             return RateLimited(request_id, unwrap_error_text(data), endpoint)
         return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)

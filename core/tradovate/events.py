@@ -11,6 +11,7 @@ or ``RequestFailed``.
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import msgspec
@@ -20,6 +21,7 @@ from ..transport import Closed
 from ..websocket import ConnectionRejected
 from .codec import RequestDocument
 from .market import Dom, Histogram, Quote
+from .models import Entity
 
 __all__ = [
     "Chart",
@@ -29,6 +31,7 @@ __all__ = [
     "Closed",
     "ConnectionRejected",
     "EntityChanged",
+    "EntityEventType",
     "ErrorResponse",
     "MarketData",
     "Opened",
@@ -126,15 +129,25 @@ class UnmatchedResponse(Event, frozen=True):
     data: Any
 
 
+class EntityEventType(enum.StrEnum):
+    """What happened to the entity of a ``props`` event."""
+
+    CREATED = "Created"
+    UPDATED = "Updated"
+    DELETED = "Deleted"
+
+
 class EntityChanged(Event, frozen=True):
     """A ``props`` event: an entity was Created, Updated or Deleted.
 
-    ``entity`` is the entity's JSON object, a list of them, or None when the server sent none.
+    ``entity`` is the typed entity of ``entity_type`` (``models.ENTITY_TYPES``: an ``Order``
+    for ``"order"``), a list of them where the server batches, or None when it sent none. An
+    entity type without a model, or an entity its model refuses, arrives as ``UnknownEvent``.
     """
 
     entity_type: str
-    event_type: str
-    entity: Any
+    event_type: EntityEventType
+    entity: Entity | list[Entity] | None
 
 
 class MarketData(Event, frozen=True):

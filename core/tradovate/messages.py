@@ -11,6 +11,7 @@ request). Valid JSON in a shape an event cannot hold never ends the connection: 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -21,14 +22,27 @@ from ..jsonlib import ValidationError, convert, decoder, loads
 from .events import (
     Chart,
     EntityChanged,
+    EntityEventType,
     MarketData,
     ReplayClock,
     Shutdown,
     TradovateEvent,
     UnknownEvent,
 )
+from .models import ENTITY_TYPES, SyncSnapshot
 
-__all__ = ["decode_market_frame", "not_an_object", "server_event"]
+__all__ = [
+    "SYNC_ENDPOINT",
+    "answer_request_id",
+    "decode_market_frame",
+    "decode_sync_answer",
+    "not_an_object",
+    "server_event",
+    "typed_answer",
+]
+
+#: The request whose answer arrives as one typed ``SyncSnapshot``.
+SYNC_ENDPOINT = "user/syncrequest"
 
 
 class _MarketDataMessage(msgspec.Struct, frozen=True, gc=False):
@@ -61,6 +75,50 @@ def decode_market_frame(frame: bytes | str) -> list[MarketData] | None:
     return [message.d for message in messages]
 
 
+class _SyncAnswer(msgspec.Struct, frozen=True, gc=False):
+    i: int
+    s: int
+    d: SyncSnapshot
+
+
+_decode_sync_answer = decoder(tuple[_SyncAnswer])
+#: The head of a frame holding one answer, as the server writes it: ``a[{"s":200,"i":7,``.
+_ANSWER_HEAD = re.compile(rb'a\[\{"s":\d+,"i":(\d+),')
+#: What a 2xx answer holds when it is a refusal or a penalty rather than a snapshot.
+_NOT_A_SNAPSHOT = (b'"errorText"', b'"p-ticket"')
+
+
+def answer_request_id(frame: bytes) -> int | None:
+    """The request id of a frame that starts as an answer does (None for any other frame)."""
+    head = _ANSWER_HEAD.match(frame)
+    return int(head[1]) if head is not None else None
+
+
+def decode_sync_answer(frame: bytes) -> tuple[int, int, SyncSnapshot] | None:
+    """``(request id, status, snapshot)`` of a frame that holds one ``user/syncrequest``
+    answer, typed in one pass from the frame's bytes; None when it is anything else (a refusal,
+    a penalty, a batch): the general path reads it then."""
+    if any(marker in frame for marker in _NOT_A_SNAPSHOT) or not is_utf8(frame):
+        return None
+    try:
+        (answer,) = _decode_sync_answer(memoryview(frame)[1:])
+    except (ValueError, RecursionError):
+        return None
+    return answer.i, answer.s, answer.d
+
+
+def typed_answer(endpoint: str, data: Any) -> Any:
+    """A 2xx answer's data, typed where the endpoint has a model (``user/syncrequest``); the
+    data as it came when it has none, or is not in the model's shape (a refusal's
+    ``errorText``)."""
+    if endpoint != SYNC_ENDPOINT or type(data) is not dict or "errorText" in data:
+        return data
+    try:
+        return convert(data, SyncSnapshot)
+    except ValidationError:
+        return data
+
+
 def _preview(value: object) -> str:
     return safe_preview(value, 80)
 
@@ -76,7 +134,17 @@ def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
     entity_type, event_type = data.get("entityType"), data.get("eventType")
     if type(entity_type) is not str or type(event_type) is not str:
         return UnknownEvent("props", data, message, "entityType and eventType must be strings")
-    return EntityChanged(entity_type, event_type, data.get("entity"))
+    kind = ENTITY_TYPES.get(entity_type)
+    if kind is None:
+        return UnknownEvent("props", data, message, f"no model for entityType {entity_type!r}")
+    entity = data.get("entity")
+    try:
+        change = EntityEventType(event_type)
+        if type(entity) is list:
+            return EntityChanged(entity_type, change, [convert(item, kind) for item in entity])
+        return EntityChanged(entity_type, change, None if entity is None else convert(entity, kind))
+    except ValueError as exc:  # an unknown eventType, or msgspec's ValidationError
+        return UnknownEvent("props", data, message, str(exc))
 
 
 def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:

@@ -309,12 +309,13 @@ class WebSocketConnection(Outbox, TransportStates):
     def receive_messages(self, data: bytes, now: float) -> list[bytes | WebSocketEvent]:
         """``receive_data`` for a protocol layer that parses text messages itself.
 
-        A text message that arrived in one frame comes as its payload ``bytes``, UTF-8 not yet
-        checked: the layer parses it (a JSON parser checks the UTF-8 as it goes), and when it
-        cannot, asks ``decode_text`` first, so that bytes that are not text end the connection
-        with this layer's error (1007) rather than the protocol's. This spares an event object
-        and a decode per message on the hot path. Everything else, fragmented text included,
-        comes as events.
+        A whole text message comes as its payload ``bytes``: the layer parses them (a typed
+        decoder straight from bytes is the fastest there is), and when it cannot, asks
+        ``decode_text`` first, so that bytes that are not text end the connection with this
+        layer's error (1007) rather than the protocol's. The UTF-8 of a message that came in one
+        frame is not checked yet (the layer checks it); of one that came in fragments, it was
+        checked fragment by fragment as they came. This spares an event object and a decode per
+        message. Everything else comes as events.
         """
         return self._receive(data, now, True)
 
@@ -741,7 +742,7 @@ class WebSocketConnection(Outbox, TransportStates):
         elif opcode == OP_BINARY and fin:
             events.append(BinaryMessage(payload))
         elif opcode < OP_CLOSE:
-            self._receive_fragment(events.append, opcode, payload, fin)
+            self._receive_fragment(events.append, opcode, payload, fin, raw)
         elif opcode == OP_PING:
             if self._state is TransportState.OPEN:
                 self._out.append(self._frame(OP_PONG, payload))
@@ -775,7 +776,7 @@ class WebSocketConnection(Outbox, TransportStates):
             )
 
     def _receive_fragment(
-        self, append: Callable[[WebSocketEvent], None], opcode: int, payload: bytes, fin: int
+        self, append: Callable[[Any], None], opcode: int, payload: bytes, fin: int, raw: bool
     ) -> None:
         if opcode != OP_CONTINUATION:
             self._frag_opcode = opcode
@@ -795,7 +796,7 @@ class WebSocketConnection(Outbox, TransportStates):
         buffer += payload
         if fin:
             if decoder is not None:
-                append(TextMessage(buffer.decode()))
+                append(bytes(buffer) if raw else TextMessage(buffer.decode()))
             else:
                 append(BinaryMessage(bytes(buffer)))
             self._frag_buffer = bytearray()

@@ -96,15 +96,20 @@ class _Spot(msgspec.Struct, frozen=True):
     bid: int | None = None
 
 
-def test_a_typed_decoder_reads_numeric_strings_as_numbers() -> None:
-    decode = jsonlib.decoder(_Spot)
-    assert decode(b'{"symbolId":"7","bid":"123456789012","extra":[1]}') == _Spot(7, 123456789012)
+def test_a_typed_decoder_reads_numeric_strings_as_numbers_when_asked() -> None:
+    lax = jsonlib.decoder(_Spot, numeric_strings=True)
+    assert lax(b'{"symbolId":"7","bid":"123456789012","extra":[1]}') == _Spot(7, 123456789012)
+    with pytest.raises(jsonlib.ValidationError):
+        jsonlib.decoder(_Spot)(b'{"symbolId":"7"}')
+    assert jsonlib.convert({"symbolId": "7"}, _Spot, numeric_strings=True) == _Spot(7)
+    with pytest.raises(jsonlib.ValidationError):
+        jsonlib.convert({"symbolId": "7"}, _Spot)
 
 
 @pytest.mark.parametrize("wrong", [b'{"symbolId":"x"}', b'{"bid":1}', b'{"symbolId":1.5}', b"[]"])
 def test_a_typed_decoder_refuses_a_wrong_shape_with_a_validation_error(wrong: bytes) -> None:
     with pytest.raises(jsonlib.ValidationError) as error:
-        jsonlib.decoder(_Spot)(wrong)
+        jsonlib.decoder(_Spot, numeric_strings=True)(wrong)
     assert issubclass(jsonlib.ValidationError, jsonlib.JSONDecodeError)
     assert str(error.value)
     with pytest.raises(jsonlib.ValidationError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brokerwire.core.tcp import Framing, TcpConnection
-from brokerwire.core.tradovate import TradovateConnection
 from brokerwire.core.transport import Closed
 from brokerwire.core.websocket import Role, WebSocketConnection
 from tests.fuzz.mutate import mutate
@@ -139,17 +138,15 @@ def test_input_that_decodes_differently_when_cut_fails_the_check() -> None:
 def test_a_frame_decoded_differently_in_fragments_fails_the_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A fragmented frame that loses an event the whole frame gives is caught."""
+    """A fragmented frame that loses the events the whole frame gives is caught."""
     from tests.fuzz import targets
 
-    decode = TradovateConnection._frame_events
+    def loses_the_message(self: WebSocketConnection, *args: Any) -> None:
+        self._frag_opcode = 0
 
-    def loses_the_last(self: TradovateConnection, text: str) -> Iterator[Any]:
-        return iter(list(decode(self, text))[:-1])
-
-    batch = b'a[{"e":"props","d":{"entityType":"order","eventType":"Created","entity":{}}},42]'
+    batch = b'a[{"e":"shutdown","d":{"reasonCode":"Maintenance"}},42]'
     targets.tradovate_frames(batch)
-    monkeypatch.setattr(TradovateConnection, "_frame_events", loses_the_last)
+    monkeypatch.setattr(WebSocketConnection, "_receive_fragment", loses_the_message)
     with pytest.raises(TargetFailure, match="whole and in fragments disagrees"):
         targets.tradovate_frames(batch)
 
@@ -157,18 +154,19 @@ def test_a_frame_decoded_differently_in_fragments_fails_the_check(
 def test_an_error_worded_differently_in_fragments_fails_the_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The fragment comparison reads reasons: a preview that quoted bytes and text differently
-    (as one did) is caught, though the close codes agree."""
+    """The fragment comparison reads reasons, not only close codes: an error whose words
+    differ from one feeding to the next is caught, though the close codes agree."""
     from brokerwire.core.ctrader import codec
     from tests.fuzz import targets
 
-    def bytes_cut_short(data: str | bytes, limit: int = 120) -> str:
-        text = data if isinstance(data, str) else data[:limit].decode("utf-8", "replace")
-        return repr(text[:limit] + ("..." if len(text) > limit else ""))
+    calls = itertools.count()
+
+    def numbered(data: str | bytes, limit: int = 120) -> str:
+        return f"preview {next(calls)}"
 
     long_and_bad = b'{"payloadType":2131,"payload":{"symbolId":' + b"1" * 200 + b"x}}"
     targets.ctrader_envelopes(long_and_bad)
-    monkeypatch.setattr(codec, "_preview", bytes_cut_short)
+    monkeypatch.setattr(codec, "_preview", numbered)
     with pytest.raises(TargetFailure, match="whole and in fragments disagrees"):
         targets.ctrader_envelopes(long_and_bad)
 

@@ -1,11 +1,12 @@
 """Hostile values from the wire never raise out of a connection.
 
-An integer of over 4,300 digits (Python's ``json`` raises a plain ``ValueError`` for it, orjson
-refuses it and hands it to json), ``NaN`` and infinities where a number is converted, integers
-beyond a double's range, and values nested so deep that writing them back out recurses past the
-interpreter's limit. Each goes through every client and server connection, fed whole, byte by
-byte and cut at random points, and must give the documented outcome: a shape the model does not
-accept arrives raw (or its field reads as absent), invalid JSON ends the connection with a
+An integer of over 4,300 digits (the JSON decoder refuses it: "Integer value out of range"),
+``NaN``, infinities and ``1e400`` (not JSON to the decoder either), integers beyond a double's
+range where a number is converted, and values nested so deep that reading or writing them
+recurses past the interpreter's limit. Each goes through every client and server connection,
+fed whole, byte by byte and cut at random points, and must give the documented outcome: a shape
+the model does not accept arrives raw (or its field reads as absent) and the connection goes
+on, invalid JSON ends the connection (close code 1007 over WebSocket) with a
 ``RemoteProtocolError`` after every event before it, and every request gets one outcome.
 """
 
@@ -18,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec
 import pytest
 
 from brokerwire.core import ctrader, tradovate
@@ -25,6 +27,7 @@ from brokerwire.core.ctrader import CTraderServerConnection, PayloadType
 from brokerwire.core.ctrader import units as ctrader_units
 from brokerwire.core.errors import RemoteProtocolError
 from brokerwire.core.jsonlib import dumps_str
+from brokerwire.core.tradovate import Quote
 from brokerwire.core.tradovate.helpers import decode_tick_packet
 from brokerwire.core.transport import Closed
 from brokerwire.core.websocket.frames import OP_CONTINUATION, OP_TEXT
@@ -34,9 +37,17 @@ from tests.helpers import byte_by_byte, client_frame, random_chunks, server_fram
 
 pytestmark = pytest.mark.timeout(120)
 
-HUGE = "9" * 5000  # past json's 4,300-digit limit for integers
-WIDE = "9" * 400  # an integer json reads, beyond a double's range
+HUGE = "9" * 5000  # past the decoder's 4,300-digit limit for integers: invalid JSON
+WIDE = "9" * 400  # an integer the decoder reads, beyond a double's range
 QUOTE = 'a[{"e":"md","d":{"quotes":[{"id":1,"contractId":5}]}}]'
+#: Numbers the JSON decoder refuses, each with words of the error it gives.
+INVALID_NUMBERS = {
+    "NaN": "malformed",
+    "Infinity": "malformed",
+    "-Infinity": "malformed",
+    "1e400": "Number out of range",
+    HUGE: "Integer value out of range",
+}
 
 
 def feedings(data: bytes) -> Iterator[tuple[str, list[bytes]]]:
@@ -69,14 +80,21 @@ def each_feeding(
     return first
 
 
+def fields(event: Any) -> tuple[Any, ...]:
+    """An event's fields in order (events are Structs, not tuples)."""
+    return msgspec.structs.astuple(event)
+
+
 def shallow(event: Any) -> Any:
     """An event without its decoded JSON, which is too deep to compare here (``==`` on it
     recurses past the limit in the test itself)."""
-    fields = tuple(f for f in event if isinstance(f, str | int | float | RemoteProtocolError))
-    return type(event).__name__, fields
+    kept = tuple(f for f in fields(event) if isinstance(f, str | int | float | RemoteProtocolError))
+    return type(event).__name__, kept
 
 
-def assert_failed_with(events: list[Any], close_code: int, words: str) -> RemoteProtocolError:
+def assert_failed_with(
+    events: list[Any], close_code: int | None, words: str
+) -> RemoteProtocolError:
     closed = events[-1]
     assert type(closed) is Closed
     assert sum(type(e) is Closed for e in events) == 1
@@ -96,8 +114,8 @@ def fragmented(text: str) -> bytes:
 
 def depths() -> range:
     """Nesting depths around the interpreter's recursion limit: some parse and cannot be
-    written back, some cannot be parsed (which depths do which depends on the JSON backend and
-    on how deep the stack already is)."""
+    written back, some cannot be parsed (which depths do which depends on how deep the stack
+    already is)."""
     limit = sys.getrecursionlimit()
     return range(limit - 120, min(limit + 40, 1020))
 
@@ -123,26 +141,37 @@ def test_tradovate_integer_past_the_digit_limit_ends_the_connection_after_earlie
     data = frames(QUOTE) + deliver('a[{"s":200,"i":1,"d":' + HUGE + "}]")
     events = each_feeding(_tradovate_with_request, data)
     assert [type(e).__name__ for e in events] == ["MarketData", "RequestFailed", "Closed"]
-    assert events[0].quotes == [{"id": 1, "contractId": 5}]
-    assert_failed_with(events, 1007, "digits")
+    assert events[0].quotes == [Quote(contract_id=5, id=1)]
+    assert events[1] == tradovate.RequestFailed(1, "account/list", events[2].reason)
+    assert_failed_with(events, 1007, "Integer value out of range")
 
 
-@pytest.mark.parametrize("speed", ["NaN", "Infinity", "-Infinity", "1e400", HUGE])
-@pytest.mark.parametrize("inside_a_string", [True, False], ids=["as sent", "as an object"])
-def test_tradovate_clock_speed_that_is_no_integer_arrives_raw(
-    speed: str, inside_a_string: bool
-) -> None:
-    clock = '{"t":"2026-11-21T10:00:00.000Z","s":' + speed + "}"
-    data_field = dumps_str(clock) if inside_a_string else clock
-    message = 'a[{"e":"clock","d":' + data_field + "}]"
+def _clock(speed: str) -> str:
+    return '{"t":"2026-11-21T10:00:00.000Z","s":' + speed + "}"
+
+
+@pytest.mark.parametrize("speed", sorted(INVALID_NUMBERS))
+def test_tradovate_clock_speed_that_is_no_integer_arrives_raw(speed: str) -> None:
+    # As the server sends it: the clock is a JSON text inside a string, read on its own.
+    message = 'a[{"e":"clock","d":' + dumps_str(_clock(speed)) + "}]"
     events = each_feeding(_tradovate_with_request, frames(message, QUOTE))
-    if not inside_a_string and speed == HUGE:
-        # the frame itself cannot be parsed: invalid JSON, after nothing
-        assert [type(e).__name__ for e in events] == ["RequestFailed", "Closed"]
-        assert_failed_with(events, 1007, "digits")
-        return
     assert [type(e).__name__ for e in events] == ["UnknownEvent", "MarketData"]
     assert events[0].kind == "clock"
+    assert events[0].reason
+    assert INVALID_NUMBERS[speed] in events[0].reason
+
+
+@pytest.mark.parametrize("speed", sorted(INVALID_NUMBERS))
+def test_tradovate_clock_speed_as_an_object_the_decoder_refuses_ends_the_connection(
+    speed: str,
+) -> None:
+    # The same clock as an object: the frame itself cannot be parsed, invalid JSON after nothing.
+    message = 'a[{"e":"clock","d":' + _clock(speed) + "}]"
+    events = each_feeding(_tradovate_with_request, frames(message, QUOTE))
+    assert [type(e).__name__ for e in events] == ["RequestFailed", "Closed"]
+    assert events[0] == tradovate.RequestFailed(1, "account/list", events[1].reason)
+    error = assert_failed_with(events, 1007, "invalid JSON")
+    assert INVALID_NUMBERS[speed] in error.message
 
 
 def test_tradovate_clock_speed_as_a_finite_float_is_its_integer_part() -> None:
@@ -152,13 +181,25 @@ def test_tradovate_clock_speed_as_a_finite_float_is_its_integer_part() -> None:
     assert events == [tradovate.ReplayClock("x", 250)]
 
 
-@pytest.mark.parametrize("p_time", [WIDE, "NaN", "Infinity", "-5", '"soon"', "1e400"])
+def _penalty(p_time: str) -> str:
+    return 'a[{"s":200,"i":1,"d":{"p-ticket":"T1","p-time":' + p_time + "}}]"
+
+
+@pytest.mark.parametrize("p_time", [WIDE, "-5", '"soon"', '"NaN"', '"1e400"'])
 def test_tradovate_penalty_time_that_is_no_usable_number_reads_as_not_told(p_time: str) -> None:
     # None, not 0.0: a wait of zero would read as "retry at once".
-    message = 'a[{"s":200,"i":1,"d":{"p-ticket":"T1","p-time":' + p_time + "}}]"
-    events = each_feeding(_tradovate_with_request, frames(message, QUOTE))
+    events = each_feeding(_tradovate_with_request, frames(_penalty(p_time), QUOTE))
     assert events[0] == tradovate.Penalty(1, "T1", None, False, "account/list")
     assert type(events[1]) is tradovate.MarketData
+
+
+@pytest.mark.parametrize("p_time", ["NaN", "Infinity", "1e400"])
+def test_tradovate_penalty_time_the_decoder_refuses_ends_the_connection(p_time: str) -> None:
+    events = each_feeding(_tradovate_with_request, frames(QUOTE, _penalty(p_time), QUOTE))
+    assert [type(e).__name__ for e in events] == ["MarketData", "RequestFailed", "Closed"]
+    assert events[1] == tradovate.RequestFailed(1, "account/list", events[2].reason)
+    error = assert_failed_with(events, 1007, "invalid JSON")
+    assert INVALID_NUMBERS[p_time] in error.message
 
 
 def _outcome_or_failure(events: list[Any], outcome: type) -> None:
@@ -186,17 +227,37 @@ def test_tradovate_values_too_deep_to_write_back_never_raise(template: str, outc
         events = fed(_tradovate_with_request(), [data])
         _outcome_or_failure(events, outcome)
         if type(events[0]) is outcome:
-            assert all(isinstance(field, str | int | float | None) for field in events[0])
+            assert all(isinstance(field, str | int | float | None) for field in fields(events[0]))
     deepest = frames(template % nested(max(depths())), QUOTE)
     each_feeding(_tradovate_with_request, deepest, shallow)
 
 
-def test_tradovate_message_too_deep_to_quote_ends_the_connection_with_a_readable_error() -> None:
+def test_tradovate_message_too_deep_to_quote_is_raw_or_ends_the_connection_readably() -> None:
+    """A nested list where a message belongs is valid JSON of the wrong shape (raw, and the
+    connection goes on) until it is too deep to parse (invalid JSON): either way, what says so
+    is short."""
+    outcomes = set()
     for depth in depths():
-        events = fed(_tradovate_with_request(), [frames(QUOTE, "a[" + nested(depth) + "]")])
+        data = frames(QUOTE, "a[" + nested(depth) + "]", QUOTE)
+        events = fed(_tradovate_with_request(), [data])
         assert type(events[0]) is tradovate.MarketData
-        error = assert_failed_with(events, events[-1].error.close_code, "")
-        assert len(error.message) < 400
+        if type(events[-1]) is Closed:
+            assert [type(e).__name__ for e in events[1:]] == ["RequestFailed", "Closed"]
+            error = assert_failed_with(events, 1007, "invalid JSON")
+            assert len(error.message) < 400
+            outcomes.add("closed")
+        else:
+            assert [type(e).__name__ for e in events] == [
+                "MarketData",
+                "UnknownEvent",
+                "MarketData",
+            ]
+            raw = events[1]
+            assert (raw.kind, raw.data) == ("", None)
+            assert raw.reason
+            assert len(raw.reason) < 400
+            outcomes.add("raw")
+    assert outcomes == {"raw", "closed"}, "the depths cross the decoder's limit"
 
 
 # -- cTrader, client role ----------------------------------------------------------------------
@@ -225,11 +286,14 @@ def test_ctrader_integer_past_the_digit_limit_ends_the_connection_after_earlier_
     data = wire(kind, SPOT, _error_envelope(',"retryAfter":' + HUGE))
     events = each_feeding(_ctrader_with_request(kind), data)
     assert [type(e).__name__ for e in events] == ["SpotEvent", "RequestFailed", "Closed"]
-    assert_failed_with(events, events[-1].error.close_code, "digits")
+    assert events[0] == ctrader.SpotEvent(ctid_trader_account_id=1, symbol_id=1, bid=1)
+    assert events[1] == ctrader.RequestFailed("bw-1", 2104, events[2].reason, True)
+    close_code = 1007 if kind == "websocket" else None
+    assert_failed_with(events, close_code, "Integer value out of range")
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
-@pytest.mark.parametrize("retry_after", [WIDE, f'"{WIDE}"', "-1", '"-1"', "NaN", "1e400"])
+@pytest.mark.parametrize("retry_after", [WIDE, f'"{WIDE}"', "-1", '"-1"', '"NaN"', '"1e400"'])
 def test_ctrader_retry_after_that_is_no_usable_number_is_not_obeyed(
     kind: str, retry_after: str
 ) -> None:
@@ -245,9 +309,24 @@ def test_ctrader_retry_after_that_is_no_usable_number_is_not_obeyed(
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
+@pytest.mark.parametrize("retry_after", ["NaN", "1e400"])
+def test_ctrader_retry_after_the_decoder_refuses_ends_the_connection(
+    kind: str, retry_after: str
+) -> None:
+    data = wire(kind, SPOT, _error_envelope(',"retryAfter":' + retry_after), SPOT)
+    events = each_feeding(_ctrader_with_request(kind), data)
+    assert [type(e).__name__ for e in events] == ["SpotEvent", "RequestFailed", "Closed"]
+    assert events[1] == ctrader.RequestFailed("bw-1", 2104, events[2].reason, True)
+    close_code = 1007 if kind == "websocket" else None
+    error = assert_failed_with(events, close_code, "invalid JSON")
+    assert INVALID_NUMBERS[retry_after] in error.message
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
 def test_ctrader_retry_after_in_range_still_blocks_its_payload_type(kind: str) -> None:
     conn = _ctrader_with_request(kind)()
     events = conn.receive_data(wire(kind, _error_envelope(',"retryAfter":"3"')), 0.0)
+    assert isinstance(events[0], ctrader.ErrorResponse)
     assert events[0].retry_after == 3.0
     conn.request(PayloadType.PROTO_OA_VERSION_REQ, now=0.0)
     assert conn.queued_requests == 1
@@ -272,11 +351,11 @@ def test_ctrader_values_too_deep_to_write_back_never_raise(
         data = wire("tcp-length-prefix", template % nested(depth), SPOT)
         events = fed(_ctrader_with_request("tcp-length-prefix")(), [data])
         if type(events[-1]) is Closed:
-            assert_failed_with(events, events[-1].error.close_code, "invalid JSON")
+            assert_failed_with(events, None, "invalid JSON")  # TCP sends no close code
             continue
         assert type(events[0]) is expected
         assert type(events[-1]) is ctrader.SpotEvent
-        texts = [field for field in events[0] if isinstance(field, str)]
+        texts = [field for field in fields(events[0]) if isinstance(field, str)]
         assert all(len(text) <= 210 for text in texts)
     for kind in TRANSPORTS:
         data = wire(kind, template % nested(max(depths())), SPOT)
@@ -307,7 +386,9 @@ def test_ctrader_server_integer_past_the_digit_limit_ends_the_connection(transpo
         make = lambda: CTraderServerConnection.tcp(heartbeat_interval=None)  # noqa: E731
     events = each_feeding(make, data)
     assert [type(e).__name__ for e in events] == ["ClientMessage", "Closed"]
-    assert_failed_with(events, events[-1].error.close_code, "digits")
+    assert events[0].envelope.payload_type == 51
+    close_code = 1007 if transport == "websocket" else None
+    assert_failed_with(events, close_code, "Integer value out of range")
 
 
 # -- helpers over decoded values ---------------------------------------------------------------
@@ -323,7 +404,7 @@ def test_chart_end_of_history_skips_markers_without_an_integer_id() -> None:
     [
         lambda: ctrader_units.price(10**400),
         lambda: ctrader_units.volume(str(10**400)),
-        lambda: ctrader_units.price(math.inf),
+        lambda: ctrader_units.price(math.inf),  # type: ignore[arg-type]
         lambda: ctrader_units.money(10**400, 2),
         lambda: ctrader_units.money(100, 10**9),
         lambda: ctrader_units.money(100, -1),

@@ -95,11 +95,11 @@ def test_ctrader_over_websocket_refuses_bad_utf8_with_1007() -> None:
 
 def test_an_envelope_error_reaches_closed_as_raised_with_the_transports_code() -> None:
     over_ws = CTraderConnection.websocket(already_open=True)
-    closed = only_closed(over_ws.receive_data(wire("websocket", b"[1]"), 1.0))
+    closed = only_closed(over_ws.receive_data(wire("websocket", b"[1"), 1.0))
     assert type(closed.error) is EnvelopeError
-    assert closed.code == closed.error.close_code == 1002
+    assert closed.code == closed.error.close_code == 1007
     over_tcp = CTraderConnection.tcp()
-    closed = only_closed(over_tcp.receive_data(wire("tcp-length-prefix", b"[1]"), 1.0))
+    closed = only_closed(over_tcp.receive_data(wire("tcp-length-prefix", b"[1"), 1.0))
     assert type(closed.error) is EnvelopeError
     assert closed.code is closed.error.close_code is None, "TCP sends no close code"
 

@@ -50,9 +50,7 @@ def _client_with_request() -> tuple[TradovateConnection, int]:
 
 
 def _shape(events: list[Any]) -> list[Any]:
-    return [
-        e.quotes[0]["contractId"] if type(e) is MarketData else type(e).__name__ for e in events
-    ]
+    return [e.quotes[0].contract_id if type(e) is MarketData else type(e).__name__ for e in events]
 
 
 EXPECTED = [1, 2, 3, "ServerHeartbeat", "Response", 4, 5]
@@ -149,13 +147,13 @@ def test_ctrader_unread_events_come_first_from_the_next_call(kind: str) -> None:
         "payload": {"version": "99"},
     }
     first = conn.receive_events(wire(kind, spots[0], spots[1], answer, spots[2]), 1.0)
-    assert next(first) == SpotEvent(spots[0]["payload"])
+    assert next(first) == SpotEvent(ctid_trader_account_id=7, symbol_id=0, bid=0)
     assert conn.pending_requests == 1
     settled = conn.handle_timer(10.0)  # past the timeout: the answer had arrived
     assert [type(e) for e in settled] == [SpotEvent, Response, SpotEvent]
     assert conn.pending_requests == 0
     rest = list(conn.receive_events(wire(kind, spots[3]), 11.0))
-    assert rest == [SpotEvent(spots[3]["payload"])]
+    assert rest == [SpotEvent(ctid_trader_account_id=7, symbol_id=3, bid=3)]
     assert list(first) == []
 
 

@@ -596,7 +596,9 @@ def _tradovate_frame_texts() -> list[bytes]:
         b'a[{"s":200,"i":1,"d":{"accessToken":"x","userId":7}},{"s":200,"i":2,"d":[]}]',
         b'a[{"s":200,"i":3,"d":{"p-ticket":"t","p-time":2}}]',
         b'a[{"s":429,"i":4,"d":"Too many"},{"s":404,"i":9,"d":"\\"nope\\""}]',
-        b'a[{"e":"props","d":{"entityType":"order","eventType":"Created","entity":{"id":5}}}]',
+        b'a[{"e":"props","d":{"entityType":"order","eventType":"Created","entity":{"id":5,'
+        b'"accountId":7,"timestamp":"2026-12-06T10:00:00Z","action":"Buy","ordStatus":"Working",'
+        b'"admin":false}}}]',
         b'a[{"e":"chart","d":{"charts":[{"id":1,"eoh":true}]}}]',
         b'a[{"e":"clock","d":"{\\"t\\":\\"2026-11-21T10:00Z\\",\\"s\\":4}"}]',
         b'a[{"e":"shutdown","d":{"reasonCode":"Maintenance","reason":"bye"}}]',

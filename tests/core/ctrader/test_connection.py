@@ -27,11 +27,9 @@ from brokerwire.core.ctrader import (
     TokenInvalidated,
     UnknownMessage,
 )
-from brokerwire.core.ctrader import connection as ctrader_connection
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.jsonlib import BACKEND
 from tests.core.ctrader.helpers import TRANSPORTS, Sent, client, wire
-from tests.helpers import documents_handed_to_orjson, only_closed
+from tests.helpers import only_closed
 
 ACCOUNT = 47561867
 ORDER = {
@@ -97,9 +95,10 @@ def test_session_flow_messages_on_the_wire(kind: str) -> None:
         0.5,
     )
     assert events[0] == Response(app, 2101, {}, 2100)
+    assert isinstance(events[1], Response)
     assert events[1].payload["ctidTraderAccount"][0]["ctidTraderAccountId"] == ACCOUNT
     assert "access-token" not in repr(events[1])
-    assert conn.state is CTraderState.APP_AUTHORIZED
+    assert conn.app_authorized, "the state is APP_AUTHORIZED"
     account = conn.authorize_account(ACCOUNT, "access-token")
     assert sent(conn) == [
         {
@@ -130,12 +129,12 @@ def test_session_flow_messages_on_the_wire(kind: str) -> None:
 def test_market_order_completes_on_accepted_and_fill_follows(kind: str) -> None:
     conn = authorized(kind)
     order = conn.request(PayloadType.PROTO_OA_NEW_ORDER_REQ, ORDER)
-    accepted = {
+    accepted: dict[str, Any] = {
         "clientMsgId": order,
         "payloadType": 2126,
         "payload": {"ctidTraderAccountId": ACCOUNT, "executionType": 2},
     }
-    filled = {
+    filled: dict[str, Any] = {
         "clientMsgId": order,
         "payloadType": 2126,
         "payload": {"ctidTraderAccountId": ACCOUNT, "executionType": 3},
@@ -200,11 +199,11 @@ def test_unsolicited_events(kind: str) -> None:
         "payloadType": 2155,
         "payload": {"ctidTraderAccountId": ACCOUNT, "symbolId": 1, "newQuotes": []},
     }
-    margin = {
+    margin: dict[str, Any] = {
         "payloadType": 2141,
         "payload": {"ctidTraderAccountId": ACCOUNT, "positionId": 5, "usedMargin": 10},
     }
-    server_exec = {
+    server_exec: dict[str, Any] = {
         "payloadType": 2126,
         "payload": {"ctidTraderAccountId": ACCOUNT, "executionType": 9, "isServerEvent": True},
     }
@@ -214,64 +213,87 @@ def test_unsolicited_events(kind: str) -> None:
     )
     assert events == [
         Heartbeat(),
-        SpotEvent(spot["payload"]),
-        DepthEvent(depth["payload"]),
+        SpotEvent(ctid_trader_account_id=ACCOUNT, symbol_id=1, bid=108512, ask=108514),
+        DepthEvent(ctid_trader_account_id=ACCOUNT, symbol_id=1, new_quotes=[]),
         ServerEvent(2141, margin["payload"], None),
         ServerEvent(2126, server_exec["payload"], None),
         UnknownMessage(2189, {"x": 1}, None),
     ]
-    assert events[1].bid == 108512
-    assert (events[1].symbol_id, events[1].account_id, events[1].ask) == (1, ACCOUNT, 108514)
-    assert events[3].name == "ProtoOAMarginChangedEvent"
+    spot_event, margin_event = events[1], events[3]
+    assert isinstance(spot_event, SpotEvent)
+    assert spot_event.bid == 108512
+    assert (spot_event.symbol_id, spot_event.ctid_trader_account_id, spot_event.ask) == (
+        1,
+        ACCOUNT,
+        108514,
+    )
+    assert isinstance(margin_event, ServerEvent)
+    assert margin_event.name == "ProtoOAMarginChangedEvent"
 
 
 def test_spot_fields_sent_as_numeric_strings() -> None:
     conn = authorized("websocket")
+    payload = {"ctidTraderAccountId": str(ACCOUNT), "symbolId": "1", "bid": "108512"}
     (event,) = conn.receive_data(
-        wire("websocket", {"payloadType": "2131", "payload": {"symbolId": "1", "bid": "108512"}}),
+        wire("websocket", {"payloadType": "2131", "payload": payload}),
         1.0,
     )
     assert isinstance(event, SpotEvent)
-    assert (event.symbol_id, event.bid, event.ask) == (1, 108512, None)
+    assert (event.ctid_trader_account_id, event.symbol_id, event.bid, event.ask) == (
+        ACCOUNT,
+        1,
+        108512,
+        None,
+    )
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
-def test_json_that_orjson_refuses_is_taken_with_either_backend(kind: str) -> None:
-    """A lone surrogate escape (UTF-16 text cut inside a pair) does not end the connection."""
-    conn = authorized(kind)
-    spot = b'{"payloadType":2131,"payload":{"symbolId":1,"bid":108512,"note":"cut \\ud83d"}}'
-    events = conn.receive_data(wire(kind, spot, {"payloadType": 51}), 1.0)
-    assert events == [SpotEvent({"symbolId": 1, "bid": 108512, "note": "cut \ud83d"}), Heartbeat()]
-
-
-@pytest.mark.skipif(BACKEND != "orjson", reason="only orjson refuses a document json takes")
-@pytest.mark.parametrize("kind", TRANSPORTS)
-def test_a_message_orjson_refused_goes_to_json_and_not_back_to_orjson(
-    kind: str, monkeypatch: pytest.MonkeyPatch
+def test_json_with_a_lone_surrogate_escape_ends_the_connection_after_what_came_before(
+    kind: str,
 ) -> None:
+    """A lone surrogate escape (UTF-16 text cut inside a pair) has no text form: invalid JSON."""
     conn = authorized(kind)
-    handed = documents_handed_to_orjson(monkeypatch, ctrader_connection)
-    spot = b'{"payloadType":2131,"payload":{"symbolId":1,"bid":108512,"note":"cut \\ud83d"}}'
-    heartbeat = b'{"payloadType":51}'
-    events = conn.receive_data(wire(kind, spot, heartbeat), 1.0)
-    assert events == [SpotEvent({"symbolId": 1, "bid": 108512, "note": "cut \ud83d"}), Heartbeat()]
-    assert handed == [spot, heartbeat], "orjson is asked once a message"
+    request = conn.request(2104)
+    spot = (
+        b'{"payloadType":2131,"payload":{"ctidTraderAccountId":47561867,"symbolId":1,'
+        b'"bid":108512,"note":"cut \\ud83d"}}'
+    )
+    events = conn.receive_data(wire(kind, {"payloadType": 51}, spot, {"payloadType": 51}), 1.0)
+    closed = only_closed(events)
+    assert events[:2] == [Heartbeat(), RequestFailed(request, 2104, closed.reason, True)]
+    assert len(events) == 3
+    assert isinstance(closed.error, RemoteProtocolError)
+    assert "invalid JSON" in closed.error.message
+    assert closed.code == (1007 if kind == "websocket" else None)
+    assert conn.state is CTraderState.CLOSED
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
 def test_spot_with_a_null_client_msg_id_is_a_spot(kind: str) -> None:
     conn = authorized(kind)
-    spot = {"payloadType": 2131, "payload": {"symbolId": 1, "bid": 108512}}
+    spot = {
+        "payloadType": 2131,
+        "payload": {"ctidTraderAccountId": ACCOUNT, "symbolId": 1, "bid": 108512},
+    }
     events = conn.receive_data(wire(kind, spot, {**spot, "clientMsgId": None}), 1.0)
-    assert events == [SpotEvent(spot["payload"]), SpotEvent(spot["payload"])]
+    expected = SpotEvent(ctid_trader_account_id=ACCOUNT, symbol_id=1, bid=108512)
+    assert events == [expected, expected]
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)
-def test_spot_with_no_payload_is_a_spot_with_an_empty_one(kind: str) -> None:
-    # Off the inlined spot path (it reads the payload by subscript), to the envelope's default.
+def test_spot_with_no_payload_arrives_raw_with_an_empty_one(kind: str) -> None:
+    # Off the typed spot path (no payload to decode) to the envelope's default, {}: a spot
+    # without its required account and symbol ids arrives raw, and the connection goes on.
     conn = authorized(kind)
     events = conn.receive_data(wire(kind, {"payloadType": 2131}, {"payloadType": 51}), 1.0)
-    assert events == [SpotEvent({}), Heartbeat()]
+    assert len(events) == 2
+    raw = events[0]
+    assert type(raw) is ServerEvent
+    assert (raw.payload_type, raw.payload, raw.client_msg_id) == (2131, {}, None)
+    assert raw.reason is not None
+    assert "ctidTraderAccountId" in raw.reason
+    assert events[1] == Heartbeat()
+    assert conn.state is CTraderState.APP_AUTHORIZED
 
 
 def test_message_for_an_unknown_client_msg_id_is_an_event() -> None:
@@ -544,6 +566,7 @@ def test_a_huge_retry_after_blocks_its_request_type_for_an_hour_at_most() -> Non
     (error,) = conn.receive_data(
         wire("websocket", {"clientMsgId": first, "payloadType": 2142, "payload": block}), 1.0
     )
+    assert isinstance(error, ErrorResponse)
     assert error.retry_after == 1e300, "the event says what the server sent"
     conn.request(2104, now=2.0)
     assert sent(conn) == []
@@ -600,11 +623,12 @@ def test_pending_requests_fail_when_the_stream_ends(kind: str) -> None:
     sent_one = conn.request(2104)
     queued = conn.request(2104)
     events = conn.receive_data(b"", 1.0)
+    closed = only_closed(events)
     assert events[:2] == [
-        RequestFailed(sent_one, 2104, events[-1].reason, True),
-        RequestFailed(queued, 2104, events[-1].reason, False),
+        RequestFailed(sent_one, 2104, closed.reason, True),
+        RequestFailed(queued, 2104, closed.reason, False),
     ]
-    assert isinstance(events[-1], Closed)
+    assert len(events) == 3
     assert conn.state is CTraderState.CLOSED
 
 
@@ -635,20 +659,6 @@ BAD = {
     "invalid JSON": (b"hello", 1007, "invalid JSON"),
     "invalid JSON inside braces": (b'{"payloadType":51,}', 1007, "invalid JSON"),
     "invalid UTF-8": (b'{"payloadType":2131,"payload":{"s":"\xff"}}', 1007, "not valid UTF-8"),
-    "JSON that is not an object": (b"[1,2]", 1002, "must be a JSON object"),
-    "JSON that is a number": (b"2131", 1002, "must be a JSON object, not int"),
-    "JSON that is null": (b"null", 1002, "must be a JSON object, not NoneType"),
-    "missing payloadType": (b'{"payload":{}}', 1002, "missing or non-integer payloadType"),
-    "non-integer payloadType": (
-        b'{"payloadType":"spot"}',
-        1002,
-        "missing or non-integer payloadType",
-    ),
-    "payload that is not an object": (
-        b'{"payloadType":2131,"payload":[1]}',
-        1002,
-        "payload must be a JSON object",
-    ),
 }
 
 
@@ -668,6 +678,61 @@ def test_bad_messages_end_the_connection_after_everything_before_them(kind: str,
     assert isinstance(closed.error, RemoteProtocolError)
     assert words in closed.error.message
     assert closed.code == (code if kind == "websocket" else None)
+
+
+#: Valid JSON that is not an envelope, and the words of the reason it arrives with.
+NOT_ENVELOPES = {
+    "JSON that is not an object": (b"[1,2]", [1, 2], "must be a JSON object, not list"),
+    "JSON that is a number": (b"2131", 2131, "must be a JSON object, not int"),
+    "JSON that is null": (b"null", None, "must be a JSON object, not NoneType"),
+    "missing payloadType": (b'{"payload":{}}', {"payload": {}}, "non-integer payloadType"),
+    "non-integer payloadType": (
+        b'{"payloadType":"spot"}',
+        {"payloadType": "spot"},
+        "missing or non-integer payloadType",
+    ),
+    "payload that is not an object": (
+        b'{"payloadType":2131,"payload":[1]}',
+        {"payloadType": 2131, "payload": [1]},
+        "payload must be a JSON object",
+    ),
+    "clientMsgId that is a list": (
+        b'{"payloadType":51,"clientMsgId":[1]}',
+        {"payloadType": 51, "clientMsgId": [1]},
+        "clientMsgId must be a string",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+@pytest.mark.parametrize("name", sorted(NOT_ENVELOPES))
+def test_valid_json_that_is_not_an_envelope_arrives_raw_and_the_connection_goes_on(
+    kind: str, name: str
+) -> None:
+    bad, value, words = NOT_ENVELOPES[name]
+    conn = authorized(kind)
+    request = conn.request(2104)
+    events = conn.receive_data(wire(kind, {"payloadType": 51}, bad, {"payloadType": 51}), 1.0)
+    if kind == "tcp-json-stream" and not bad.startswith(b"{"):
+        # That framing finds a message's end by reading it as an object: a stream that is not
+        # made of objects cannot be cut into messages, and ends.
+        closed = only_closed(events)
+        assert closed.error is not None
+        assert "expected '{'" in closed.error.message
+        return
+    assert events[0] == Heartbeat()
+    unknown = events[1]
+    assert isinstance(unknown, UnknownMessage)
+    assert (unknown.payload_type, unknown.payload, unknown.client_msg_id) == (None, value, None)
+    assert unknown.reason is not None
+    assert words in unknown.reason
+    assert events[2:] == [Heartbeat()]
+    assert conn.state is CTraderState.APP_AUTHORIZED
+    assert conn.pending_requests == 1
+    reply = {"clientMsgId": request, "payloadType": 2105, "payload": {"version": "1"}}
+    (answer,) = conn.receive_data(wire(kind, reply), 2.0)
+    assert isinstance(answer, Response)
+    assert answer.client_msg_id == request
 
 
 @pytest.mark.parametrize("kind", ["tcp-length-prefix", "tcp-json-stream"])
@@ -729,7 +794,7 @@ def test_documented_server_messages_over_every_transport(kind: str) -> None:
             None,
         ),
         ServerEvent(2103, {"ctidTraderAccountId": 47561867}, "m1"),
-        SpotEvent({"ctidTraderAccountId": 12345678, "symbolId": 1, "bid": 108512, "ask": 108514}),
+        SpotEvent(ctid_trader_account_id=12345678, symbol_id=1, bid=108512, ask=108514),
     ]
 
 

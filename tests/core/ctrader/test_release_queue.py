@@ -148,8 +148,8 @@ def test_the_work_grows_in_proportion_to_the_requests(monkeypatch: pytest.Monkey
 
 
 def test_waiting_requests_hold_little_memory() -> None:
-    """Each waits as its bytes and a few small objects (orjson's output alone keeps a 4 KiB
-    block behind a short document, which 2,000 waiting requests turned into 8 MiB)."""
+    """Each waits as its bytes and a few small objects (an encoder's output that keeps a 4 KiB
+    block behind a short document once turned 2,000 waiting requests into 8 MiB)."""
     conn = client("tcp-length-prefix", heartbeat_interval=1000.0, request_timeout=None)
     tracemalloc.start()
     try:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from brokerwire.core.jsonlib import dumps_str
 from brokerwire.core.tradovate import (
     TradovateConnection,
     TradovateServerConnection,
+    TradovateState,
+    UnknownEvent,
     response_message,
 )
 from brokerwire.core.tradovate.events import Opened
@@ -20,6 +24,29 @@ from tests.helpers import server_frame
 def reply(request_id: int, status: int = 200, data: Any = None) -> str:
     """The JSON text of one response message, as the server would put it in an ``a`` frame."""
     return dumps_str(response_message(request_id, status, data))
+
+
+def raw_event(event: object) -> UnknownEvent:
+    """``event``, which must be an ``UnknownEvent`` giving a reason, with the reason left out.
+
+    What the reason says is the validator's wording; that there is one is the contract. The
+    rest of the event (kind, data, whole message) then compares exactly.
+    """
+    assert type(event) is UnknownEvent, f"expected an UnknownEvent, got {event!r}"
+    assert event.reason, f"an UnknownEvent of a known shape rule without a reason: {event!r}"
+    return msgspec.structs.replace(event, reason=None)
+
+
+def state_of(conn: TradovateConnection) -> TradovateState:
+    """``conn.state`` read afresh (a type checker would keep what an earlier check narrowed)."""
+    return conn.state
+
+
+def reason_of(event: object) -> str:
+    """The reason an ``UnknownEvent`` gives (which must be there)."""
+    assert type(event) is UnknownEvent, f"expected an UnknownEvent, got {event!r}"
+    assert event.reason, f"no reason given: {event!r}"
+    return event.reason
 
 
 def frames(*texts: str) -> bytes:

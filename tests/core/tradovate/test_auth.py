@@ -285,7 +285,7 @@ def test_no_secret_shows_in_any_repr() -> None:
 def test_credentials_given_as_text_are_held_as_secrets() -> None:
     plain = TradovateCredentials(
         name="n",
-        password=PASSWORD,
+        password=PASSWORD,  # type: ignore[arg-type]
         app_id="a",
         app_version="1",
         cid="8",

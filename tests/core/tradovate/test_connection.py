@@ -9,15 +9,20 @@ from typing import Any
 import pytest
 
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
-from brokerwire.core.jsonlib import BACKEND, dumps_str, loads
+from brokerwire.core.jsonlib import convert, dumps_str, loads
 from brokerwire.core.tradovate import (
     Chart,
     Closed,
     CloseFrame,
+    Dom,
     EntityChanged,
+    EntityEventType,
     ErrorResponse,
+    Histogram,
     MarketData,
     Penalty,
+    Quote,
+    QuoteEntry,
     RateLimited,
     ReplayClock,
     RequestFailed,
@@ -25,17 +30,27 @@ from brokerwire.core.tradovate import (
     Response,
     ServerHeartbeat,
     Shutdown,
+    TradeDate,
     TradovateConnection,
     TradovateState,
     UnknownEvent,
     UnmatchedResponse,
     decode_tick_packet,
 )
-from brokerwire.core.tradovate import connection as tradovate_connection
+from brokerwire.core.tradovate.models import Action, Order, OrdStatus, Position
 from brokerwire.core.websocket.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT
 from tests.core.tradovate import fixtures as fx
-from tests.core.tradovate.helpers import SentTexts, close_code_sent, frames, open_client, reply
-from tests.helpers import documents_handed_to_orjson, only_closed, server_frame
+from tests.core.tradovate.helpers import (
+    SentTexts,
+    close_code_sent,
+    frames,
+    open_client,
+    raw_event,
+    reason_of,
+    reply,
+    state_of,
+)
+from tests.helpers import only_closed, server_frame
 
 
 def pending_up_to(conn: TradovateConnection, request_id: int, endpoint: str) -> None:
@@ -49,6 +64,27 @@ def pending_up_to(conn: TradovateConnection, request_id: int, endpoint: str) -> 
 
 def a(*messages: str) -> str:
     return "a[" + ",".join(messages) + "]"
+
+
+#: A complete ``position`` entity (every field its model requires).
+POSITION: dict[str, Any] = {
+    "id": 1,
+    "accountId": 25,
+    "contractId": 560901,
+    "timestamp": "2016-11-04T00:02:36.626Z",
+    "tradeDate": {"year": 2016, "month": 11, "day": 4},
+    "netPos": 1,
+    "bought": 1,
+    "boughtValue": 2335.25,
+    "sold": 0,
+    "soldValue": 0,
+    "prevPos": 0,
+}
+
+
+def market_data(message: str) -> MarketData:
+    """The typed event of a documented ``md`` message."""
+    return convert(loads(message)["d"], MarketData)
 
 
 # -- every documented example decodes to the right event --------------------------------------
@@ -141,16 +177,16 @@ def test_unmatched_response_is_delivered_not_dropped() -> None:
             fx.PROPS_CREATED,
             EntityChanged(
                 "order",
-                "Created",
-                {
-                    "id": 210518,
-                    "accountId": 25,
-                    "contractId": 560901,
-                    "timestamp": "2016-11-04T00:02:36.626Z",
-                    "action": "Sell",
-                    "ordStatus": "PendingNew",
-                    "admin": False,
-                },
+                EntityEventType.CREATED,
+                Order(
+                    id=210518,
+                    account_id=25,
+                    contract_id=560901,
+                    timestamp="2016-11-04T00:02:36.626Z",
+                    action=Action.SELL,
+                    ord_status=OrdStatus.PENDING_NEW,
+                    admin=False,
+                ),
             ),
         ),
         (a(fx.CLOCK), ReplayClock("2019-08-26T16:43:08.599Z", 20)),
@@ -162,26 +198,30 @@ def test_unmatched_response_is_delivered_not_dropped() -> None:
         (a(fx.SHUTDOWN_NO_REASON), Shutdown("ConnectionQuotaReached", None)),
         (
             a(
-                '{"e":"props","d":{"entityType":"position","eventType":"Updated","entity":[{"id":1},{"id":2}]}}'
+                dumps_str(
+                    {
+                        "e": "props",
+                        "d": {
+                            "entityType": "position",
+                            "eventType": "Updated",
+                            "entity": [POSITION, {**POSITION, "id": 2}],
+                        },
+                    }
+                )
             ),
-            EntityChanged("position", "Updated", [{"id": 1}, {"id": 2}]),
+            EntityChanged(
+                "position",
+                EntityEventType.UPDATED,
+                [convert(POSITION, Position), convert({**POSITION, "id": 2}, Position)],
+            ),
         ),
         (
             a('{"e":"props","d":{"entityType":"order","eventType":"Deleted"}}'),
-            EntityChanged("order", "Deleted", None),
+            EntityChanged("order", EntityEventType.DELETED, None),
         ),
         (
             a('{"e":"newKind","d":{"x":1}}'),
             UnknownEvent("newKind", {"x": 1}, {"e": "newKind", "d": {"x": 1}}),
-        ),
-        (
-            a('{"e":"md","d":"not an object"}'),
-            UnknownEvent("md", "not an object", {"e": "md", "d": "not an object"}),
-        ),
-        (a('{"e":"md"}'), UnknownEvent("md", None, {"e": "md"})),
-        (
-            a('{"e":"clock","d":"{not json"}'),
-            UnknownEvent("clock", "{not json", {"e": "clock", "d": "{not json"}),
         ),
         ("h", ServerHeartbeat()),
     ],
@@ -189,6 +229,23 @@ def test_unmatched_response_is_delivered_not_dropped() -> None:
 def test_documented_events(frame: str, expected: Any) -> None:
     conn = open_client()
     assert conn.receive_data(frames(frame), 1.0) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ({"e": "md", "d": "not an object"}, ""),
+        ({"e": "md"}, ""),
+        ({"e": "clock", "d": "{not json"}, "its d is not JSON"),
+    ],
+)
+def test_a_known_kind_that_cannot_be_read_arrives_raw_with_its_reason(
+    message: dict[str, Any], words: str
+) -> None:
+    conn = open_client()
+    (event,) = conn.receive_data(frames(a(dumps_str(message))), 1.0)
+    assert raw_event(event) == UnknownEvent(message["e"], message.get("d"), message)
+    assert words in reason_of(event)
 
 
 @pytest.mark.parametrize(
@@ -207,16 +264,28 @@ def test_documented_events(frame: str, expected: Any) -> None:
         ("props", {}),
         ("props", {"entityType": 3, "eventType": "Updated", "entity": {}}),
         ("props", {"entityType": "order", "eventType": None, "entity": {}}),
+        ("props", {"entityType": "position", "eventType": "Updated", "entity": {"id": 1}}),
+        ("props", {"entityType": "position", "eventType": "Renamed", "entity": POSITION}),
+        ("props", {"entityType": "laterEntity", "eventType": "Updated", "entity": {}}),
     ],
 )
 def test_a_known_kind_in_the_wrong_shape_is_passed_through_whole(kind: str, data: Any) -> None:
-    """An event's fields hold what they declare; a malformed one loses nothing either."""
+    """An event's fields hold what they declare; a malformed one loses nothing either, and
+    the connection goes on (in the same frame and in the next)."""
     message = {"e": kind, "d": data}
     conn = open_client()
-    events = conn.receive_data(frames(a(dumps_str(message), fx.MD_QUOTES)), 1.0)
-    assert events == [
-        UnknownEvent(kind, data, message),
-        MarketData(loads(fx.MD_QUOTES)["d"]["quotes"], [], []),
+    request_id = conn.request("account/list")
+    events = conn.receive_data(
+        frames(a(dumps_str(message), fx.MD_QUOTES), a(dumps_str(message)), "h"), 1.0
+    )
+    assert len(events) == 4
+    assert raw_event(events[0]) == UnknownEvent(kind, data, message)
+    assert events[1] == market_data(fx.MD_QUOTES)
+    assert raw_event(events[2]) == UnknownEvent(kind, data, message)
+    assert events[3] == ServerHeartbeat()
+    assert conn.state is TradovateState.OPEN
+    assert conn.receive_data(frames(a(reply(request_id))), 2.0) == [
+        Response(request_id, 200, None, "account/list")
     ]
 
 
@@ -225,20 +294,43 @@ def test_a_known_kind_in_the_wrong_shape_is_passed_through_whole(kind: str, data
     [
         (
             {"quotes": [{"contractId": 1}], "doms": [{"contractId": 2}]},
-            MarketData([{"contractId": 1}], [{"contractId": 2}], []),
+            MarketData([Quote(1)], [Dom(2)], []),
         ),
-        ({"quotes": [{"contractId": 1}], "doms": None}, MarketData([{"contractId": 1}], [], [])),
-        (
-            {"quotes": None, "histograms": [{"contractId": 3}]},
-            MarketData([], [], [{"contractId": 3}]),
-        ),
+        ({"histograms": [{"contractId": 3}]}, MarketData([], [], [Histogram(3)])),
         ({"quotes": [], "later": "a field this version does not know"}, MarketData([], [], [])),
         ({}, MarketData([], [], [])),
     ],
 )
-def test_market_data_off_the_quotes_only_path(data: dict[str, Any], expected: MarketData) -> None:
-    conn = open_client()
-    assert conn.receive_data(frames(a(dumps_str({"e": "md", "d": data}))), 1.0) == [expected]
+def test_market_data_on_and_off_the_market_data_only_path(
+    data: dict[str, Any], expected: MarketData
+) -> None:
+    """A frame of market data alone is decoded typed in one pass; one that also carries
+    another message is read message by message: the same market data either way."""
+    message = dumps_str({"e": "md", "d": data})
+    alone = open_client().receive_data(frames(a(message)), 1.0)
+    mixed = open_client().receive_data(frames(a('{"e":"other","d":null}', message)), 1.0)
+    assert alone == [expected]
+    assert mixed == [UnknownEvent("other", None, {"e": "other", "d": None}), expected]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"quotes": [{"contractId": 1}], "doms": None}, "doms"),
+        ({"quotes": None, "histograms": [{"contractId": 3}]}, "quotes"),
+    ],
+)
+def test_a_null_list_of_market_data_arrives_raw_on_and_off_the_fast_path(
+    data: dict[str, Any], field: str
+) -> None:
+    """``MarketData`` lists are lists: a null one is a shape the model does not take."""
+    message = {"e": "md", "d": data}
+    for prefix in ("", '{"e":"other","d":null},'):
+        conn = open_client()
+        *_, event, heartbeat = conn.receive_data(frames(a(prefix + dumps_str(message)), "h"), 1.0)
+        assert raw_event(event) == UnknownEvent("md", data, message)
+        assert field in reason_of(event)
+        assert heartbeat == ServerHeartbeat()
 
 
 def test_market_data_quotes_doms_histograms() -> None:
@@ -246,19 +338,34 @@ def test_market_data_quotes_doms_histograms() -> None:
     quotes, dom, histogram = conn.receive_data(
         frames(a(fx.MD_QUOTES), a(fx.DOM), a(fx.HISTOGRAM)), 1.0
     )
-    assert quotes == MarketData(loads(fx.MD_QUOTES)["d"]["quotes"], [], [])
-    assert quotes.quotes[0]["entries"]["Bid"] == {"price": 18405.123, "size": 7.123}
-    assert dom == MarketData([], loads(fx.DOM)["d"]["doms"], [])
-    assert dom.doms[0]["bids"][0] == {"price": 2335.25, "size": 33}
-    assert histogram == MarketData([], [], loads(fx.HISTOGRAM)["d"]["histograms"])
-    assert histogram.histograms[0]["items"] == {"-14": 5906, "2": 1234}
+    assert quotes == market_data(fx.MD_QUOTES)
+    assert type(quotes) is MarketData
+    assert quotes.quotes[0].bid == QuoteEntry(18405.123, 7.123)
+    assert dom == market_data(fx.DOM)
+    assert type(dom) is MarketData
+    assert dom.doms[0] == Dom(
+        123456,
+        "2017-04-13T11:33:57.488Z",
+        [QuoteEntry(2335.25, 33.0), QuoteEntry(2333.0, 758.0)],
+        [QuoteEntry(2335.5, 255.0), QuoteEntry(2337.75, 466.0)],
+    )
+    assert histogram == market_data(fx.HISTOGRAM)
+    assert type(histogram) is MarketData
+    assert histogram.histograms[0] == Histogram(
+        123456,
+        "2017-04-13T11:33:57.412Z",
+        TradeDate(2017, 4, 13),
+        2338.75,
+        {"-14": 5906.0, "2": 1234.0},
+        False,
+    )
 
 
 @pytest.mark.parametrize(("before", "after"), [(" ", ""), ("", " "), ("\n", "\t "), ("", "")])
 def test_whitespace_around_the_array_is_allowed(before: str, after: str) -> None:
     conn = open_client()
     (event,) = conn.receive_data(frames("a" + before + "[" + fx.MD_QUOTES + "]" + after), 1.0)
-    assert event == MarketData(loads(fx.MD_QUOTES)["d"]["quotes"], [], [])
+    assert event == market_data(fx.MD_QUOTES)
 
 
 def test_chart_bars_ticks_and_end_of_history() -> None:
@@ -315,7 +422,7 @@ def test_authorize_flow() -> None:
         conn.authorize("again")
     events = conn.receive_data(frames(a(reply(request_id))), 1.0)
     assert events == [Response(request_id, 200, None, "authorize")]
-    assert conn.state is TradovateState.AUTHORIZED
+    assert state_of(conn) is TradovateState.AUTHORIZED
     with pytest.raises(LocalProtocolError, match="already authorized"):
         conn.authorize("again")
 
@@ -451,7 +558,7 @@ def test_watchdog_reports_a_silent_link_dead() -> None:
         ),
         Closed(1011, "nothing arrived from the server for 10 s: the link is dead"),
     ]
-    assert conn.state is TradovateState.CLOSED
+    assert state_of(conn) is TradovateState.CLOSED
     assert conn.next_deadline() is None
 
 
@@ -537,17 +644,36 @@ def test_data_after_closed_is_ignored() -> None:
 BAD_FRAMES = {
     "unknown type letter": ("x[1]", 1002, "unknown frame"),
     "empty message": ("", 1002, "empty message"),
-    "a frame that is not an array": ('a{"s":200}', 1002, "must hold a JSON array"),
     "invalid JSON": ('a[{"s":200,', 1007, "invalid JSON"),
     "junk after the array": ('a[{"e":"md","d":{}}]x', 1007, "invalid JSON"),
     "a second array": ("a[][]", 1007, "invalid JSON"),
     "a bare a": ("a", 1007, "invalid JSON"),
-    "message that is not an object": ("a[1]", 1002, "not a JSON object"),
-    "neither response nor event": ('a[{"x":1}]', 1002, "neither a response"),
-    "response without status": ('a[{"i":1}]', 1002, "integer id (i) and status (s)"),
-    "response with a string id": ('a[{"i":"1","s":200}]', 1002, "integer id"),
-    "event kind not a string": ('a[{"e":["md"],"d":{}}]', 1002, "event kind must be a string"),
     "c frame that is not [code, reason]": ('c["oops"]', 1002, "must be c[code"),
+}
+
+#: Valid JSON in a shape no message has: (frame, its data, its whole message, reason words).
+WRONG_SHAPES: dict[str, tuple[str, Any, Any, str]] = {
+    "a frame that is not an array": (
+        'a{"s":200}',
+        None,
+        {"s": 200},
+        "must hold a JSON array",
+    ),
+    "message that is not an object": ("a[1]", None, 1, "not a JSON object"),
+    "neither response nor event": ('a[{"x":1}]', None, {"x": 1}, "neither a response"),
+    "response without status": ('a[{"i":1}]', None, {"i": 1}, "integer id (i) and status (s)"),
+    "response with a string id": (
+        'a[{"i":"1","s":200}]',
+        None,
+        {"i": "1", "s": 200},
+        "integer id",
+    ),
+    "event kind not a string": (
+        'a[{"e":["md"],"d":{}}]',
+        {},
+        {"e": ["md"], "d": {}},
+        "event kind must be a string",
+    ),
 }
 
 
@@ -568,6 +694,25 @@ def test_bad_frames_end_the_connection_after_everything_before_them(name: str) -
     assert close_code_sent(conn) == code, "the close frame answering the bad frame is queued"
 
 
+@pytest.mark.parametrize("name", sorted(WRONG_SHAPES))
+def test_a_message_in_a_wrong_shape_arrives_raw_and_the_connection_goes_on(name: str) -> None:
+    bad, data, message, words = WRONG_SHAPES[name]
+    conn = open_client()
+    request_id = conn.request("account/list")
+    events = conn.receive_data(frames("h", a(fx.MD_QUOTES), bad, "h"), 1.0)
+    assert len(events) == 4
+    assert events[:2] == [ServerHeartbeat(), market_data(fx.MD_QUOTES)]
+    assert raw_event(events[2]) == UnknownEvent("", data, message)
+    assert words in reason_of(events[2])
+    assert events[3] == ServerHeartbeat(), "what follows is still decoded"
+    assert conn.state is TradovateState.OPEN
+    assert conn.pending_requests == 1, "a response it cannot read answers no request"
+    assert close_code_sent(conn) is None
+    assert conn.receive_data(frames(a(reply(request_id))), 2.0) == [
+        Response(request_id, 200, None, "account/list")
+    ]
+
+
 def fragmented(text: str, pieces: int = 3) -> bytes:
     """One text message sent as ``pieces`` frames (a text frame, then continuations)."""
     data = text.encode()
@@ -579,35 +724,6 @@ def fragmented(text: str, pieces: int = 3) -> bytes:
     )
 
 
-@pytest.mark.parametrize("deliver", [frames, fragmented], ids=["one frame", "fragmented"])
-def test_json_that_orjson_refuses_is_taken_with_either_backend(
-    deliver: Callable[[str], bytes],
-) -> None:
-    """A lone surrogate escape (UTF-16 text cut inside a pair) or a number beyond a double does
-    not end the connection, on the quotes' hot path or off it."""
-    conn = open_client()
-    quote = '{"e":"md","d":{"quotes":[{"contractId":1,"note":"cut \\ud83d"}]}}'
-    order = '{"id":7,"text":"\\udc00","avgPx":1e400}'
-    props = '{"e":"props","d":{"entityType":"order","eventType":"Updated","entity":' + order + "}}"
-    events = conn.receive_data(deliver(a(quote)) + deliver(a(props)), 1.0)
-    assert events == [
-        MarketData([{"contractId": 1, "note": "cut \ud83d"}], [], []),
-        EntityChanged("order", "Updated", {"id": 7, "text": "\udc00", "avgPx": float("inf")}),
-    ]
-
-
-@pytest.mark.skipif(BACKEND != "orjson", reason="only orjson refuses a document json takes")
-def test_a_frame_orjson_refused_goes_to_json_and_not_back_to_orjson(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    conn = open_client()
-    handed = documents_handed_to_orjson(monkeypatch, tradovate_connection)
-    quote = '{"e":"md","d":{"quotes":[{"contractId":1,"note":"cut \\ud83d"}]}}'
-    events = conn.receive_data(frames(a(quote)), 1.0)
-    assert events == [MarketData([{"contractId": 1, "note": "cut \ud83d"}], [], [])]
-    assert handed == [f"[{quote}]".encode()], "orjson is asked once"
-
-
 BATCH_WITH_A_BAD_MESSAGE = a(
     fx.MD_QUOTES,
     '{"e":"props","d":{"entityType":"order","eventType":"Updated"}}',
@@ -617,13 +733,61 @@ BATCH_WITH_A_BAD_MESSAGE = a(
 
 
 @pytest.mark.parametrize("deliver", [frames, fragmented], ids=["one frame", "fragmented"])
-def test_bad_message_inside_a_batch_keeps_the_messages_before_it(
+def test_a_bad_message_inside_a_batch_loses_nothing_around_it(
     deliver: Callable[[str], bytes],
 ) -> None:
     conn = open_client()
-    events = conn.receive_data(deliver(BATCH_WITH_A_BAD_MESSAGE), 1.0)
-    assert [type(e).__name__ for e in events] == ["MarketData", "EntityChanged", "Closed"]
-    assert only_closed(events).code == 1002
+    events = conn.receive_data(deliver(BATCH_WITH_A_BAD_MESSAGE) + deliver("h"), 1.0)
+    assert [type(e).__name__ for e in events] == [
+        "MarketData",
+        "EntityChanged",
+        "UnknownEvent",
+        "MarketData",
+        "ServerHeartbeat",
+    ]
+    assert raw_event(events[2]) == UnknownEvent("", None, 42)
+    assert events[3] == events[0] == market_data(fx.MD_QUOTES)
+    assert conn.state is TradovateState.OPEN
+
+
+@pytest.mark.parametrize("deliver", [frames, fragmented], ids=["one frame", "fragmented"])
+def test_json_this_library_refuses_ends_the_connection_with_1007(
+    deliver: Callable[[str], bytes],
+) -> None:
+    """A lone surrogate escape (UTF-16 text cut inside a pair) and a number beyond a double
+    are not JSON here: on the quotes' hot path or off it, the connection ends with 1007 after
+    the events before them."""
+    quote = '{"e":"md","d":{"quotes":[{"contractId":1,"note":"cut \\ud83d"}]}}'
+    order = '{"id":7,"text":"\\udc00","avgPx":1e400}'
+    props = '{"e":"props","d":{"entityType":"order","eventType":"Updated","entity":' + order + "}}"
+    for bad in (quote, props):
+        conn = open_client()
+        request_id = conn.request("account/list")
+        events = conn.receive_data(deliver("h") + deliver(a(bad)) + deliver("h"), 1.0)
+        assert events[:2] == [
+            ServerHeartbeat(),
+            RequestFailed(request_id, "account/list", only_closed(events).reason),
+        ]
+        closed = only_closed(events)
+        assert len(events) == 3
+        assert closed.code == 1007
+        assert isinstance(closed.error, RemoteProtocolError)
+        assert "invalid JSON" in closed.reason
+        assert close_code_sent(conn) == 1007
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_SHAPES))
+def test_a_fragmented_message_in_a_wrong_shape_arrives_like_a_whole_one(name: str) -> None:
+    bad = WRONG_SHAPES[name][0]
+    conn = open_client()
+    events = conn.receive_data(frames("h") + fragmented(bad, 2) + frames("h"), 1.0)
+    whole = open_client().receive_data(frames("h", bad, "h"), 1.0)
+    assert [type(e).__name__ for e in events] == [
+        "ServerHeartbeat",
+        "UnknownEvent",
+        "ServerHeartbeat",
+    ]
+    assert events == whole, "the same event, to the character of its reason"
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FRAMES))
@@ -703,7 +867,7 @@ def test_bad_utf8_in_an_a_frame_closes_with_1007() -> None:
         server_frame(OP_TEXT, b"o") + server_frame(OP_TEXT, b'a["\xff"]'), 0.0
     )
     assert type(events[0]).__name__ == "Opened"
-    closed = events[-1]
+    closed = only_closed(events)
     assert (closed.code, closed.reason) == (
         1007,
         "text message is not valid UTF-8 (invalid start byte)",

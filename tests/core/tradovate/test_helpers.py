@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from brokerwire.core.jsonlib import loads
-from brokerwire.core.tradovate import Quote, QuoteEntry, Tick, decode_tick_packet, parse_quote
+from brokerwire.core.tradovate import (
+    Quote,
+    QuoteEntries,
+    QuoteEntry,
+    Tick,
+    decode_tick_packet,
+    parse_quote,
+)
 from tests.core.tradovate import fixtures as fx
 
 
@@ -20,9 +27,20 @@ def test_quote_entries_from_the_documented_quote() -> None:
     assert quote.offer == QuoteEntry(18410.012, 12.35)
     assert quote.trade == QuoteEntry(18405.023, 2.10)
     assert quote.total_volume == 4118.123
-    assert quote.entries["LowPrice"] == QuoteEntry(18355.23, None)
-    assert quote.entries["OpenInterest"] == QuoteEntry(None, 40702.024)
-    assert "EmptyBook" not in quote.entries
+    assert quote.entries.low_price == QuoteEntry(18355.23, None)
+    assert quote.entries.open_interest == QuoteEntry(None, 40702.024)
+    assert quote.entries.empty_book is None
+    assert quote.entries == QuoteEntries(
+        bid=QuoteEntry(18405.123, 7.123),
+        offer=QuoteEntry(18410.012, 12.35),
+        trade=QuoteEntry(18405.023, 2.10),
+        total_trade_volume=QuoteEntry(None, 4118.123),
+        low_price=QuoteEntry(18355.23),
+        high_price=QuoteEntry(18520.125),
+        opening_price=QuoteEntry(18515.123),
+        settlement_price=QuoteEntry(18520.257),
+        open_interest=QuoteEntry(None, 40702.024),
+    )
 
 
 def test_a_partial_quote_has_only_what_changed() -> None:
@@ -87,22 +105,48 @@ def test_null_optional_fields_are_absent() -> None:
     assert decode_tick_packet(packet) == [Tick(1000, 50.5, 0, None, None, None, None, None)]
 
 
-def test_what_is_not_in_a_quotes_shape_reads_as_absent() -> None:
-    quote = parse_quote(
-        {
-            "contractId": "12",
-            "timestamp": 5,
-            "entries": {
-                "Bid": {"price": "6000.25", "size": [3]},
-                "Offer": {"price": 6000.5, "size": True},
-                "Trade": 7,
-            },
-        }
+GOOD_QUOTE: dict[str, Any] = {
+    "contractId": 12,
+    "timestamp": "t",
+    "entries": {"Bid": {"price": 6000.25, "size": 3}, "Offer": {"price": 6000.5, "size": 1}},
+}
+
+#: A quote with one field out of shape, and the field the error must name.
+MALFORMED_QUOTES: dict[str, tuple[Any, str]] = {
+    "not an object": ([1], "object"),
+    "no contract id": ({"entries": {}}, "contractId"),
+    "timestamp a number": ({**GOOD_QUOTE, "timestamp": 5}, "timestamp"),
+    "contract id a fraction": ({**GOOD_QUOTE, "contractId": 1.5}, "contractId"),
+    "entries a list": ({**GOOD_QUOTE, "entries": [1, 2]}, "entries"),
+    "size a list": ({**GOOD_QUOTE, "entries": {"Bid": {"price": 1, "size": [3]}}}, "size"),
+    "size a bool": ({**GOOD_QUOTE, "entries": {"Offer": {"price": 1, "size": True}}}, "size"),
+    "price text": ({**GOOD_QUOTE, "entries": {"Bid": {"price": "bid"}}}, "price"),
+    "entry a number": ({**GOOD_QUOTE, "entries": {"Trade": 7}}, "Trade"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_QUOTES))
+def test_a_quote_out_of_shape_is_a_value_error_naming_the_field(name: str) -> None:
+    quote, field = MALFORMED_QUOTES[name]
+    with pytest.raises(ValueError, match=re.escape(field)):
+        parse_quote(quote)
+
+
+def test_a_quote_in_shape() -> None:
+    assert parse_quote(GOOD_QUOTE) == Quote(
+        12, "t", QuoteEntries(bid=QuoteEntry(6000.25, 3.0), offer=QuoteEntry(6000.5, 1.0))
     )
-    assert quote == Quote(0, "", {"Bid": QuoteEntry(None, None), "Offer": QuoteEntry(6000.5, None)})
-    assert parse_quote({"entries": [1, 2]}).entries == {}
 
 
-def test_a_quote_that_is_not_an_object_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="must be a JSON object, not list"):
-        parse_quote([1])  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "quote",
+    [
+        {"contractId": "12", "entries": {}},
+        {"contractId": 12, "entries": {"Bid": {"price": "6000.25"}}},
+        {"contractId": 12, "entries": {"Bid": {"price": "nan"}}},
+    ],
+)
+def test_numbers_sent_as_text_are_refused(quote: dict[str, Any]) -> None:
+    """Tradovate sends numbers as numbers: text where one belongs (even "nan") is no price."""
+    with pytest.raises(ValueError, match="Expected `int"):
+        parse_quote(quote)

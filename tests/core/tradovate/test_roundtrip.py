@@ -9,16 +9,22 @@ from typing import Any
 import pytest
 
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.jsonlib import dumps_str
+from brokerwire.core.jsonlib import convert, dumps_str
 from brokerwire.core.tradovate import (
     Chart,
     ClientHeartbeat,
     ClientRequest,
     Closed,
     CloseFrame,
+    Dom,
     EntityChanged,
+    EntityEventType,
     ErrorResponse,
+    Histogram,
     MarketData,
+    Quote,
+    QuoteEntries,
+    QuoteEntry,
     ReplayClock,
     RequestDocument,
     RequestFailed,
@@ -32,15 +38,31 @@ from brokerwire.core.tradovate import (
     event_message,
     response_message,
 )
+from brokerwire.core.tradovate.models import Fill
 from brokerwire.core.transport import TransportState
 from brokerwire.core.websocket import Role, WebSocketConnection
-from tests.core.tradovate.helpers import connected, frames, to_client, to_server
+from tests.core.tradovate.helpers import connected, frames, state_of, to_client, to_server
 from tests.helpers import byte_by_byte, client_frame, feed, random_chunks
 
 QUOTE = {
     "timestamp": "2026-11-21T14:00:00.000Z",
     "contractId": 1,
     "entries": {"Bid": {"price": 1.5, "size": 2}},
+}
+
+
+#: A complete ``fill`` entity (every field its model requires).
+FILL: dict[str, Any] = {
+    "id": 3,
+    "orderId": 210518,
+    "contractId": 560901,
+    "timestamp": "2026-11-21T14:00:00.000Z",
+    "tradeDate": {"year": 2026, "month": 11, "day": 21},
+    "action": "Buy",
+    "qty": 1,
+    "price": 6012.25,
+    "active": True,
+    "finallyPaired": 0,
 }
 
 
@@ -72,21 +94,35 @@ def test_authorize_request_response() -> None:
 @pytest.mark.parametrize(
     ("kind", "data", "expected"),
     [
-        ("md", {"quotes": [QUOTE]}, MarketData([QUOTE], [], [])),
+        (
+            "md",
+            {"quotes": [QUOTE]},
+            MarketData(
+                [
+                    Quote(
+                        1,
+                        "2026-11-21T14:00:00.000Z",
+                        QuoteEntries(bid=QuoteEntry(1.5, 2.0)),
+                    )
+                ],
+                [],
+                [],
+            ),
+        ),
         (
             "md",
             {"doms": [{"contractId": 1, "bids": [], "offers": []}]},
-            MarketData([], [{"contractId": 1, "bids": [], "offers": []}], []),
+            MarketData([], [Dom(1, None, [], [])], []),
         ),
         (
             "md",
             {"histograms": [{"contractId": 1, "items": {}}]},
-            MarketData([], [], [{"contractId": 1, "items": {}}]),
+            MarketData([], [], [Histogram(1, items={})]),
         ),
         (
             "props",
-            {"entityType": "fill", "eventType": "Created", "entity": {"id": 3}},
-            EntityChanged("fill", "Created", {"id": 3}),
+            {"entityType": "fill", "eventType": "Created", "entity": FILL},
+            EntityChanged("fill", EntityEventType.CREATED, convert(FILL, Fill)),
         ),
         ("chart", {"charts": [{"id": 31, "eoh": True}]}, Chart([{"id": 31, "eoh": True}])),
         (
@@ -112,7 +148,7 @@ def test_a_batch_keeps_its_order() -> None:
         [
             event_message("md", {"quotes": [QUOTE]}),
             response_message(request_id, 200, []),
-            event_message("props", {"entityType": "order", "eventType": "Updated", "entity": {}}),
+            event_message("props", {"entityType": "fill", "eventType": "Updated", "entity": FILL}),
         ]
     )
     assert [type(e) for e in to_client(server, client)] == [MarketData, Response, EntityChanged]
@@ -162,7 +198,7 @@ def test_server_close_frame_then_websocket_close() -> None:
         RequestFailed(pending, "account/list", "the connection closed (code 1000)"),
         Closed(1000, ""),
     ]
-    assert client.state is TradovateState.CLOSED
+    assert state_of(client) is TradovateState.CLOSED
 
 
 @pytest.mark.parametrize("closer", ["client", "server"])
