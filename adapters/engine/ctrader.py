@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
+import msgspec
+
 from brokerwire.core.ctrader import (
     ORDER_REQUESTS,
     AccountDisconnected,
@@ -36,6 +38,8 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.ctrader import (
     Opened as CTraderOpened,
 )
+from brokerwire.core.ctrader.messages import payload_of, typed_payload
+from brokerwire.core.ctrader.models import OpenApiMessage
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tcp import Framing
 
@@ -86,6 +90,8 @@ class CTraderCall(NamedTuple):
     timeout: float | None = None
     response_type: int | None = None
     transform: Callable[[dict[str, Any]], Any] | None = None
+    #: Given as a typed message: the answer comes back as its Struct.
+    typed: bool = False
 
     def __repr__(self) -> str:
         return f"CTraderCall({self.name}, payload={redact(dict(self.payload or {}))!r})"
@@ -101,6 +107,31 @@ class CTraderCall(NamedTuple):
     @property
     def sent_body(self) -> Any:
         return redact(dict(self.payload or {}))
+
+
+def _typed_answer(payload_type: int, payload: dict[str, Any]) -> Any:
+    """An answer as its Struct, credentials redacted; as decoded when it does not fit."""
+    shown = without_secrets(payload)
+    try:
+        typed = typed_payload(payload_type, shown)
+    except ValueError:
+        return shown
+    return shown if typed is None else typed
+
+
+def _call_of(
+    payload_type: int | OpenApiMessage,
+    payload: Mapping[str, Any] | None,
+    timeout: float | None,
+    response_type: int | None,
+) -> CTraderCall:
+    """The call for a request given as a payload type and payload, or as a typed message."""
+    if not isinstance(payload_type, msgspec.Struct):
+        return CTraderCall(payload_type, payload, timeout, response_type)
+    if payload is not None:
+        raise LocalProtocolError("give a typed message alone, or a payload type and its payload")
+    request_type, body = payload_of(payload_type)
+    return CTraderCall(request_type, body, timeout, response_type, typed=True)
 
 
 class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
@@ -295,6 +326,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
                 self._remember_account(call)
             if call.transform is not None:
                 return call.transform(event.payload)
+            if call.typed:
+                return _typed_answer(event.payload_type, event.payload)
             return without_secrets(event.payload)
         if kind is ErrorResponse:
             if call.payload_type == _ACCOUNT_AUTH and event.error_code == "ALREADY_LOGGED_IN":
@@ -452,18 +485,23 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
 
     def request(
         self,
-        payload_type: int,
+        payload_type: int | OpenApiMessage,
         payload: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
         response_type: int | None = None,
     ) -> R:
-        """Any request; the result is the payload of the message that completes it."""
-        return self._ask(CTraderCall(payload_type, payload, timeout, response_type))
+        """Any request; the result is the payload of the message that completes it.
+
+        Given a typed message (``request(NewOrderReq(...))``), the result is typed too: the
+        answer's Struct (the ``..._RES``, or an order's first ``ExecutionEvent``). The message
+        is checked first: a field of the wrong type raises ``LocalProtocolError`` at once.
+        """
+        return self._ask(_call_of(payload_type, payload, timeout, response_type))
 
     def request_async(
         self,
-        payload_type: int,
+        payload_type: int | OpenApiMessage,
         payload: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
@@ -471,7 +509,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
     ) -> F:
         """Send now, take the outcome later: a future of what ``request(...)`` gives (or of
         its RequestError)."""
-        return self._ask_later(CTraderCall(payload_type, payload, timeout, response_type))
+        return self._ask_later(_call_of(payload_type, payload, timeout, response_type))
 
     def authorize_application(self, *, timeout: float | None = None) -> R:
         """ProtoOAApplicationAuthReq with the client's id and secret (``connect`` does this

@@ -157,14 +157,14 @@ class _DepthEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadTy
 _decode_market = decoder(_SpotEnvelope | _DepthEnvelope, numeric_strings=True)  # type: ignore[arg-type]
 
 
-def decode_market_message(data: bytes | str) -> SpotEvent | DepthEvent | None:
-    """A spot or depth event, typed straight from the message (its bytes, or text) in one pass.
+def decode_market_message(data: bytes) -> SpotEvent | DepthEvent | None:
+    """A spot or depth event, typed straight from the message's bytes in one pass.
 
     The envelope's ``payloadType`` picks the model. None for any other message, one with a
     ``clientMsgId``, one the model does not take, or bytes that are not UTF-8: the general path
     (``parse_message``, ``envelope_from``) then reads it and says what was wrong.
     """
-    if not isinstance(data, str) and not is_utf8(data):
+    if not data.isascii() and not is_utf8(data):
         return None
     try:
         envelope = _decode_market(data)

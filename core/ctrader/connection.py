@@ -16,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from .._client_connection import ClientConnection
 from .._guards import check_duration, finite_seconds, text_of
 from .._states import Transitions, move
@@ -58,6 +60,8 @@ from .events import (
     TokenInvalidated,
     UnknownMessage,
 )
+from .messages import payload_of
+from .models import OpenApiMessage
 from .ratelimit import Held, RateBudget, ReleaseQueue
 from .registry import CTraderSubscriptionRegistry
 from .tables import (
@@ -98,6 +102,17 @@ _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 _HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
 
 Transport = WebSocketConnection | TcpConnection
+
+
+def _request_of(
+    payload_type: int | OpenApiMessage, payload: Mapping[str, Any] | None
+) -> tuple[int, Mapping[str, Any]]:
+    """The payload type and payload of a request given either way."""
+    if not isinstance(payload_type, msgspec.Struct):
+        return int(payload_type), payload or {}
+    if payload is not None:
+        raise LocalProtocolError("give a typed message alone, or a payload type and its payload")
+    return payload_of(payload_type)
 
 
 def _market_event(envelope: Envelope, kind: type[SpotEvent | DepthEvent]) -> CTraderEvent:
@@ -411,7 +426,7 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
 
     def request(
         self,
-        payload_type: int,
+        payload_type: int | OpenApiMessage,
         payload: Mapping[str, Any] | None = None,
         client_msg_id: str | None = None,
         timeout: float | None = None,
@@ -421,9 +436,12 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
     ) -> str:
         """Send a request; returns its ``clientMsgId``, which its outcome event carries.
 
-        A request that the rate budget cannot take now is queued and sent by ``handle_timer``.
-        ``response_type`` names the answer for a payload type this version does not know.
-        Account-scoped requests need the account to be authorized first.
+        The request is a payload type and its payload, or a typed message alone
+        (``request(NewOrderReq(...))``), checked against its model first: a field of the wrong
+        type raises ``LocalProtocolError`` and nothing is sent. A request that the rate budget
+        cannot take now is queued and sent by ``handle_timer``. ``response_type`` names the
+        answer for a payload type this version does not know. Account-scoped requests need the
+        account to be authorized first.
         """
         if now is not None:
             self._touch(now)
@@ -431,14 +449,13 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
             raise LocalProtocolError(
                 f"cannot send a request: the connection is {self._state.value}"
             )
-        request_type = int(payload_type)
+        request_type, body = _request_of(payload_type, payload)
         expected = response_type if response_type is not None else RESPONSE_OF.get(request_type)
         if expected is None:
             raise LocalProtocolError(
                 f"payload type {request_type} is not a request this version knows: "
                 "pass response_type"
             )
-        body: Mapping[str, Any] = payload or {}
         if request_type in ACCOUNT_SCOPED_REQUESTS and request_type != _ACCOUNT_AUTH:
             account = as_int(body.get("ctidTraderAccountId"))
             if account is None:

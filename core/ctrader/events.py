@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from .._event import Event
-from ..jsonlib import convert
 from ..transport import Closed
 from ..websocket import ConnectionRejected
 from .codec import Envelope, redact
-from .models import MESSAGE_TYPES, DepthEvent, SpotEvent
+from .messages import typed_payload
+from .models import DepthEvent, SpotEvent
 from .tables import ERROR_CODE_DESCRIPTIONS, message_name
 
 __all__ = [
@@ -44,13 +44,6 @@ __all__ = [
     "TokenInvalidated",
     "UnknownMessage",
 ]
-
-
-def typed_payload(payload_type: int, payload: dict[str, Any]) -> Any:
-    """The payload as its generated Struct (``models.MESSAGE_TYPES``), or None for a payload
-    type without one. Raises ``ValidationError`` (a ``ValueError``) when it does not fit."""
-    kind = MESSAGE_TYPES.get(payload_type)
-    return None if kind is None else convert(payload, kind, numeric_strings=True)
 
 
 class TypedPayload:
