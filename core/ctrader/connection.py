@@ -332,15 +332,19 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         """The cTrader events of the transport's, made as they are asked for."""
         decode_market = decode_market_message
         for t_event in t_events:
-            # A binary WebSocket message is read as a text one is.
-            data = t_event.data if type(t_event) is BinaryMessage else t_event
-            if type(data) is bytes:
-                market_event = decode_market(data)
+            if type(t_event) is bytes:
+                market_event = decode_market(t_event)
                 if market_event is not None:
                     yield market_event
                     continue
                 out: list[CTraderEvent] = []
-                received = self._receive_message(data, out)
+                received = self._receive_message(t_event, out)
+                yield from out
+                if not received:
+                    return
+            elif type(t_event) is BinaryMessage:  # read as a text message is
+                out = []
+                received = self._receive_message(t_event.data, out)
                 yield from out
                 if not received:
                     return

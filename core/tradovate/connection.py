@@ -244,7 +244,8 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
             if type(ws_event) is bytes:
                 market_data = decode_market_frame(ws_event)
                 if market_data is not None:
-                    yield from market_data
+                    for message in market_data:
+                        yield message.d
                     continue
                 try:
                     yield from self._text_frame_events(ws_event)

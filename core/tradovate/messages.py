@@ -33,6 +33,7 @@ from .models import ENTITY_TYPES, SyncSnapshot
 
 __all__ = [
     "SYNC_ENDPOINT",
+    "MarketDataMessage",
     "answer_request_id",
     "decode_market_frame",
     "decode_sync_answer",
@@ -45,34 +46,32 @@ __all__ = [
 SYNC_ENDPOINT = "user/syncrequest"
 
 
-class _MarketDataMessage(msgspec.Struct, frozen=True, gc=False):
+class MarketDataMessage(msgspec.Struct, frozen=True, gc=False):
+    """One message of a market-data frame: ``{"e": "md", "d": {...}}``."""
+
     e: Literal["md"]
     d: MarketData
 
 
-_decode_market_messages = decoder(list[_MarketDataMessage])
+_decode_market_messages = decoder(list[MarketDataMessage])
 #: How every ``a`` frame of market data starts (the server writes ``e`` before ``d``).
 _MARKET_FRAME = b'a[{"e":"md"'
 
 
-def decode_market_frame(frame: bytes | str) -> list[MarketData] | None:
-    """The events of an ``a`` frame of market data alone, typed in one pass.
+def decode_market_frame(frame: bytes) -> list[MarketDataMessage] | None:
+    """The messages of an ``a`` frame of market data alone, typed in one pass from its bytes;
+    each message's ``d`` is its event.
 
     None when the frame is anything else, or holds something the models do not take, or is
     not UTF-8 (a typed decoder skips the fields it does not model unread): the general path
     then reads it, and says what was wrong.
     """
-    if isinstance(frame, str):
-        frame = frame.encode("utf-8", "surrogatepass")
-    elif not is_utf8(frame):
-        return None
-    if not frame.startswith(_MARKET_FRAME):
+    if not frame.startswith(_MARKET_FRAME) or (not frame.isascii() and not is_utf8(frame)):
         return None
     try:
-        messages = _decode_market_messages(memoryview(frame)[1:])
+        return _decode_market_messages(frame[1:])
     except (ValueError, RecursionError):
         return None
-    return [message.d for message in messages]
 
 
 class _SyncAnswer(msgspec.Struct, frozen=True, gc=False):
