@@ -49,8 +49,23 @@ from .events import (
     UnknownEvent,
     UnmatchedResponse,
 )
-from .helpers import Tick, decode_tick_packet, parse_quote
-from .market import QUOTE_ENTRY_NAMES, Dom, Histogram, Quote, QuoteEntries, QuoteEntry, TradeDate
+from .helpers import decode_tick_packet, parse_quote
+from .market import (
+    QUOTE_ENTRY_NAMES,
+    Bar,
+    BarPacket,
+    ChartPacket,
+    Dom,
+    EndOfHistory,
+    Histogram,
+    Quote,
+    QuoteEntries,
+    QuoteEntry,
+    RawTick,
+    Tick,
+    TickPacket,
+    TradeDate,
+)
 from .registry import Subscription, SubscriptionRegistry
 from .server import TradovateServerConnection
 
@@ -63,13 +78,17 @@ __all__ = [
     "FRAME_OPEN",
     "QUOTE_ENTRY_NAMES",
     "TRADOVATE_TRANSITIONS",
+    "Bar",
+    "BarPacket",
     "Chart",
+    "ChartPacket",
     "ClientHeartbeat",
     "ClientRequest",
     "CloseFrame",
     "Closed",
     "ConnectionRejected",
     "Dom",
+    "EndOfHistory",
     "EntityChanged",
     "EntityEventType",
     "ErrorResponse",
@@ -82,6 +101,7 @@ __all__ = [
     "QuoteEntries",
     "QuoteEntry",
     "RateLimited",
+    "RawTick",
     "ReplayClock",
     "RequestDocument",
     "RequestFailed",
@@ -93,6 +113,7 @@ __all__ = [
     "Subscription",
     "SubscriptionRegistry",
     "Tick",
+    "TickPacket",
     "TradeDate",
     "TradovateConnection",
     "TradovateEvent",

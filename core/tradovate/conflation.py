@@ -17,7 +17,7 @@ from typing import Any
 from msgspec.structs import astuple, replace
 
 from .events import Chart, MarketData
-from .market import QuoteEntries
+from .market import BarPacket, QuoteEntries
 
 __all__ = ["MARKET_DATA", "Merge", "Part"]
 
@@ -81,19 +81,20 @@ def _merge_histograms(older: MarketData, newer: MarketData) -> MarketData:
 def _chart(event: Chart) -> list[Part]:
     parts: list[Part] = []
     for packet in event.charts:
-        if isinstance(packet, dict) and isinstance(packet.get("bars"), list):
-            parts.append((_key("chart", _field(packet, "id")), Chart([packet]), _merge_bars))
+        if type(packet) is BarPacket:
+            parts.append((("chart", packet.id), Chart([packet]), _merge_bars))
         else:
             parts.append((None, Chart([packet]), None))
     return parts
 
 
 def _merge_bars(older: Chart, newer: Chart) -> Chart:
+    """Bar updates as one: a bar of the same time in the newer packet replaces the older's."""
     old, new = older.charts[0], newer.charts[0]
-    bars: dict[Hashable, Any] = {}
-    for bar in chain(old["bars"], new["bars"]):
-        bars[_field(bar, "timestamp") or id(bar)] = bar
-    return Chart([{**new, "bars": list(bars.values())}])
+    assert type(old) is BarPacket
+    assert type(new) is BarPacket
+    bars = {bar.timestamp: bar for bar in chain(old.bars, new.bars)}
+    return Chart([replace(new, bars=list(bars.values()))])
 
 
 #: The market-data event types, and how each is cut into conflatable parts.

@@ -463,6 +463,8 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
         data = message.get("d")
         pending = self._pending.pop(request_id, None)
         if pending is None:
+            if isinstance(data, str) and not 200 <= status < 300:
+                data = unwrap_error_text(data)  # the text itself, however it was quoted
             return UnmatchedResponse(request_id, status, data)
         endpoint = pending.endpoint
         answers_authorize = request_id == self._authorize_id

@@ -20,7 +20,7 @@ from .._event import Event
 from ..transport import Closed
 from ..websocket import ConnectionRejected
 from .codec import RequestDocument
-from .market import Dom, Histogram, Quote
+from .market import ChartPacket, Dom, EndOfHistory, Histogram, Quote
 from .models import Entity
 
 __all__ = [
@@ -122,7 +122,10 @@ class RequestFailed(Event, frozen=True):
 
 
 class UnmatchedResponse(Event, frozen=True):
-    """A response whose id matches no pending request (never sent, or already timed out)."""
+    """A response whose id matches no pending request (never sent, or already timed out).
+
+    An error's text is unwrapped as ``ErrorResponse.message`` is, when the server encoded it
+    twice (``"\\"Access is denied\\""`` reads ``Access is denied``)."""
 
     request_id: int
     status: int
@@ -163,21 +166,15 @@ class MarketData(Event, frozen=True):
 
 
 class Chart(Event, frozen=True):
-    """A ``chart`` event: bar packets, tick packets or end-of-history markers, per subscription."""
+    """A ``chart`` event: bar packets, tick packets or end-of-history markers, per subscription
+    (``BarPacket``, ``TickPacket``, ``EndOfHistory`` of ``market.py``)."""
 
-    charts: list[Any]
+    charts: list[ChartPacket]
 
     @property
     def end_of_history(self) -> list[int]:
-        """Ids of the subscriptions whose history is complete (``{"id": .., "eoh": true}``).
-
-        A marker without an integer id names no subscription and is left out.
-        """
-        return [
-            c["id"]
-            for c in self.charts
-            if isinstance(c, dict) and c.get("eoh") and type(c.get("id")) is int
-        ]
+        """Ids of the subscriptions whose history is complete (``{"id": .., "eoh": true}``)."""
+        return [c.id for c in self.charts if type(c) is EndOfHistory and c.eoh]
 
 
 class ReplayClock(Event, frozen=True):

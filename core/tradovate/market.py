@@ -1,4 +1,5 @@
-"""Tradovate market data as typed Structs: quotes, DOMs and histograms of ``md`` events.
+"""Tradovate market data as typed Structs: quotes, DOMs and histograms of ``md`` events, and
+the bar packets, tick packets and end-of-history markers of ``chart`` events.
 
 A ``md`` event's ``d`` decodes straight into ``MarketData`` (``events.py``). Field names are
 snake_case in Python and the wire's own names in JSON (``contract_id`` is ``contractId``, a
@@ -18,12 +19,19 @@ Number = int | float
 
 __all__ = [
     "QUOTE_ENTRY_NAMES",
+    "Bar",
+    "BarPacket",
+    "ChartPacket",
     "Dom",
+    "EndOfHistory",
     "Histogram",
     "MarketModel",
     "Quote",
     "QuoteEntries",
     "QuoteEntry",
+    "RawTick",
+    "Tick",
+    "TickPacket",
     "TradeDate",
 ]
 
@@ -115,3 +123,107 @@ class Histogram(MarketModel, frozen=True, rename="camel"):
     base: Number | None = None
     items: dict[str, Number] = {}
     refresh: bool = False
+
+
+class Bar(MarketModel, frozen=True, rename="camel"):
+    """One bar of a bar chart; the volumes and tick counts come with minute and daily bars."""
+
+    timestamp: str
+    open: Number
+    high: Number
+    low: Number
+    close: Number
+    up_volume: Number | None = None
+    down_volume: Number | None = None
+    up_ticks: Number | None = None
+    down_ticks: Number | None = None
+    bid_volume: Number | None = None
+    offer_volume: Number | None = None
+
+
+class BarPacket(MarketModel, frozen=True):
+    """Bars of the chart subscription ``id`` (its ``historicalId`` or ``realtimeId``); ``td``
+    is the trade date as the integer YYYYMMDD."""
+
+    id: int
+    bars: list[Bar]
+    td: int | None = None
+
+
+class RawTick(MarketModel, frozen=True):
+    """One tick as sent: relative to its packet's base price (in tick sizes) and time (ms)."""
+
+    t: int
+    p: int
+    s: Number | None = None
+    b: int | None = None
+    a: int | None = None
+    bs: Number | None = None
+    as_: Number | None = msgspec.field(default=None, name="as")
+    id: int | None = None
+
+
+class Tick(msgspec.Struct, frozen=True, gc=False):
+    """One tick in absolute units: ``time`` in epoch milliseconds, prices in the contract's
+    price units (None where the packet did not carry a bid or an ask)."""
+
+    time: int
+    price: float
+    size: Number
+    bid: float | None
+    ask: float | None
+    bid_size: Number | None
+    ask_size: Number | None
+    id: int | None
+
+
+class TickPacket(MarketModel, frozen=True):
+    """Ticks of the tick-chart subscription ``id``, relative to the base price ``bp`` (in tick
+    sizes ``ts``) and base time ``bt``; ``ticks()`` resolves them."""
+
+    id: int
+    bp: int
+    bt: int
+    ts: float
+    tks: list[RawTick] = []
+    td: int | None = None
+    s: str | None = None
+
+    def ticks(self) -> list[Tick]:
+        """The ticks in absolute units, in time order (the server may send them out of order):
+        price = (bp + p) * ts, time = bt + t. Raises ``ValueError`` when a price is beyond a
+        float's range."""
+        try:
+            ticks = self._resolved()
+        except OverflowError:
+            raise ValueError("a tick packet holds a price beyond a float's range") from None
+        ticks.sort(key=lambda tick: tick.time)
+        return ticks
+
+    def _resolved(self) -> list[Tick]:
+        base, size = self.bp, self.ts
+        return [
+            Tick(
+                time=self.bt + tick.t,
+                price=(base + tick.p) * size,
+                size=tick.s if tick.s is not None else 0,
+                bid=None if tick.b is None else (base + tick.b) * size,
+                ask=None if tick.a is None else (base + tick.a) * size,
+                bid_size=tick.bs,
+                ask_size=tick.as_,
+                id=tick.id,
+            )
+            for tick in self.tks
+        ]
+
+
+class EndOfHistory(MarketModel, frozen=True):
+    """``{"id": .., "eoh": true}``: the history of subscription ``id`` is complete; what
+    follows is live."""
+
+    id: int
+    eoh: bool = True
+
+
+#: What a chart event's ``charts`` list holds.
+ChartPacket = BarPacket | TickPacket | EndOfHistory

@@ -29,6 +29,7 @@ from .events import (
     TradovateEvent,
     UnknownEvent,
 )
+from .market import BarPacket, ChartPacket, EndOfHistory, TickPacket
 from .models import ENTITY_TYPES, SyncSnapshot
 
 __all__ = [
@@ -157,7 +158,26 @@ def _chart(message: dict[str, Any], data: Any) -> TradovateEvent:
     charts = data.get("charts") if type(data) is dict else None
     if type(data) is not dict or not (charts is None or type(charts) is list):
         return UnknownEvent("chart", data, message, "a chart event's charts must be a list")
-    return Chart(charts or [])
+    try:
+        return Chart([_chart_packet(packet) for packet in charts or ()])
+    except ValueError as exc:  # msgspec's ValidationError, or a packet of no known kind
+        return UnknownEvent("chart", data, message, str(exc))
+
+
+def _chart_packet(packet: Any) -> ChartPacket:
+    """A packet of a chart event, by what it holds: bars, ticks, or the end-of-history mark."""
+    kind: type[ChartPacket]
+    if type(packet) is not dict:
+        raise ValueError(f"a chart packet must be an object: {_preview(packet)}")
+    if "bars" in packet:
+        kind = BarPacket
+    elif "tks" in packet or "bp" in packet:
+        kind = TickPacket
+    elif "eoh" in packet:
+        kind = EndOfHistory
+    else:
+        raise ValueError(f"a chart packet holds no bars, ticks or eoh: {_preview(packet)}")
+    return convert(packet, kind)
 
 
 def _clock(message: dict[str, Any], data: Any) -> TradovateEvent:

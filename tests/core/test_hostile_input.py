@@ -394,8 +394,18 @@ def test_ctrader_server_integer_past_the_digit_limit_ends_the_connection(transpo
 # -- helpers over decoded values ---------------------------------------------------------------
 
 
-def test_chart_end_of_history_skips_markers_without_an_integer_id() -> None:
-    chart = tradovate.Chart([{"eoh": True}, {"id": 7, "eoh": True}, {"id": "x", "eoh": True}])
+@pytest.mark.parametrize("marker", ['{"eoh":true}', '{"id":"x","eoh":true}', '{"id":null}'])
+def test_a_chart_marker_without_an_integer_id_arrives_raw_and_the_next_is_typed(
+    marker: str,
+) -> None:
+    conn = open_client()
+    bad = 'a[{"e":"chart","d":{"charts":[{"id":7,"eoh":true},' + marker + "]}}]"
+    good = 'a[{"e":"chart","d":{"charts":[{"id":7,"eoh":true}]}}]'
+    unknown, chart = conn.receive_data(frames(bad) + frames(good), 1.0)
+    assert isinstance(unknown, tradovate.UnknownEvent)
+    assert unknown.kind == "chart"
+    assert unknown.reason
+    assert isinstance(chart, tradovate.Chart)
     assert chart.end_of_history == [7]
 
 
@@ -410,7 +420,9 @@ def test_chart_end_of_history_skips_markers_without_an_integer_id() -> None:
         lambda: ctrader_units.money(100, -1),
         lambda: ctrader_units.decode_trendbar({"low": 10**400}),
         lambda: ctrader_units.decode_tick_data([{"timestamp": 1, "tick": 10**400}]),
-        lambda: decode_tick_packet({"bp": 10**400, "bt": 1, "ts": 0.25, "tks": [{"t": 1, "p": 1}]}),
+        lambda: decode_tick_packet(
+            {"id": 1, "bp": 10**400, "bt": 1, "ts": 0.25, "tks": [{"t": 1, "p": 1}]}
+        ),
     ],
     ids=[
         "price",

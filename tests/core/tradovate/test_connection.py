@@ -37,6 +37,7 @@ from brokerwire.core.tradovate import (
     UnmatchedResponse,
     decode_tick_packet,
 )
+from brokerwire.core.tradovate.market import BarPacket, EndOfHistory, TickPacket
 from brokerwire.core.tradovate.models import Action, Order, OrdStatus, Position
 from brokerwire.core.websocket.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT
 from tests.core.tradovate import fixtures as fx
@@ -373,11 +374,18 @@ def test_chart_bars_ticks_and_end_of_history() -> None:
     chart_event = '{"e":"chart","d":{"charts":[' + fx.TICK_PACKET + "," + fx.END_OF_HISTORY + "]}}"
     bars, ticks = conn.receive_data(frames(a(fx.CHART_BARS), a(chart_event)), 1.0)
     assert isinstance(bars, Chart)
-    assert bars.charts[0]["bars"][0]["close"] == 2333.75
+    (packet,) = bars.charts
+    assert isinstance(packet, BarPacket)
+    assert packet.bars[0].close == 2333.75
+    assert packet.bars[0].up_volume == 4712
     assert bars.end_of_history == []
     assert isinstance(ticks, Chart)
     assert ticks.end_of_history == [16335]
-    (tick,) = decode_tick_packet(ticks.charts[0])
+    tick_packet, marker = ticks.charts
+    assert isinstance(tick_packet, TickPacket)
+    assert marker == EndOfHistory(16335)
+    (tick,) = tick_packet.ticks()
+    assert [tick] == decode_tick_packet(loads(fx.TICK_PACKET))
     assert tick.price == (11917 + 0) * 0.25
     assert tick.time == 1563421179735
     assert tick.bid == (11917 - 1) * 0.25

@@ -78,18 +78,18 @@ def test_the_end_of_history_marker_has_no_ticks() -> None:
 
 
 GOOD_TICK = {"t": 0, "p": 1, "s": 2}
-PACKET = {"bp": 100, "bt": 1000, "ts": 0.5}
+PACKET = {"id": 5, "bp": 100, "bt": 1000, "ts": 0.5}
 
 MALFORMED_PACKETS: dict[str, tuple[Any, str]] = {
-    "not an object": ([GOOD_TICK], "must be a JSON object, not list"),
-    "ticks not a list": ({**PACKET, "tks": {"t": 0}}, "tks must be a list"),
-    "no base price": ({"bt": 1000, "ts": 0.5, "tks": [GOOD_TICK]}, "without 'bp'"),
-    "a null base time": ({**PACKET, "bt": None, "tks": [GOOD_TICK]}, "without 'bt'"),
-    "tick size a string": ({**PACKET, "ts": "0.5", "tks": [GOOD_TICK]}, "'ts' must be a number"),
-    "tick not an object": ({**PACKET, "tks": [3]}, "a tick must be a JSON object"),
-    "tick without a price": ({**PACKET, "tks": [{"t": 0}]}, "without 'p'"),
-    "price a string": ({**PACKET, "tks": [{"t": 0, "p": "1"}]}, "'p' must be a number"),
-    "bid a bool": ({**PACKET, "tks": [{**GOOD_TICK, "b": True}]}, "'b' must be a number"),
+    "not an object": ([GOOD_TICK], "Expected `object`, got `array`"),
+    "ticks not a list": ({**PACKET, "tks": {"t": 0}}, "got `object` - at `$.tks`"),
+    "no base price": ({"id": 5, "bt": 1000, "ts": 0.5, "tks": [GOOD_TICK]}, "field `bp`"),
+    "a null base time": ({**PACKET, "bt": None, "tks": [GOOD_TICK]}, "got `null` - at `$.bt`"),
+    "tick size a string": ({**PACKET, "ts": "0.5", "tks": [GOOD_TICK]}, "at `$.ts`"),
+    "tick not an object": ({**PACKET, "tks": [3]}, "got `int` - at `$.tks[0]`"),
+    "tick without a price": ({**PACKET, "tks": [{"t": 0}]}, "field `p`"),
+    "price a string": ({**PACKET, "tks": [{"t": 0, "p": "1"}]}, "at `$.tks[0].p`"),
+    "bid a bool": ({**PACKET, "tks": [{**GOOD_TICK, "b": True}]}, "at `$.tks[0].b`"),
 }
 
 

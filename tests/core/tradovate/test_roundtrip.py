@@ -38,6 +38,7 @@ from brokerwire.core.tradovate import (
     event_message,
     response_message,
 )
+from brokerwire.core.tradovate.market import EndOfHistory
 from brokerwire.core.tradovate.models import Fill
 from brokerwire.core.transport import TransportState
 from brokerwire.core.websocket import Role, WebSocketConnection
@@ -124,7 +125,7 @@ def test_authorize_request_response() -> None:
             {"entityType": "fill", "eventType": "Created", "entity": FILL},
             EntityChanged("fill", EntityEventType.CREATED, convert(FILL, Fill)),
         ),
-        ("chart", {"charts": [{"id": 31, "eoh": True}]}, Chart([{"id": 31, "eoh": True}])),
+        ("chart", {"charts": [{"id": 31, "eoh": True}]}, Chart([EndOfHistory(31)])),
         (
             "clock",
             dumps_str({"t": "2026-11-21T14:00:00.000Z", "s": 400}),
@@ -310,7 +311,7 @@ def mixed_stream(rng: random.Random, request_ids: list[int]) -> bytes:
                 "a"
                 + dumps_str(
                     [
-                        event_message("chart", {"charts": [{"id": 1, "bars": [{"close": i}]}]}),
+                        event_message("chart", {"charts": [{"id": 1, "bars": [bar(i)]}]}),
                         event_message("md", {"quotes": [QUOTE] * rng.randrange(1, 4)}),
                     ]
                 )
@@ -319,6 +320,16 @@ def mixed_stream(rng: random.Random, request_ids: list[int]) -> bytes:
             quote = dict(QUOTE, contractId=i, entries={"Trade": {"price": i / 4, "size": 1}})
             texts.append("a" + dumps_str([event_message("md", {"quotes": [quote]})]))
     return frames(*texts)
+
+
+def bar(close: int) -> dict[str, Any]:
+    return {
+        "timestamp": f"2026-12-0{1 + close % 9}T10:00Z",
+        "open": 1,
+        "high": 9,
+        "low": 0,
+        "close": close,
+    }
 
 
 def decode_stream(chunks: list[bytes]) -> list[Any]:
