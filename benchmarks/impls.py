@@ -60,8 +60,8 @@ def _tradovate_connection(workload: Workload) -> TradovateConnection:
     conn: TradovateConnection = capture_connection("tradovate", "ws")
     conn.receive_data(OPEN_FRAME, 0.0)
     conn.authorize("benchmark-token")
-    for expected in workload.request_ids:
-        request_id = conn.request("order/placeorder", body={"accountId": 7001})
+    for expected in workload.request_ids:  # the large workload's answers: user/syncrequest
+        request_id = conn.request("user/syncrequest", body={"users": [7001]})
         assert request_id == expected, (request_id, expected)
     conn.data_to_send()
     return conn

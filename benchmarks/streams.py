@@ -162,6 +162,17 @@ def ctrader_spots(count: int, transport: str) -> Workload:
     return Workload(f"ctrader-{transport}-spots", transport, "ctrader", data, payloads, count, [])
 
 
+#: the user of the large workload's answers, with every field the model requires
+_USER = {
+    "id": 7001,
+    "name": "bench",
+    "timestamp": "2026-11-21T14:00:00.000Z",
+    "email": "bench@example.com",
+    "status": "Active",
+    "professional": False,
+}
+
+
 def large(count: int, fragment_size: int = 16 * 1024) -> Workload:
     """user/syncrequest answers of about 1 MiB each, sent in fragmented frames."""
     rng = random.Random(4)
@@ -170,7 +181,7 @@ def large(count: int, fragment_size: int = 16 * 1024) -> Workload:
         request_id = number + 2
         request_ids.append(request_id)
         orders = [_props_message(rng, k)["d"]["entity"] for k in range(4300)]  # type: ignore[index]
-        sync = {"users": [{"id": 7001, "name": "bench"}], "orders": orders, "positions": []}
+        sync = {"users": [_USER], "orders": orders, "positions": []}
         body = msgspec.json.encode([{"s": 200, "i": request_id, "d": sync}])
         message = b"a" + body
         pieces = [message[i : i + fragment_size] for i in range(0, len(message), fragment_size)]

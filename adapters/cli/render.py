@@ -22,6 +22,7 @@ from msgspec import Struct
 
 from brokerwire.core import jsonlib
 from brokerwire.core.ctrader import PayloadType, SpotEvent
+from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.redaction import REDACTED, SECRET_FIELDS
 from brokerwire.core.tradovate import MarketData, Quote
 
@@ -117,7 +118,7 @@ def json_line(event: Any, received_at: str | None = None) -> str:
     fields = _raw_fields(event, received_at)
     try:
         return jsonlib.dumps_str(_plain_fields(fields))
-    except (_Unusual, ValueError, TypeError, OverflowError, RecursionError):
+    except (_Unusual, LocalProtocolError, ValueError, TypeError, OverflowError, RecursionError):
         return json_text(fields)
 
 
@@ -128,7 +129,7 @@ def _value_text(value: Any, limit: int) -> str:
         return value
     try:
         return jsonlib.dumps_str(_plain(value, 1))
-    except (_Unusual, ValueError, TypeError, OverflowError, RecursionError):
+    except (_Unusual, LocalProtocolError, ValueError, TypeError, OverflowError, RecursionError):
         return json_text(value, limit + 1)
 
 

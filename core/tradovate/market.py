@@ -217,7 +217,7 @@ class TickPacket(MarketModel, frozen=True):
         ]
 
 
-class EndOfHistory(MarketModel, frozen=True):
+class EndOfHistory(MarketModel, frozen=True, omit_defaults=False):
     """``{"id": .., "eoh": true}``: the history of subscription ``id`` is complete; what
     follows is live."""
 

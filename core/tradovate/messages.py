@@ -75,17 +75,22 @@ def decode_market_frame(frame: bytes) -> list[MarketDataMessage] | None:
         return None
 
 
+class _SyncData(SyncSnapshot, frozen=True, kw_only=True):
+    """A snapshot as an answer holds it, with what a refusal or a penalty holds instead."""
+
+    error_text: Any = msgspec.field(default=None, name="errorText")
+    p_ticket: Any = msgspec.field(default=None, name="p-ticket")
+
+
 class _SyncAnswer(msgspec.Struct, frozen=True, gc=False):
     i: int
     s: int
-    d: SyncSnapshot
+    d: _SyncData
 
 
 _decode_sync_answer = decoder(tuple[_SyncAnswer])
 #: The head of a frame holding one answer, as the server writes it: ``a[{"s":200,"i":7,``.
 _ANSWER_HEAD = re.compile(rb'a\[\{"s":\d+,"i":(\d+),')
-#: What a 2xx answer holds when it is a refusal or a penalty rather than a snapshot.
-_NOT_A_SNAPSHOT = (b'"errorText"', b'"p-ticket"')
 
 
 def answer_request_id(frame: bytes) -> int | None:
@@ -98,13 +103,20 @@ def decode_sync_answer(frame: bytes) -> tuple[int, int, SyncSnapshot] | None:
     """``(request id, status, snapshot)`` of a frame that holds one ``user/syncrequest``
     answer, typed in one pass from the frame's bytes; None when it is anything else (a refusal,
     a penalty, a batch): the general path reads it then."""
-    if any(marker in frame for marker in _NOT_A_SNAPSHOT) or not is_utf8(frame):
+    if not frame.isascii() and not is_utf8(frame):
         return None
     try:
         (answer,) = _decode_sync_answer(memoryview(frame)[1:])
     except (ValueError, RecursionError):
         return None
-    return answer.i, answer.s, answer.d
+    data = answer.d
+    if data.error_text is not None or data.p_ticket is not None:
+        return None
+    snapshot = SyncSnapshot(**{name: getattr(data, name) for name in _SNAPSHOT_FIELDS})
+    return answer.i, answer.s, snapshot
+
+
+_SNAPSHOT_FIELDS = SyncSnapshot.__struct_fields__
 
 
 def typed_answer(endpoint: str, data: Any) -> Any:

@@ -781,24 +781,33 @@ class WebSocketConnection(Outbox, TransportStates):
         if opcode != OP_CONTINUATION:
             self._frag_opcode = opcode
             self._frag_count = 0
-            self._frag_decoder = _Utf8Decoder() if opcode == OP_TEXT else None
+            self._frag_decoder = None
         self._frag_count += 1
-        decoder = self._frag_decoder
-        if decoder is not None:
-            # Validate each fragment as it comes, so bad UTF-8 fails at once (as wsproto does).
-            # The text itself is decoded once, whole: a list of pieces costs an object per
-            # fragment, which a peer sending 2-byte fragments turns into 30 times the payload.
-            try:
-                decoder.decode(payload, bool(fin))
-            except UnicodeDecodeError as exc:
-                raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None
+        if self._frag_opcode == OP_TEXT:
+            self._check_text_fragment(payload, fin)
         buffer = self._frag_buffer
         buffer += payload
         if fin:
-            if decoder is not None:
-                append(bytes(buffer) if raw else TextMessage(buffer.decode()))
-            else:
+            if self._frag_opcode != OP_TEXT:
                 append(BinaryMessage(bytes(buffer)))
+            else:
+                append(bytes(buffer) if raw else TextMessage(buffer.decode()))
             self._frag_buffer = bytearray()
             self._frag_opcode = 0
             self._frag_decoder = None
+
+    def _check_text_fragment(self, payload: bytes, fin: int) -> None:
+        """Validate each fragment of a text message as it comes, so bad UTF-8 fails at once
+        (as wsproto does). While every fragment so far was ASCII no character can be unfinished,
+        so an ASCII fragment needs no decoder; the first other one starts it. The text itself is
+        decoded once, whole: a list of pieces costs an object per fragment, which a peer sending
+        2-byte fragments turns into 30 times the payload."""
+        decoder = self._frag_decoder
+        if decoder is None:
+            if payload.isascii():
+                return
+            decoder = self._frag_decoder = _Utf8Decoder()
+        try:
+            decoder.decode(payload, bool(fin))
+        except UnicodeDecodeError as exc:
+            raise RemoteProtocolError(not_utf8(exc), CloseCode.INVALID_DATA) from None

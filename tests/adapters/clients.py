@@ -36,12 +36,19 @@ def ctrader_credentials(sim: CTraderSimulator) -> dict[str, Any]:
     }
 
 
+def sequence_number(numbered: int | None) -> int:
+    """The simulator's ``seq`` of a quote (its ``id``) or spot (its ``timestamp``): the
+    ``numbered_streams`` fixture puts it there."""
+    assert numbered is not None, "a quote or spot without its sequence number"
+    return numbered
+
+
 def sequence_numbers(event: Any) -> list[int]:
     """The simulator's per-subscription ``seq`` of each quote or spot an event carries."""
     if type(event) is MarketData:
-        return [quote["seq"] for quote in event.quotes]
+        return [sequence_number(quote.id) for quote in event.quotes]
     if type(event) is SpotEvent:
-        return [event.payload["seq"]]
+        return [sequence_number(event.timestamp)]
     return []
 
 

@@ -30,14 +30,22 @@ READ_SIZE = 256 * 1024  # what one read of either adapter may take past the budg
 
 
 def props(n: int) -> bytes:
-    entity = {"id": n, "pad": "x" * EVENT_SIZE}
+    entity = {
+        "id": n,
+        "accountId": 1,
+        "timestamp": "2026-12-01T10:00:00Z",
+        "action": "Buy",
+        "ordStatus": "Working",
+        "admin": False,
+        "pad": "x" * EVENT_SIZE,
+    }
     data = {"entityType": "order", "eventType": "Updated", "entity": entity}
     return ("a" + json.dumps([{"e": "props", "d": data}])).encode()
 
 
 def quote(n: int) -> bytes:
     entries = {"Bid": {"price": 100.0 + n, "size": 1}, "Pad": {"note": "x" * EVENT_SIZE}}
-    data = {"quotes": [{"contractId": 1, "seq": n, "entries": entries}]}
+    data = {"quotes": [{"contractId": 1, "id": n, "entries": entries}]}  # numbered by id
     return ("a" + json.dumps([{"e": "md", "d": data}])).encode()
 
 
@@ -125,5 +133,5 @@ def test_large_quotes_are_read_and_conflated_within_the_byte_budget(
 
 def last_quote(events: list[Any]) -> int | None:
     """The sequence number of the last quote queued."""
-    numbers = [q["seq"] for e in events if type(e) is MarketData for q in e.quotes]
+    numbers = [q.id for e in events if type(e) is MarketData for q in e.quotes]
     return numbers[-1] if numbers else None

@@ -9,26 +9,63 @@ import pytest
 
 from brokerwire.adapters.engine.event_queue import EventBuffer, market_parts
 from brokerwire.core.ctrader import DepthEvent, SpotEvent
-from brokerwire.core.tradovate import Chart, EntityChanged, MarketData, Response
+from brokerwire.core.jsonlib import convert
+from brokerwire.core.tradovate import (
+    Chart,
+    EntityChanged,
+    EntityEventType,
+    MarketData,
+    Quote,
+    Response,
+    UnknownEvent,
+)
+from brokerwire.core.tradovate.market import Bar, BarPacket, EndOfHistory, RawTick, TickPacket
+from brokerwire.core.tradovate.models import Action, Order, OrdStatus
 
 ES, NQ = 3570918, 3570920
 
 
-def quote(contract: int, seq: int, **entries: Any) -> dict[str, Any]:
+def quote(contract: int, seq: int, **entries: Any) -> Quote:
+    """A quote as the wire sends it, numbered with its ``id``."""
     fields = entries or {"Bid": {"price": 100.0 + seq, "size": 1}}
-    return {"contractId": contract, "seq": seq, "entries": fields}
+    return convert({"contractId": contract, "id": seq, "entries": fields}, Quote)
 
 
-def md(*quotes: dict[str, Any]) -> MarketData:
+def md(*quotes: Quote) -> MarketData:
     return MarketData(list(quotes), [], [])
 
 
 def change(n: int) -> EntityChanged:
-    return EntityChanged("order", "Updated", {"id": n})
+    order = Order(
+        id=n,
+        account_id=1,
+        timestamp="2026-12-01T10:00:00Z",
+        action=Action.BUY,
+        ord_status=OrdStatus.WORKING,
+        admin=False,
+    )
+    return EntityChanged("order", EntityEventType.UPDATED, order)
 
 
 def spot(symbol: int, seq: int, **fields: Any) -> SpotEvent:
-    return SpotEvent({"ctidTraderAccountId": 7, "symbolId": symbol, "seq": seq, **fields})
+    """A spot as the wire sends it, numbered with its ``timestamp``."""
+    payload = {"ctidTraderAccountId": 7, "symbolId": symbol, "timestamp": seq, **fields}
+    return convert(payload, SpotEvent)
+
+
+def seq(event: MarketData) -> int | None:
+    return event.quotes[0].id
+
+
+def order_id(event: EntityChanged) -> int | None:
+    assert isinstance(event.entity, Order)
+    return event.entity.id
+
+
+def full(buffer: EventBuffer) -> bool:
+    """Whether the buffer is full, read through a call: mypy would narrow the property
+    after a first ``assert not buffer.full`` and call the next check unreachable."""
+    return buffer.full
 
 
 def drain(buffer: EventBuffer) -> list[Any]:
@@ -47,7 +84,7 @@ def test_when_full_market_data_is_conflated_per_instrument_and_the_rest_kept_in_
     buffer = EventBuffer(4)
     buffer.push([md(quote(ES, n)) for n in range(4)])
     assert len(buffer) == 4
-    assert not buffer.full
+    assert not full(buffer)
     stream: list[Any] = []
     for n in range(4, 1004):
         stream.append(md(quote(ES, n), quote(NQ, n)))
@@ -58,14 +95,14 @@ def test_when_full_market_data_is_conflated_per_instrument_and_the_rest_kept_in_
     assert len(buffer) == 4 + 2 + 10
     assert buffer.kept == 10
     out = drain(buffer)
-    assert [e.quotes[0]["seq"] for e in out[:4]] == [0, 1, 2, 3]
+    assert [seq(e) for e in out[:4]] == [0, 1, 2, 3]
     slots = [e for e in out[4:] if type(e) is MarketData]
-    assert [(e.quotes[0]["contractId"], e.quotes[0]["seq"]) for e in slots] == [
+    assert [(e.quotes[0].contract_id, seq(e)) for e in slots] == [
         (ES, 1003),
         (NQ, 1003),
     ]
     changes = [e for e in out if type(e) is EntityChanged]
-    assert [e.entity["id"] for e in changes] == list(range(100, 1001, 100))
+    assert [order_id(e) for e in changes] == list(range(100, 1001, 100))
     # Each slot sits where its oldest unread update was: before every later entity change.
     assert [type(e).__name__ for e in out[4:7]] == ["MarketData", "MarketData", "EntityChanged"]
 
@@ -75,7 +112,7 @@ def test_a_slot_taken_by_the_consumer_starts_a_new_one_at_the_end() -> None:
     buffer.push([Response(1, 200, None, "x")])
     buffer.push([md(quote(ES, 1)), md(quote(ES, 2))])
     assert buffer.pop() == Response(1, 200, None, "x")
-    assert buffer.pop().quotes[0]["seq"] == 2
+    assert seq(buffer.pop()) == 2
     buffer.push([change(1)])
     buffer.push([md(quote(ES, 3)), md(quote(ES, 4))])
     assert drain(buffer) == [change(1), md(quote(ES, 4))]
@@ -89,7 +126,7 @@ def test_per_instrument_order_holds_when_the_queue_goes_below_its_bound_and_back
     # Below the bound again: queued as they come.
     buffer.push([md(quote(ES, 5))])
     buffer.push([md(quote(ES, 6)), md(quote(ES, 7))])  # full again: a new slot, at the end
-    numbers = [e.quotes[0]["seq"] for e in drain(buffer) if e.quotes[0]["contractId"] == ES]
+    numbers = [seq(e) for e in drain(buffer) if e.quotes[0].contract_id == ES]
     assert numbers == [2, 4, 5, 7]
 
 
@@ -112,37 +149,39 @@ def test_quotes_merge_their_entries_dom_replaces_histogram_items_merge() -> None
     new_dom = {"contractId": ES, "bids": [], "offers": [offer]}
     old_histogram = {"contractId": ES, "base": 10, "items": {"1": 5, "2": 6}, "refresh": True}
     new_histogram = {"contractId": ES, "base": 10, "items": {"2": 9}, "refresh": False}
+    older = {"quotes": [{"contractId": ES, "id": 1, "entries": {"Bid": bid, "Offer": offer}}]}
+    newer = {"quotes": [{"contractId": ES, "id": 2, "entries": {"Bid": newer_bid}}]}
     buffer.push(
         [
-            MarketData([quote(ES, 1, Bid=bid, Offer=offer)], [old_dom], [old_histogram]),
-            MarketData([quote(ES, 2, Bid=newer_bid)], [new_dom], [new_histogram]),
+            convert({**older, "doms": [old_dom], "histograms": [old_histogram]}, MarketData),
+            convert({**newer, "doms": [new_dom], "histograms": [new_histogram]}, MarketData),
         ]
     )
     quotes, doms, histograms = drain(buffer)
     assert quotes == md(quote(ES, 2, Bid=newer_bid, Offer=offer))
-    assert doms == MarketData([], [new_dom], [])
+    assert doms == convert({"doms": [new_dom]}, MarketData)
     merged = histograms.histograms[0]
-    assert merged["items"] == {"1": 5, "2": 9}
-    assert merged["refresh"] is True
+    assert merged.items == {"1": 5, "2": 9}
+    assert merged.refresh is True
 
 
 def test_chart_bars_merge_by_timestamp_and_ticks_or_markers_are_never_conflated() -> None:
     buffer = EventBuffer(10)
     buffer.conflate_always = True
-    bar = {"timestamp": "t1", "close": 1}
-    bar_again = {"timestamp": "t1", "close": 2}
-    next_bar = {"timestamp": "t2", "close": 3}
-    ticks = {"id": 5, "bp": 100, "tks": [{"t": 0, "p": 0, "s": 1}]}
-    end = {"id": 5, "eoh": True}
+    bar = Bar("t1", 1, 1, 1, 1)
+    bar_again = Bar("t1", 1, 2, 1, 2)
+    next_bar = Bar("t2", 2, 3, 2, 3)
+    ticks = TickPacket(id=5, bp=100, bt=0, ts=0.25, tks=[RawTick(t=0, p=0, s=1)])
+    end = EndOfHistory(5)
     buffer.push(
         [
-            Chart([{"id": 5, "td": 1, "bars": [bar]}, ticks]),
+            Chart([BarPacket(5, [bar], td=1), ticks]),
             Chart([end]),
-            Chart([{"id": 5, "td": 1, "bars": [bar_again, next_bar]}, ticks]),
+            Chart([BarPacket(5, [bar_again, next_bar], td=1), ticks]),
         ]
     )
     assert drain(buffer) == [
-        Chart([{"id": 5, "td": 1, "bars": [bar_again, next_bar]}]),
+        Chart([BarPacket(5, [bar_again, next_bar], td=1)]),
         Chart([ticks]),
         Chart([end]),
         Chart([ticks]),
@@ -173,37 +212,41 @@ def test_ctrader_depth_deltas_merge_into_one() -> None:
 
     def depth(new: list[dict[str, Any]], deleted: list[int]) -> DepthEvent:
         payload = {"ctidTraderAccountId": 7, "symbolId": 1, "newQuotes": new}
-        return DepthEvent({**payload, "deletedQuotes": deleted})
+        return convert({**payload, "deletedQuotes": deleted}, DepthEvent)
 
     a, b, c = ({"id": n, "size": n, "bid": 10 * n} for n in (1, 2, 3))
     b_again = {"id": 2, "size": 20, "bid": 20}
     buffer.push([depth([a, b], [9]), depth([b_again, c], [1, 8])])
     (merged,) = drain(buffer)
-    assert merged.payload["newQuotes"] == [b_again, c]
-    assert merged.payload["deletedQuotes"] == [9, 1, 8]
+    assert merged == depth([b_again, c], [9, 1, 8])
 
 
 def test_market_data_of_an_unexpected_shape_is_never_conflated() -> None:
-    odd = md({"seq": 1, "entries": {}})  # no contractId
-    assert market_parts(odd) == [(None, odd, market_parts(odd)[0][2])]  # type: ignore[index]
+    """Market data the models cannot hold arrives raw: it is not market data to the queue."""
+    quotes: dict[str, Any] = {"quotes": [{"entries": {}}]}  # no contractId
+    odd_md = UnknownEvent("md", quotes, {"e": "md", "d": quotes}, "no contractId")
+    charts = {"charts": [{"id": [5], "bars": []}]}  # an id that is not a number
+    odd_chart = UnknownEvent("chart", charts, {"e": "chart", "d": charts}, "id not an int")
+    assert market_parts(odd_md) is None
+    assert market_parts(odd_chart) is None
     assert market_parts(change(1)) is None
     buffer = EventBuffer(1)
     buffer.conflate_always = True
-    buffer.push([odd, odd])
-    assert drain(buffer) == [odd, odd]
+    buffer.push([odd_md, odd_chart, odd_md, odd_chart])
+    assert drain(buffer) == [odd_md, odd_chart, odd_md, odd_chart]
 
 
 def test_the_byte_bound_conflates_market_data_and_pauses_for_the_rest() -> None:
     buffer = EventBuffer(10_000, max_bytes=100_000)
     buffer.push([md(quote(ES, n)) for n in range(3)], 3 * 32_000)
     assert buffer.queued_bytes == 96_000
-    assert not buffer.full
+    assert not full(buffer)
     buffer.push([md(quote(ES, 3))], 32_000)
     buffer.push([md(quote(ES, n)) for n in range(4, 1000)], 996 * 32_000)
     assert len(buffer) == 5  # four queued before the bound, then one slot
     assert buffer.queued_bytes == 5 * 32_000
     buffer.push([change(n) for n in range(4)], 4 * 32_000)
-    assert buffer.full  # those can only wait: reading pauses
+    assert full(buffer)  # those can only wait: reading pauses
     drain(buffer)
     assert buffer.queued_bytes == 0
     assert buffer.drained
@@ -216,9 +259,9 @@ def test_pause_keeps_everything_and_pauses_at_either_bound(count_bound: bool) ->
     events = [md(quote(ES, n)) for n in range(10)]
     for event in events[:3]:
         buffer.push([event], 1000)
-    assert not buffer.full
+    assert not full(buffer)
     buffer.push([events[3]], 1000)
-    assert buffer.full
+    assert full(buffer)
     for event in events[4:]:
         buffer.push([event], 1000)
     assert buffer.pop() == events[0]

@@ -19,8 +19,13 @@ import pytest
 from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
 from brokerwire.adapters.simulators.tradovate import CONTRACTS
 from brokerwire.core.ctrader import FollowUp, SpotEvent
-from brokerwire.core.tradovate import EntityChanged, MarketData
-from tests.adapters.clients import ctrader_credentials, ctrader_sim, tradovate_sim
+from brokerwire.core.tradovate import EntityChanged, MarketData, Quote
+from tests.adapters.clients import (
+    ctrader_credentials,
+    ctrader_sim,
+    sequence_number,
+    tradovate_sim,
+)
 from tests.adapters.drivers import ADAPTERS, Driver, open_client
 
 pytestmark = pytest.mark.timeout(90)
@@ -83,23 +88,38 @@ def test_tradovate_order_answered_while_the_consumer_does_not_read(
             seen += read_until_quiet(driver)
             final = {
                 c["id"]: (sim.price(c["name"]), sim.market.volume[c["id"]])
-                for c in map(CONTRACTS.get, STREAMED)
+                for c in map(CONTRACTS.__getitem__, STREAMED)
             }
     assert order["orderId"] > 0
-    quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for event in seen:
-        if type(event) is MarketData:
-            for quote in event.quotes:
-                quotes[quote["contractId"]].append(quote)
-    check_conflated({c: [q["seq"] for q in qs] for c, qs in quotes.items()})
+    quotes = quotes_by_contract(seen)
+    check_conflated({c: [sequence_number(q.id) for q in qs] for c, qs in quotes.items()})
     for contract, (price, volume) in final.items():
-        last = quotes[contract][-1]["entries"]
-        assert (last["Offer"]["price"], last["TotalTradeVolume"]["size"]) == (price, volume)
+        last = quotes[contract][-1].entries
+        assert last.offer is not None
+        assert last.total_trade_volume is not None
+        assert (last.offer.price, last.total_trade_volume.size) == (price, volume)
     changes = [
-        (e.entity_type, e.event_type, e.entity["id"]) for e in seen if type(e) is EntityChanged
+        (e.entity_type, e.event_type, entity_id(e)) for e in seen if type(e) is EntityChanged
     ]
     assert changes == published
     assert any(kind == "order" for kind, _, _ in changes)
+
+
+def quotes_by_contract(events: list[Any]) -> dict[int, list[Quote]]:
+    """Every quote the events carry, per contract, in order."""
+    quotes: dict[int, list[Quote]] = defaultdict(list)
+    for event in events:
+        if type(event) is MarketData:
+            for quote in event.quotes:
+                quotes[quote.contract_id].append(quote)
+    return quotes
+
+
+def entity_id(change: EntityChanged) -> Any:
+    """The id of the one entity a ``props`` event carries."""
+    assert change.entity is not None, change
+    assert not isinstance(change.entity, list), change
+    return change.entity.id
 
 
 def record_entity_changes(sim: TradovateSimulator) -> list[tuple[str, str, Any]]:
@@ -135,13 +155,13 @@ def test_ctrader_order_answered_while_the_consumer_does_not_read(
             seen += read_until_quiet(driver)
             final = {symbol: last_bid(sim, symbol) for symbol in SPOT_SYMBOLS}
     assert order["executionType"] == 2  # ORDER_ACCEPTED
-    spots: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    spots: dict[int, list[SpotEvent]] = defaultdict(list)
     for event in seen:
         if type(event) is SpotEvent:
-            spots[event.payload["symbolId"]].append(event.payload)
-    check_conflated({s: [p["seq"] for p in ps] for s, ps in spots.items()})
+            spots[event.symbol_id].append(event)
+    check_conflated({s: [sequence_number(p.timestamp) for p in ps] for s, ps in spots.items()})
     for symbol, bid in final.items():
-        assert spots[symbol][-1]["bid"] == bid
+        assert spots[symbol][-1].bid == bid
     follow_ups = [e for e in seen if type(e) is FollowUp]
     assert len(follow_ups) == 1
     assert follow_ups[0].payload["executionType"] == 3  # ORDER_FILLED, after the answer
@@ -186,15 +206,11 @@ def test_events_conflated_always_give_the_latest_quotes_to_a_slow_reader(
                 c["id"]: sim.market.volume[c["id"]] for c in map(CONTRACTS.__getitem__, STREAMED)
             }
             assert len(driver.client._buffer) == 0
-    quotes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for event in seen:
-        if type(event) is MarketData:
-            for quote in event.quotes:
-                quotes[quote["contractId"]].append(quote)
-    check_conflated({c: [q["seq"] for q in qs] for c, qs in quotes.items()})
+    quotes = quotes_by_contract(seen)
+    check_conflated({c: [sequence_number(q.id) for q in qs] for c, qs in quotes.items()})
     for contract, volume in final.items():
-        assert quotes[contract][-1]["entries"]["TotalTradeVolume"]["size"] == volume
+        assert quotes[contract][-1].total_volume == volume
     changes = [
-        (e.entity_type, e.event_type, e.entity["id"]) for e in seen if type(e) is EntityChanged
+        (e.entity_type, e.event_type, entity_id(e)) for e in seen if type(e) is EntityChanged
     ]
     assert changes == published

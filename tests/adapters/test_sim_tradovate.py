@@ -14,6 +14,7 @@ import pytest
 
 from brokerwire.adapters.errors import AuthenticationError, RequestRefused
 from brokerwire.adapters.simulators import TradovateSimulator
+from brokerwire.core.jsonlib import to_builtins
 from brokerwire.core.redaction import REDACTED
 from brokerwire.core.tradovate import EntityChanged, MarketData
 from tests.adapters.drivers import ADAPTERS, Driver, open_client
@@ -36,9 +37,13 @@ def trading(adapter: str, sim: TradovateSimulator) -> Driver:
 
 
 def changes(driver: Driver, count: int) -> list[tuple[str, str, Any]]:
-    """The next ``count`` entity changes, as (entity type, event type, entity)."""
+    """The next ``count`` entity changes, as (entity type, event type, entity by wire names)."""
     events = driver.collect(lambda evs: sum(type(e) is EntityChanged for e in evs) >= count)
-    return [(e.entity_type, e.event_type, e.entity) for e in events if type(e) is EntityChanged]
+    return [
+        (e.entity_type, e.event_type, to_builtins(e.entity))
+        for e in events
+        if type(e) is EntityChanged
+    ]
 
 
 def place(driver: Driver, sim: TradovateSimulator, action: str, quantity: int, **kw: Any) -> int:
@@ -79,7 +84,7 @@ def test_market_data_and_trading_sockets_each_take_their_own_token(
     ):
         assert md.call("subscribe_quote", "ESZ6")["errorCode"] == "Success"
         quote = md.collect(lambda evs: type(evs[-1]) is MarketData)[-1].quotes[0]
-        assert quote["contractId"] == ES
+        assert quote.contract_id == ES
         with pytest.raises(RequestRefused) as refused:
             md.call("list_accounts")
         assert refused.value.status == 404

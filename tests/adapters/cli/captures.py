@@ -16,6 +16,8 @@ from brokerwire.core.tradovate import TradovateConnection, TradovateServerConnec
 
 QUOTES = 40
 SPOTS = 40
+#: A spot's ``timestamp`` is this plus its number (from 1): it numbers the spots of a capture.
+SPOT_TIME = 1_764_000_000_000
 SECRET = "token-that-must-be-redacted"
 
 
@@ -39,8 +41,8 @@ def tradovate_capture(quotes: int = QUOTES) -> Capture:
     events = 1  # Opened
     for seq in range(1, quotes + 1):
         quote = {
+            "id": seq,  # numbers the quotes of a capture
             "contractId": 3570918,
-            "seq": seq,
             "timestamp": "2026-11-21T10:00:00.000Z",
             "entries": {"Bid": {"price": 6000 + seq / 4, "size": seq}, "Offer": {"price": 6001}},
         }
@@ -74,7 +76,12 @@ def ctrader_capture(transport: str) -> Capture:
     events = 0
     data, boundaries, counts = _recording(server)
     for seq in range(1, SPOTS + 1):
-        spot = {"ctidTraderAccountId": 44322853, "symbolId": 1, "bid": 108500 + seq, "seq": seq}
+        spot = {
+            "ctidTraderAccountId": 44322853,
+            "symbolId": 1,
+            "bid": 108500 + seq,
+            "timestamp": SPOT_TIME + seq,
+        }
         server.send(PayloadType.PROTO_OA_SPOT_EVENT, spot)
         if seq == SPOTS // 2:
             accounts = {"accessToken": SECRET, "ctidTraderAccount": [{"ctidTraderAccountId": 1}]}

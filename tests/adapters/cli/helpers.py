@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
+from brokerwire.adapters.simulators.tradovate import CONTRACTS
+
 #: The console script pip installed beside this Python.
 SCRIPT = str(Path(sys.executable).parent / "brokerwire")
 
@@ -82,3 +85,28 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def first_quotes(symbol: str, count: int) -> list[tuple[int, float, int]]:
+    """(contract id, offer price, total volume) of the first ``count`` quotes a simulator of
+    the default seed streams for ``symbol``, its only subscription: the walk's first steps.
+    The volume grows at each quote, so the list also says the quotes came in order."""
+    market = TradovateSimulator().market
+    contract = CONTRACTS[symbol]["id"]
+    return [(contract, market.tick(contract), market.volume[contract]) for _ in range(count)]
+
+
+def first_bids(symbol_id: int, count: int) -> list[int]:
+    """The bids of the first ``count`` spots a cTrader simulator of the default seed streams
+    for ``symbol_id``, its only subscription: the walk's first steps."""
+    sim = CTraderSimulator()
+    return [sim.tick(symbol_id) for _ in range(count)]
+
+
+def quote_walk(records: list[dict[str, Any]]) -> list[tuple[int, float, int]]:
+    """(contract id, offer price, total volume) of each quote in JSON records of the CLI."""
+    return [
+        (q["contractId"], q["entries"]["Offer"]["price"], q["entries"]["TotalTradeVolume"]["size"])
+        for r in records
+        for q in r["quotes"]
+    ]

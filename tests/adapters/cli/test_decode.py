@@ -10,6 +10,7 @@ import pytest
 from tests.adapters.cli.captures import (
     QUOTES,
     SECRET,
+    SPOT_TIME,
     SPOTS,
     Capture,
     ctrader_capture,
@@ -38,8 +39,13 @@ def test_tradovate(tmp_path: Path) -> None:
     records = json_lines(result.stdout)
     assert records[0] == {"type": "Opened"}
     quotes = [r["quotes"][0] for r in records if r["type"] == "MarketData"]
-    assert [q["seq"] for q in quotes] == list(range(1, QUOTES + 1))
-    assert quotes[3]["entries"] == {"Bid": {"price": 6001.0, "size": 4}, "Offer": {"price": 6001}}
+    assert [q["id"] for q in quotes] == list(range(1, QUOTES + 1))
+    assert quotes[3] == {
+        "id": 4,
+        "contractId": 3570918,
+        "timestamp": "2026-11-21T10:00:00.000Z",
+        "entries": {"Bid": {"price": 6001.0, "size": 4}, "Offer": {"price": 6001}},
+    }
     (answer,) = [r for r in records if r["type"] == "UnmatchedResponse"]
     assert answer == {
         "type": "UnmatchedResponse",
@@ -59,7 +65,7 @@ def test_tradovate_from_standard_input_across_many_reads() -> None:
     result = run_cli("decode", "tradovate", "-", stdin=capture.data)
     assert result.returncode == 0, result.stderr
     records = json_lines(result.stdout)
-    seqs = [r["quotes"][0]["seq"] for r in records if r["type"] == "MarketData"]
+    seqs = [r["quotes"][0]["id"] for r in records if r["type"] == "MarketData"]
     assert seqs == list(range(1, 3001))
 
 
@@ -69,9 +75,15 @@ def test_ctrader(tmp_path: Path, transport: str) -> None:
     result = run_cli(*_decode_ctrader(transport, _write(tmp_path, capture.data)))
     assert result.returncode == 0, result.stderr
     records = json_lines(result.stdout)
-    spots = [r["payload"] for r in records if r["type"] == "SpotEvent"]
-    assert [s["seq"] for s in spots] == list(range(1, SPOTS + 1))
-    assert spots[0] == {"ctidTraderAccountId": 44322853, "symbolId": 1, "bid": 108501, "seq": 1}
+    spots = [r for r in records if r["type"] == "SpotEvent"]
+    assert [s["timestamp"] - SPOT_TIME for s in spots] == list(range(1, SPOTS + 1))
+    assert spots[0] == {
+        "type": "SpotEvent",
+        "ctidTraderAccountId": 44322853,
+        "symbolId": 1,
+        "bid": 108501,
+        "timestamp": SPOT_TIME + 1,
+    }
     (accounts,) = [r for r in records if r["type"] != "SpotEvent"]
     assert accounts["payload"]["accessToken"] == "<redacted>"
     assert accounts["client_msg_id"] == "x-1"

@@ -14,7 +14,15 @@ from brokerwire.adapters.cli.decode import looks_like_tcp
 from brokerwire.adapters.cli.render import event_record, json_line, pretty_line
 from brokerwire.core import jsonlib
 from brokerwire.core.ctrader import PayloadType, Response
-from brokerwire.core.tradovate import Chart, EntityChanged, MarketData
+from brokerwire.core.tradovate import (
+    Chart,
+    MarketData,
+    Quote,
+    QuoteEntries,
+    QuoteEntry,
+    UnknownEvent,
+)
+from brokerwire.core.tradovate.market import EndOfHistory
 from tests.adapters.cli.captures import (
     ctrader_capture,
     ctrader_messages_capture,
@@ -36,16 +44,17 @@ def _nested(depth: int) -> list[Any]:
 
 @pytest.mark.parametrize("depth", [990, 100_000])
 def test_a_value_of_any_depth_renders_without_recursion(depth: int) -> None:
-    event = EntityChanged("x", "Updated", {"entity": _nested(depth), "accessToken": "t"})
+    # A message the models cannot hold arrives raw, whatever its depth.
+    event = UnknownEvent("x", {"entity": _nested(depth), "accessToken": "t"}, None)
     line = json_line(event)
     nested = "[" * (depth + 1) + "]" * (depth + 1)
     assert line == (
-        '{"type":"EntityChanged","entity_type":"x","event_type":"Updated",'
-        f'"entity":{{"entity":{nested},"accessToken":"<redacted>"}}}}'
+        '{"type":"UnknownEvent","kind":"x",'
+        f'"data":{{"entity":{nested},"accessToken":"<redacted>"}},"message":null,"reason":null}}'
     )
     pretty = pretty_line(event)
-    assert pretty.startswith('EntityChanged entity_type=x event_type=Updated entity={"entity":[[[')
-    assert pretty.endswith("...")
+    assert pretty.startswith('UnknownEvent kind=x data={"entity":[[[')
+    assert pretty.endswith("... message=null reason=null")
     assert len(pretty) < 300
 
 
@@ -63,19 +72,27 @@ def test_the_fast_and_the_deep_paths_write_the_same_json() -> None:
     from brokerwire.adapters.cli._text import json_text
 
     events: list[Any] = [
-        MarketData([{"contractId": 1, "entries": {"Bid": {"price": 1.5, "size": 2}}}], [], []),
+        MarketData([Quote(1, entries=QuoteEntries(bid=QuoteEntry(1.5, 2)))]),
         Response("c", 2150, {"accessToken": "x", "n": [1, None, True, 'é"\\\n']}, 2149),
-        Chart([{"eoh": True}]),
+        Chart([EndOfHistory(5)]),
     ]
     for event in events:
         record = event_record(event)
         assert json_text(record) == jsonlib.dumps_str(record) == json_line(event)
 
 
-def test_a_chart_end_of_history_without_an_id() -> None:
-    event = Chart([{"eoh": True}])
-    assert json.loads(json_line(event)) == {"type": "Chart", "charts": [{"eoh": True}]}
-    assert pretty_line(event) == 'Chart charts=[{"eoh":true}]'
+def test_a_chart_end_of_history_says_so() -> None:
+    """The marker is printed as the server sent it: without ``eoh`` a reader could not tell."""
+    event = Chart([EndOfHistory(5)])
+    assert json.loads(json_line(event)) == {"type": "Chart", "charts": [{"id": 5, "eoh": True}]}
+    assert pretty_line(event) == 'Chart charts=[{"id":5,"eoh":true}]'
+
+
+def test_a_chart_end_of_history_without_an_id_arrives_raw() -> None:
+    data = {"charts": [{"eoh": True}]}
+    event = UnknownEvent("chart", data, {"e": "chart", "d": data}, "no id")
+    assert json.loads(json_line(event))["data"] == data
+    assert pretty_line(event).startswith('UnknownEvent kind=chart data={"charts":[{"eoh":true}]}')
 
 
 def test_payload_types_are_named() -> None:
@@ -123,11 +140,17 @@ def test_decode_a_deep_value(pretty: list[str]) -> None:
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert len(lines) == 3
+    # An entity type without a model: the event arrives whole, as an UnknownEvent.
     if pretty:
-        assert lines[1].startswith("EntityChanged entity_type=x event_type=Updated entity=[[[[")
+        assert lines[1].startswith(
+            'UnknownEvent kind=props data={"entityType":"x","eventType":"Updated","entity":[[[['
+        )
         assert lines[2] == "quote 1  bid 2.5"
     else:
-        assert lines[1].endswith(f'"entity":{"[" * (depth + 1)}{"]" * (depth + 1)}}}')
+        nested = "[" * (depth + 1) + "]" * (depth + 1)
+        assert lines[1].startswith('{"type":"UnknownEvent","kind":"props","data":{')
+        assert f'"data":{{"entityType":"x","eventType":"Updated","entity":{nested}}}' in lines[1]
+        assert lines[1].count(nested) == 2  # in data, and in the whole message
         assert json.loads(lines[2])["type"] == "MarketData"
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from brokerwire.adapters.cli.render import json_line, pretty_line
 from brokerwire.core.ctrader import PayloadType, SpotEvent
-from brokerwire.core.tradovate import MarketData
+from brokerwire.core.jsonlib import convert
+from brokerwire.core.tradovate import MarketData, Quote, QuoteEntries, QuoteEntry
 from tests.adapters.cli.captures import ctrader_messages_capture, tradovate_events_capture
 from tests.adapters.cli.helpers import json_lines, run_cli
 
@@ -37,11 +38,16 @@ def _quote(contract_id: int, price: float) -> dict[str, Any]:
     }
 
 
+def _market_data(contract_id: int, price: float) -> MarketData:
+    """A quote as the client decodes it from the wire."""
+    return convert({"quotes": [_quote(contract_id, price)]}, MarketData)
+
+
 @pytest.mark.parametrize(
     ("price", "shown"), list(zip(TRADOVATE_PRICES, TRADOVATE_SHOWN, strict=True))
 )
 def test_tradovate_prices(price: float, shown: str) -> None:
-    event = MarketData([_quote(7, price)], [], [])
+    event = _market_data(7, price)
     assert pretty_line(event) == f"quote 7  bid {shown} x 3  ask {shown} x 5"
     assert json.loads(json_line(event))["quotes"][0]["entries"]["Bid"]["price"] == price
     assert f'"price":{price!r}' in json_line(event)
@@ -51,9 +57,10 @@ def test_tradovate_prices(price: float, shown: str) -> None:
 def test_ctrader_prices_at_the_symbols_digits(
     symbol_id: int, digits: int, raw: int, shown: str
 ) -> None:
-    event = SpotEvent({"symbolId": symbol_id, "bid": raw, "ask": str(raw)})
+    payload = {"ctidTraderAccountId": 7, "symbolId": symbol_id, "bid": raw, "ask": str(raw)}
+    event = convert(payload, SpotEvent, numeric_strings=True)  # as the client decodes it
     assert pretty_line(event, {symbol_id: digits}) == f"spot {symbol_id}  bid {shown}  ask {shown}"
-    assert json.loads(json_line(event))["payload"]["bid"] == raw
+    assert json.loads(json_line(event))["bid"] == raw
 
 
 @pytest.mark.parametrize(
@@ -62,15 +69,17 @@ def test_ctrader_prices_at_the_symbols_digits(
 )
 def test_ctrader_prices_of_a_symbol_whose_digits_are_unknown(raw: int, shown: str) -> None:
     """Up to five decimals, as the price needs them: exact, trailing zeros left out."""
-    assert pretty_line(SpotEvent({"symbolId": 9, "bid": raw})) == f"spot 9  bid {shown}"
+    spot = SpotEvent(ctid_trader_account_id=7, symbol_id=9, bid=raw)
+    assert pretty_line(spot) == f"spot 9  bid {shown}"
 
 
 def test_huge_prices_are_exact_and_never_a_float() -> None:
     raw = 10**5000 + 12345  # beyond str(int)'s 4,300 digits and a float's range
     digits = "1" + "0" * 4995 + "12345"
-    spot = pretty_line(SpotEvent({"symbolId": 1, "bid": raw}))
+    spot = pretty_line(SpotEvent(ctid_trader_account_id=7, symbol_id=1, bid=raw))
     assert spot == "spot 1  bid 1" + "0" * 4995 + ".12345"
-    quotes = MarketData([_quote(7, raw)], [], [])
+    entries = QuoteEntries(bid=QuoteEntry(raw, 3), offer=QuoteEntry(raw, 5))
+    quotes = MarketData([Quote(7, entries=entries)])
     assert f"bid {digits} x 3" in pretty_line(quotes)
     assert f'"price":{digits},' in json_line(quotes)
 
@@ -124,12 +133,30 @@ def test_stream_prints_tradovate_prices_exactly() -> None:
     assert any("." in p for p in prices)
 
 
-@pytest.mark.parametrize(
-    ("raw", "shown"),
-    [("108510", "1.0851"), ("abc", "abc"), (1.5, "1.5"), (True, "true"), ("+5", "+5"), ([], "[]")],
-)
-def test_a_spot_price_that_is_not_an_integer_is_shown_as_sent(raw: Any, shown: str) -> None:
-    assert pretty_line(SpotEvent({"symbolId": 1, "bid": raw})) == f"spot 1  bid {shown}"
+def test_a_spot_price_that_is_not_an_integer_is_shown_as_sent() -> None:
+    """A price in digits is a number; any other is a spot the model cannot hold: it arrives
+    raw, printed as sent, with the reason."""
+    sent: list[Any] = ["108510", "abc", 1.5, True, "+5", []]
+    messages: list[tuple[int, dict[str, Any], str | None]] = [
+        (
+            PayloadType.PROTO_OA_SPOT_EVENT,
+            {"ctidTraderAccountId": 7, "symbolId": 1, "bid": raw},
+            None,
+        )
+        for raw in sent
+    ]
+    result = run_cli("decode", "ctrader", "--pretty", "-", stdin=ctrader_messages_capture(messages))
+    assert result.returncode == 0, result.stderr
+    first, *raw_lines = result.stdout.splitlines()
+    assert first == "spot 1  bid 1.0851"
+    assert len(raw_lines) == len(sent) - 1
+    for line, shown in zip(raw_lines, ['"abc"', "1.5", "true", '"+5"', "[]"], strict=True):
+        assert line.startswith(
+            "ServerEvent payload_type=2131 payload_type_name=PROTO_OA_SPOT_EVENT"
+            f' payload={{"ctidTraderAccountId":7,"symbolId":1,"bid":{shown}}}'
+            " client_msg_id=null reason="
+        ), line
+        assert line.endswith("at `$.bid`"), line
 
 
 def test_stream_shows_ctrader_prices_at_the_digits_the_server_gives() -> None:

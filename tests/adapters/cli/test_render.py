@@ -6,12 +6,15 @@ import enum
 import io
 import json
 
+import pytest
+
 from brokerwire.adapters.cli._common import Output
 from brokerwire.adapters.cli.render import event_record, json_line, pretty_line
 from brokerwire.adapters.events import Disconnected, Reconnected, UnknownOrder
 from brokerwire.core.ctrader import Response, SpotEvent
 from brokerwire.core.errors import RemoteProtocolError
-from brokerwire.core.tradovate import EntityChanged, MarketData, Shutdown
+from brokerwire.core.jsonlib import ValidationError, convert
+from brokerwire.core.tradovate import MarketData, Shutdown, UnknownEvent
 from brokerwire.core.websocket.events import Ping
 
 
@@ -70,22 +73,19 @@ def test_credentials_are_redacted_at_any_depth() -> None:
 
 
 def test_pretty_quotes_spots_and_links() -> None:
-    quotes = MarketData(
-        [
-            {
-                "contractId": 7,
-                "entries": {"Bid": {"price": 10.25, "size": 3}, "Trade": {"price": 10}},
-            }
-        ],
-        [{"contractId": 7}],
-        [],
+    entries = {"Bid": {"price": 10.25, "size": 3}, "Trade": {"price": 10}}
+    quotes = convert(
+        {"quotes": [{"contractId": 7, "entries": entries}], "doms": [{"contractId": 7}]},
+        MarketData,
     )
     assert pretty_line(quotes) == "quote 7  bid 10.25 x 3  trade 10; dom 7"
     assert pretty_line(MarketData([], [], [])) == "market data (empty)"
-    assert pretty_line(SpotEvent({"symbolId": 1, "bid": 108512, "ask": "108520"})) == (
+    spot = {"ctidTraderAccountId": 5, "symbolId": 1, "bid": 108512, "ask": "108520"}
+    assert pretty_line(convert(spot, SpotEvent, numeric_strings=True)) == (
         "spot 1  bid 1.08512  ask 1.0852"
     )
-    assert pretty_line(SpotEvent({"symbolId": 1, "ask": 100000})) == "spot 1  ask 1"
+    only_ask = SpotEvent(ctid_trader_account_id=5, symbol_id=1, ask=100000)
+    assert pretty_line(only_ask) == "spot 1  ask 1"
     assert pretty_line(Disconnected(None, "", None, (), False)) == "disconnected: code None"
     assert pretty_line(Disconnected(4000, "bye", None, (), True)) == (
         "disconnected: bye, reconnecting"
@@ -96,20 +96,25 @@ def test_pretty_quotes_spots_and_links() -> None:
 
 
 def test_pretty_quotes_in_the_wrong_shape_print_what_can_be_read() -> None:
-    """A server's malformed quote must not stop the stream's printing (it used to raise)."""
-    quotes = MarketData(
-        [
-            {"contractId": 7, "entries": [1]},
-            {
-                "contractId": 8,
-                "entries": {"Bid": {"price": "x"}, "Offer": {"price": 2, "size": []}},
-            },
-            5,
-        ],
-        [],
-        [],
+    """A server's malformed quote must not stop the stream's printing: it arrives raw, with
+    the reason, and prints as such in either form."""
+    data = {"quotes": [{"contractId": 7, "entries": {"Bid": {"price": "x"}}}, 5]}
+    with pytest.raises(ValidationError) as refused:
+        convert(data, MarketData)
+    reason = str(refused.value)
+    event = UnknownEvent("md", data, {"e": "md", "d": data}, reason)
+    assert pretty_line(event) == (
+        'UnknownEvent kind=md data={"quotes":[{"contractId":7,"entries":{"Bid":{"price":"x"}}},5]}'
+        ' message={"e":"md","d":{"quotes":[{"contractId":7,"entries":{"Bid":{"price":"x"}}},5]}}'
+        f" reason={reason}"
     )
-    assert pretty_line(quotes) == "quote 7; quote 8  ask 2"
+    assert json.loads(json_line(event)) == {
+        "type": "UnknownEvent",
+        "kind": "md",
+        "data": data,
+        "message": {"e": "md", "d": data},
+        "reason": reason,
+    }
 
 
 def test_pretty_generic_lines_are_cut_short() -> None:
@@ -123,17 +128,17 @@ def test_pretty_generic_lines_are_cut_short() -> None:
     assert len(long) < 200
 
 
-def test_a_lone_surrogate_from_the_network_is_printed_escaped() -> None:
-    """json accepts "\\ud83d" (UTF-16 text cut inside a pair); neither form may crash on it."""
-    event = EntityChanged("cut \ud83d", "Updated", {"note": "cut \ud83d"})
+def test_a_lone_surrogate_in_an_event_is_printed_escaped() -> None:
+    """Python's json reads "\\ud83d" (UTF-16 text cut inside a pair) into text that cannot be
+    encoded; neither form may crash on it."""
+    event = UnknownEvent("cut \ud83d", {"note": "cut \ud83d"}, None)
     line = json_line(event)
     assert "\\ud83d" in line
-    assert json.loads(line)["entity"] == {"note": "cut \ud83d"}
+    assert json.loads(line)["data"] == {"note": "cut \ud83d"}
     raw = io.BytesIO()
     out = Output(io.TextIOWrapper(raw, encoding="utf-8", errors="strict"))
     out.line(pretty_line(event))
     out.line("next")
     assert raw.getvalue().decode() == (
-        "EntityChanged entity_type=cut \\ud83d event_type=Updated"
-        ' entity={"note":"cut \\ud83d"}\nnext\n'
+        'UnknownEvent kind=cut \\ud83d data={"note":"cut \\ud83d"} message=null reason=null\nnext\n'
     )

@@ -16,8 +16,11 @@ from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
 from brokerwire.adapters.simulators.tradovate import CONTRACTS
 from tests.adapters.cli.helpers import (
     environment,
+    first_bids,
+    first_quotes,
     json_lines,
     one_error_line,
+    quote_walk,
     run_cli,
     start_cli,
 )
@@ -32,8 +35,8 @@ def test_tradovate_from_the_embedded_simulator() -> None:
     records = json_lines(result.stdout)
     assert len(records) == 12
     assert {r["type"] for r in records} == {"MarketData"}
+    assert quote_walk(records) == first_quotes("ESZ6", 12)  # the first twelve, in order
     quotes = [q for r in records for q in r["quotes"]]
-    assert [q["seq"] for q in quotes] == list(range(1, 13))
     assert all(isinstance(q["entries"]["Bid"]["price"], float | int) for q in quotes)
 
 
@@ -44,8 +47,8 @@ def test_ctrader_from_the_embedded_simulator(transport: str) -> None:
     records = json_lines(result.stdout)
     assert len(records) == 9
     assert {r["type"] for r in records} == {"SpotEvent"}
-    assert [r["payload"]["seq"] for r in records] == list(range(1, 10))
-    assert {r["payload"]["symbolId"] for r in records} == {1}  # EURUSD, the default
+    assert [r["bid"] for r in records] == first_bids(1, 9)  # the first nine, in order
+    assert {r["symbolId"] for r in records} == {1}  # EURUSD, the default
 
 
 def test_symbols_by_name_and_by_id() -> None:
@@ -62,7 +65,7 @@ def test_symbols_by_name_and_by_id() -> None:
         "200",
     )
     assert result.returncode == 0, result.stderr
-    assert {r["payload"]["symbolId"] for r in json_lines(result.stdout)} == {2, 41}
+    assert {r["symbolId"] for r in json_lines(result.stdout)} == {2, 41}
 
 
 def test_pretty_lines() -> None:
@@ -159,7 +162,7 @@ def test_ctrader_url_with_every_credential_from_the_environment() -> None:
         )
     assert result.returncode == 0, result.stderr
     records = json_lines(result.stdout)
-    assert [(r["payload"]["symbolId"], r["payload"]["ctidTraderAccountId"]) for r in records] == [
+    assert [(r["symbolId"], r["ctidTraderAccountId"]) for r in records] == [
         (41, sim.accounts[0])
     ] * 3
     assert "ProtoOAAccountAuthReq" in result.stderr

@@ -11,6 +11,7 @@ import pytest
 
 from brokerwire.adapters.simulators import CTraderSimulator, Fault, TradovateSimulator
 from brokerwire.adapters.simulators.tradovate import CONTRACTS
+from brokerwire.core.ctrader import PayloadType
 from tests.adapters.cli.helpers import (
     environment,
     json_lines,
@@ -50,24 +51,34 @@ def test_a_tradovate_symbol_given_twice_is_subscribed_once() -> None:
 
 
 def test_a_ctrader_symbol_given_twice_is_subscribed_once() -> None:
-    """EURUSD by name, in another case, and by id: one subscription, one stream of spots."""
-    result = run_cli(
-        "stream",
-        "ctrader",
-        "--symbol",
-        "EURUSD",
-        "--symbol",
-        "eurusd",
-        "--symbol",
-        "1",
-        "--count",
-        "12",
-        "--rate",
-        "200",
-    )
+    """EURUSD by name, in another case, and by id: one subscription, one stream of spots (the
+    simulator's own, here in the test's process, numbers them in their ``timestamp``)."""
+    with CTraderSimulator(spot_rate=200) as sim:
+        env = environment(
+            CTRADER_CLIENT_ID=sim.client_id,
+            CTRADER_CLIENT_SECRET=sim.client_secret,
+            CTRADER_ACCESS_TOKEN=sim.access_token,
+        )
+        result = run_cli(
+            "stream",
+            "ctrader",
+            "--url",
+            sim.websocket_url,
+            "--symbol",
+            "EURUSD",
+            "--symbol",
+            "eurusd",
+            "--symbol",
+            "1",
+            "--count",
+            "12",
+            env=env,
+        )
+        subscribed = sim.received[PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ]
     assert result.returncode == 0, result.stderr
-    spots = [r["payload"] for r in json_lines(result.stdout)]
-    assert [s["seq"] for s in spots] == list(range(1, 13))
+    assert subscribed == 1
+    spots = json_lines(result.stdout)
+    assert [s["timestamp"] for s in spots] == list(range(1, 13))
     assert {s["symbolId"] for s in spots} == {1}
 
 

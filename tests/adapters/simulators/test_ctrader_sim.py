@@ -22,6 +22,7 @@ from brokerwire.core.ctrader import (
     TokenInvalidated,
 )
 from brokerwire.core.tcp import Framing
+from tests.adapters.clients import sequence_number
 from tests.adapters.simulators.loopback import Loopback
 
 pytestmark = pytest.mark.timeout(60)
@@ -132,7 +133,7 @@ def test_spot_stream_has_no_gap_over_ten_thousand_spots(sim: CTraderSimulator, k
         )
         events = link.events[start:]
         assert Response(request, 2128, {"ctidTraderAccountId": sim.accounts[0]}, 2127) in events
-        seqs = [e.payload["seq"] for e in of_type(events, SpotEvent)]
+        seqs = [sequence_number(e.timestamp) for e in of_type(events, SpotEvent)]
         assert seqs == list(range(1, len(seqs) + 1))
         unsubscribe = conn.request(
             P.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ,

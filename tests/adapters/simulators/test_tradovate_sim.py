@@ -6,11 +6,12 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import trustme
+from msgspec import to_builtins
 
 from brokerwire.adapters.simulators import Fault, FaultKind, TradovateSimulator
 from brokerwire.core.tradovate import (
@@ -28,6 +29,8 @@ from brokerwire.core.tradovate import (
     TradovateConnection,
     TradovateState,
 )
+from brokerwire.core.tradovate.market import BarPacket, EndOfHistory
+from tests.adapters.clients import sequence_number
 from tests.adapters.simulators.loopback import Loopback, on_sim_loop
 
 pytestmark = pytest.mark.timeout(60)
@@ -60,6 +63,16 @@ def ask(link: Loopback, endpoint: str, query: Any = None, body: Any = None) -> A
 
 def of_type(events: list[Any], kind: type) -> list[Any]:
     return [e for e in events if isinstance(e, kind)]
+
+
+def answered(request_id: int) -> Callable[[list[Any]], bool]:
+    """A condition on the events: the answer to ``request_id`` came."""
+    return lambda events: any(getattr(e, "request_id", None) == request_id for e in events)
+
+
+def state_of(conn: TradovateConnection) -> TradovateState:
+    """The state read through a call (mypy would keep the narrowing of an earlier check)."""
+    return conn.state
 
 
 def count(link: Loopback, start: int, kind: type) -> int:
@@ -106,11 +119,9 @@ def test_quote_stream_has_no_gap_over_ten_thousand_quotes(sim: TradovateSimulato
         )
         link.until(lambda _: count(link, start, MarketData) >= 10_000, timeout=30)
         events = link.events[start:]
-        seqs = [q["seq"] for e in of_type(events, MarketData) for q in e.quotes]
+        seqs = [sequence_number(q.id) for e in of_type(events, MarketData) for q in e.quotes]
         assert seqs == list(range(1, len(seqs) + 1))
-        assert all(
-            q["contractId"] == 3570918 for e in of_type(events, MarketData) for q in e.quotes
-        )
+        assert all(q.contract_id == 3570918 for e in of_type(events, MarketData) for q in e.quotes)
         ask(link, "md/unsubscribeQuote", body={"symbol": "ESZ6"})
         link.run_for(0.1)
         assert of_type(link.run_for(0.3), MarketData) == [], "no quotes after unsubscribing"
@@ -128,9 +139,12 @@ def test_dom_stream(sim: TradovateSimulator) -> None:
         ask(link, "md/subscribeDOM", body={"symbol": "NQZ6"})
         events = link.until(lambda evs: any(isinstance(e, MarketData) and e.doms for e in evs))
         dom = next(e for e in events if isinstance(e, MarketData) and e.doms).doms[0]
-        assert dom["contractId"] == 3570920
-        assert len(dom["bids"]) == 5
-        assert dom["bids"][0]["price"] < dom["offers"][0]["price"]
+        assert dom.contract_id == 3570920
+        assert len(dom.bids) == 5
+        best_bid, best_offer = dom.bids[0].price, dom.offers[0].price
+        assert best_bid is not None
+        assert best_offer is not None
+        assert best_bid < best_offer
 
 
 @pytest.mark.parametrize("sim", [{"bar_interval": 0.05}], indirect=True)
@@ -151,10 +165,12 @@ def test_chart_history_then_end_marker_then_live_bars(sim: TradovateSimulator) -
         link.until(lambda _: count(link, start, Chart) >= 4)
         events = link.events[start:]
         charts = [c for e in of_type(events, Chart) for c in e.charts]
-        assert charts[0]["id"] == historical
-        assert len(charts[0]["bars"]) == 20
-        assert charts[1] == {"id": historical, "eoh": True}
-        assert all(c["id"] == realtime and len(c["bars"]) == 1 for c in charts[2:])
+        assert type(charts[0]) is BarPacket
+        assert charts[0].id == historical
+        assert len(charts[0].bars) == 20
+        assert charts[1] == EndOfHistory(historical)
+        assert all(type(c) is BarPacket for c in charts[2:])
+        assert all(c.id == realtime and len(c.bars) == 1 for c in charts[2:])
         ask(link, "md/cancelChart", body={"subscriptionId": realtime})
         link.run_for(0.1)
         assert of_type(link.run_for(0.3), Chart) == []
@@ -190,7 +206,7 @@ def test_sync_then_order_fill_and_position_events(sim: TradovateSimulator) -> No
             ("order", "Updated"),
             ("position", "Created"),
         ]
-        entities = [e.entity for e in of_type(events, EntityChanged)]
+        entities = [to_builtins(e.entity) for e in of_type(events, EntityChanged)]
         assert entities[0]["ordStatus"] == "PendingNew"
         assert entities[1] == {
             "id": entities[1]["id"],
@@ -351,7 +367,7 @@ def test_fault_drop_mid_frame_first_delivers_what_waited_for_a_slow_client() -> 
     closed = of_type(events, Closed)[0]
     assert closed.error is not None
     assert "ended inside a frame" in closed.error.message
-    seqs = [q["seq"] for e in of_type(link.events, MarketData) for q in e.quotes]
+    seqs = [sequence_number(q.id) for e in of_type(link.events, MarketData) for q in e.quotes]
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(of_type(link.events, Response)) + len(seqs) == sent
 
@@ -500,11 +516,11 @@ def test_each_socket_takes_its_own_token_and_serves_its_own_requests(
             link.until(lambda evs: any(isinstance(e, Opened) for e in evs))
             other = sim.token if token == sim.md_token else sim.md_token
             wrong = conn.authorize(other)
-            link.until(lambda evs, i=wrong: any(getattr(e, "request_id", None) == i for e in evs))
-            assert conn.state is not TradovateState.AUTHORIZED
+            link.until(answered(wrong))
+            assert state_of(conn) is not TradovateState.AUTHORIZED
             right = conn.authorize(token)
-            link.until(lambda evs, i=right: any(getattr(e, "request_id", None) == i for e in evs))
-            assert conn.state is TradovateState.AUTHORIZED
+            link.until(answered(right))
+            assert state_of(conn) is TradovateState.AUTHORIZED
             assert isinstance(ask(link, served, body={"symbol": "ESZ6"}), Response)
             assert ask(link, refused, body={"symbol": "ESZ6"}).status == 404
 
