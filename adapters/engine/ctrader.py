@@ -315,7 +315,20 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
             return  # a reconnect authorizes every remembered account with its token
         log.info("authorizing account %s again with the renewed token", account)
         self._reauthorizing.add(account)
-        self._authorize_account(account, self._disconnected_account_answered, now)
+        sent = self._accounts.get(account)
+        self._authorize_account(account, partial(self._renewed_account_answered, sent), now)
+
+    def _renewed_account_answered(
+        self, sent: str | None, account: int, event: Any, now: float
+    ) -> None:
+        """As after a disconnect; but a refusal of a token renewed again meanwhile is tried
+        once more with the newest one."""
+        held = self._accounts.get(account)
+        if type(event) is ErrorResponse and not _transient(event) and held not in (None, sent):
+            self._reauthorizing.discard(account)
+            self._authorize_again(account, now)
+            return
+        self._disconnected_account_answered(account, event, now)
 
     def _disconnected_account_answered(self, account: int, event: Any, now: float) -> None:
         if _transient(event):
