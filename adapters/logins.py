@@ -16,6 +16,7 @@ The exchanges run one at a time on a thread of the login's own, with the blockin
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 import weakref
@@ -106,7 +107,7 @@ class _ThreadedLogin(Generic[EngineT]):
         self,
         engine: EngineT,
         *,
-        ssl_context: Any,
+        ssl_context: ssl.SSLContext | None,
         timeout: float,
         on_event: EventCallback | None,
         on_tokens: Callable[[Any], object] | None,
@@ -173,14 +174,19 @@ class _ThreadedLogin(Generic[EngineT]):
         self.close()
 
     def _run(self) -> None:
-        while not self._stopping:
+        while True:
             with self._lock:
                 deadline = self._engine.next_deadline()
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._wake.wait(wait)
             self._wake.clear()
-            if not self._stopping:
+            if self._stopping:
+                return
+            try:
                 self._step()
+            except Exception:  # a fault of brokerwire: logged, and the thread goes on
+                log.exception("the login's renewal failed inside brokerwire")
+                self._wake.wait(1.0)
 
     def _step(self) -> None:
         with self._exchanging:
@@ -268,7 +274,7 @@ class TradovateLogin(_ThreadedLogin[TradovateLoginEngine]):
         credentials: TradovateCredentials | None = None,
         *,
         schedule: RenewalSchedule | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         on_event: EventCallback | None = None,
         on_tokens: Callable[[Any], object] | None = None,
@@ -358,7 +364,7 @@ class CTraderLogin(_ThreadedLogin[CTraderLoginEngine]):
         app: OAuthApp,
         *,
         schedule: RenewalSchedule | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         on_event: EventCallback | None = None,
         on_tokens: Callable[[Any], object] | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ class _AsyncLogin(Generic[EngineT]):
         self,
         engine: EngineT,
         *,
-        ssl_context: Any,
+        ssl_context: ssl.SSLContext | None,
         timeout: float,
         on_event: EventCallback | None,
         on_tokens: Callable[[Any], object] | None,
@@ -134,7 +135,11 @@ class _AsyncLogin(Generic[EngineT]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), wait)
             wake.clear()
-            await self._step()
+            try:
+                await self._step()
+            except Exception:  # a fault of brokerwire: logged, and the task goes on
+                log.exception("the login's renewal failed inside brokerwire")
+                await asyncio.sleep(1.0)
 
     async def _step(self) -> None:
         async with self._lock():
@@ -202,7 +207,7 @@ class TradovateLogin(_AsyncLogin[TradovateLoginEngine]):
         credentials: TradovateCredentials | None = None,
         *,
         schedule: RenewalSchedule | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         on_event: EventCallback | None = None,
         on_tokens: Callable[[Any], object] | None = None,
@@ -281,7 +286,7 @@ class CTraderLogin(_AsyncLogin[CTraderLoginEngine]):
         app: OAuthApp,
         *,
         schedule: RenewalSchedule | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         on_event: EventCallback | None = None,
         on_tokens: Callable[[Any], object] | None = None,

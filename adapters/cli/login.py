@@ -208,7 +208,11 @@ class _Redirect:
 def _handler(redirect: _Redirect) -> type[BaseHTTPRequestHandler]:
     class Callback(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            query = parse_qs(urlsplit(self.path).query)
+            parts = urlsplit(self.path)
+            if parts.path != "/callback":  # a browser's other requests (an icon) wait their turn
+                self.send_error(404)
+                return
+            query = parse_qs(parts.query)
             code, state = query.get("code", [""])[0], query.get("state", [""])[0]
             if code and secrets.compare_digest(state, redirect.state):
                 redirect.code = Secret(code)
