@@ -21,7 +21,7 @@ from brokerwire.adapters import asyncio as aio
 from brokerwire.adapters import threaded
 from brokerwire.adapters.errors import AuthenticationError
 from brokerwire.adapters.events import Disconnected, Reconnected
-from brokerwire.adapters.simulators import CTraderSimulator
+from brokerwire.adapters.simulators import CTraderSimulator, Fault
 from brokerwire.adapters.token_events import TokenRenewalFailed, TokenRenewed
 from brokerwire.core.ctrader import SpotEvent, TokenInvalidated
 from brokerwire.core.ctrader.oauth import OAuthApp, authorization_url
@@ -170,3 +170,36 @@ def test_a_spent_code_is_refused(sim: CTraderSimulator) -> None:
         threaded.CTraderLogin(oauth_app).exchange_code(code)
     assert code not in str(caught.value)
     assert sim.client_secret not in str(caught.value)
+
+
+def test_a_reconnect_after_refreshes_authorizes_the_account_with_the_new_token(
+    sim: CTraderSimulator,
+) -> None:
+    oauth_app = app(sim)
+    seen = Seen()
+    login = threaded.CTraderLogin(oauth_app, schedule=schedule())
+    with (
+        login.exchange_code(grant_code(oauth_app)),
+        threaded.CTraderClient(
+            sim.websocket_url,
+            client_id=sim.client_id,
+            client_secret=sim.client_secret,
+            access_token=login,
+            on_event=seen,
+        ) as client,
+    ):
+        account = sim.accounts[0]
+        client.authorize_account(account)
+        client.subscribe_spots(account, SYMBOLS)
+        wait_until(lambda: len(seen.of(TokenInvalidated)) >= 1)
+        sim.call_soon(lambda: sim.inject(Fault.parse("close")))
+        wait_until(lambda: bool(seen.of(Reconnected)))
+        reconnected = seen.events.index(seen.of(Reconnected)[0])
+        wait_until(
+            lambda: (
+                {e.payload["symbolId"] for e in seen.events[reconnected:] if type(e) is SpotEvent}
+                == set(SYMBOLS)
+            )
+        )
+        assert client.accounts == [account]
+    assert seen.of(Reconnected)[0].resubscribed == 1

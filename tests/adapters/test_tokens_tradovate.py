@@ -248,3 +248,23 @@ def test_sign_in_waits_out_a_penalty_and_refuses_wrong_credentials(
 def test_a_plain_token_still_works(sim: TradovateSimulator) -> None:
     with threaded.TradovateClient(sim.md_url, token=sim.md_token) as md:
         assert md.subscribe_quote("ESZ6") is not None
+
+
+def test_a_reconnect_after_renewals_authorizes_with_the_renewed_token(
+    sim: TradovateSimulator,
+) -> None:
+    seen = Seen()
+    with (
+        threaded.TradovateLogin(sim.auth_url, credentials(sim), schedule=schedule()) as login,
+        threaded.TradovateClient(sim.md_url, token=login.market_data, on_event=seen) as md,
+    ):
+        md.subscribe_quote("ESZ6")
+        # Two renewals: the token of the sign-in (2 s) has expired by the second one's end.
+        wait_until(lambda: len(seen.of(TokenRenewed)) >= 3)
+        sim.call_soon(sim.shutdown)
+        wait_until(lambda: bool(seen.of(Reconnected)))
+        quotes_then = len(seen.of(MarketData))
+        wait_until(lambda: len(seen.of(MarketData)) > quotes_then + 5)
+    assert not seen.of(ReconnectFailed)
+    assert sim.authorize_requests == 2  # the first connection and the reconnect
+    assert sim.sessions_opened == 1
