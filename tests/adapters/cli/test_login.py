@@ -34,6 +34,14 @@ def tradovate_sim() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
+def tradovate_sim_6s() -> Iterator[dict[str, str]]:
+    """Tokens of 6 s: kept ones outlive the start of the next process on a loaded machine."""
+    with start_cli("simulate", "tradovate", "--token-lifetime", "6", "--rate", "20") as process:
+        yield _announcement(process)
+        _stop(process)
+
+
+@pytest.fixture
 def ctrader_sim() -> Iterator[dict[str, str]]:
     with start_cli("simulate", "ctrader", "--token-lifetime", "2", "--rate", "20") as process:
         yield _announcement(process)
@@ -91,9 +99,9 @@ def test_stream_tradovate_signs_in_from_the_environment_and_renews(
 
 
 def test_login_tradovate_then_stream_from_the_kept_tokens(
-    tradovate_sim: dict[str, str], tmp_path: Path
+    tradovate_sim_6s: dict[str, str], tmp_path: Path
 ) -> None:
-    sim = tradovate_sim
+    sim = tradovate_sim_6s
     login = run_cli(
         "login", "tradovate", "--auth-url", sim["auth URL"], "--log-level", "debug",
         env=tradovate_env(sim, tmp_path),
@@ -104,7 +112,7 @@ def test_login_tradovate_then_stream_from_the_kept_tokens(
     first = kept(path)
     stream = run_cli(
         "stream", "tradovate", "--url", sim["md URL"], "--auth-url", sim["auth URL"],
-        "--symbol", "ESZ6", "--duration", "5", "--log-level", "debug",
+        "--symbol", "ESZ6", "--duration", "6", "--log-level", "debug",
         env=environment(XDG_CONFIG_HOME=str(tmp_path)),
     )  # fmt: skip
     assert stream.returncode == 0, stream.stderr
