@@ -20,9 +20,9 @@ import pytest
 from brokerwire.adapters import asyncio as aio
 from brokerwire.adapters import threaded
 from brokerwire.adapters.errors import AuthenticationError
-from brokerwire.adapters.events import Disconnected, Reconnected
+from brokerwire.adapters.events import Disconnected, Reconnected, ReconnectFailed
 from brokerwire.adapters.simulators import CTraderSimulator, Fault
-from brokerwire.adapters.token_events import TokenRenewalFailed, TokenRenewed
+from brokerwire.adapters.token_events import TokenExpired, TokenRenewalFailed, TokenRenewed
 from brokerwire.core.ctrader import SpotEvent, TokenInvalidated
 from brokerwire.core.ctrader.oauth import OAuthApp, authorization_url
 from brokerwire.core.secret import Secret
@@ -203,3 +203,29 @@ def test_a_reconnect_after_refreshes_authorizes_the_account_with_the_new_token(
         )
         assert client.accounts == [account]
     assert seen.of(Reconnected)[0].resubscribed == 1
+
+
+def test_expiry_ends_a_reconnect_with_a_clear_error(sim: CTraderSimulator) -> None:
+    oauth_app = app(sim)
+    sim.refuse_refreshes(1000)
+    seen = Seen()
+    login = threaded.CTraderLogin(oauth_app, schedule=schedule())
+    with (
+        login.exchange_code(grant_code(oauth_app)),
+        threaded.CTraderClient(
+            sim.websocket_url,
+            client_id=sim.client_id,
+            client_secret=sim.client_secret,
+            access_token=login,
+            on_event=seen,
+        ) as client,
+    ):
+        client.authorize_account(sim.accounts[0])
+        client.subscribe_spots(sim.accounts[0], SYMBOLS)  # the fault strikes on a message
+        wait_until(lambda: bool(seen.of(TokenExpired)))
+        sim.call_soon(lambda: sim.inject(Fault.parse("close")))
+        wait_until(lambda: bool(seen.of(ReconnectFailed)))
+        error = seen.of(ReconnectFailed)[0].error
+        assert isinstance(error, AuthenticationError)
+        assert "cTrader access token expired at" in str(error)
+    assert all(not f.final for f in seen.of(TokenRenewalFailed))
