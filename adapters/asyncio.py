@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from typing import Any, Self, TypeVar
@@ -33,8 +34,9 @@ from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
+from .logins_asyncio import CTraderLogin, TradovateLogin
 
-__all__ = ["CTraderClient", "TradovateClient"]
+__all__ = ["CTraderClient", "CTraderLogin", "TradovateClient", "TradovateLogin"]
 
 log = logging.getLogger("brokerwire.asyncio")
 
@@ -276,6 +278,28 @@ class _AsyncClient(ClientBase[EngineT]):
         if not self._paused and self._buffer.full:
             self._paused = True
             self._update_reading()
+
+    def _login_changed(self, events: list[Any], token: str | None) -> None:
+        """A login's news: the new token to the engine, the events to the caller, on the
+        client's loop (a threaded login calls from its own thread)."""
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:
+            with contextlib.suppress(RuntimeError):  # a loop already closed hears nothing
+                loop.call_soon_threadsafe(self._login_changed, events, token)
+            return
+        if self._engine.finished:
+            return
+        if token is not None:
+            now = loop.time() if loop is not None else time.monotonic()
+            events = [*events, *self._engine.token_renewed(token, now)]
+        if loop is None:
+            self._deliver(events)
+        else:
+            self._after(events)
 
     def _write_blocked(self, protocol: _Protocol, blocked: bool) -> None:
         """The transport's write buffer passed its high-water mark (or fell back below the low

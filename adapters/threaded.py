@@ -37,8 +37,9 @@ from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
+from .logins import CTraderLogin, TradovateLogin
 
-__all__ = ["CTraderClient", "TradovateClient"]
+__all__ = ["CTraderClient", "CTraderLogin", "TradovateClient", "TradovateLogin"]
 
 log = logging.getLogger("brokerwire.threaded")
 
@@ -443,6 +444,17 @@ class _ThreadedClient(ClientBase[EngineT]):
         with self._lock:  # the time of arrival is read once the core is ours, not before
             events = self._engine.feed(data, time.monotonic())
         self._deliver(events, len(data))
+
+    def _login_changed(self, events: list[Any], token: str | None) -> None:
+        """From a login's thread: the new token to the engine, the events to the caller."""
+        if self._engine.finished:
+            return
+        if token is not None:
+            with self._lock:
+                events = [*events, *self._engine.token_renewed(token, time.monotonic())]
+            self._wake()
+        if events:
+            self._deliver(events)
 
     def _locked(self, function: Callable[..., list[Any]], *args: Any) -> list[Any]:
         with self._lock:

@@ -60,6 +60,12 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         ),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated prices")
+    parser.add_argument(
+        "--token-lifetime",
+        type=positive_float,
+        help="seconds the tokens of its sign-in (Tradovate) or OAuth service (cTrader) last "
+        "(default: 90 minutes / 30 days)",
+    )
     parser.set_defaults(run=run, command_parser=parser)
 
 
@@ -71,6 +77,7 @@ def make_simulator(args: argparse.Namespace) -> TradovateSimulator | CTraderSimu
             quote_rate=args.rate,
             seed=args.seed,
             default_fault=args.fault,
+            token_lifetime=args.token_lifetime or 90 * 60.0,
         )
     return CTraderSimulator(
         host=args.host,
@@ -78,6 +85,7 @@ def make_simulator(args: argparse.Namespace) -> TradovateSimulator | CTraderSimu
         spot_rate=args.rate,
         seed=args.seed,
         default_fault=args.fault,
+        token_lifetime=args.token_lifetime or 2_628_000.0,
     )
 
 
@@ -94,6 +102,12 @@ def describe_simulator(sim: TradovateSimulator | CTraderSimulator) -> list[str]:
             f"  account id:   {sim.account_id}",
             f"  account name: {sim.account_name}",
             f"  contracts:    {', '.join(CONTRACTS)}",
+            f"  auth URL:     {sim.auth_url}",
+            f"  user name:    {sim.username}",
+            f"  password:     {sim.password}",
+            f"  app id:       {sim.app_id}",
+            f"  cid:          {sim.cid}",
+            f"  sec:          {sim.sec}",
             "Stream from it with:",
             f"  TRADOVATE_TOKEN={sim.token} brokerwire stream tradovate --url {sim.url} "
             f"--symbol {next(iter(CONTRACTS))}",
@@ -106,6 +120,8 @@ def describe_simulator(sim: TradovateSimulator | CTraderSimulator) -> list[str]:
         f"  client id:     {sim.client_id}",
         f"  client secret: {sim.client_secret}",
         f"  access token:  {sim.access_token}",
+        f"  refresh token: {sim.refresh_token}",
+        f"  OAuth URL:     {sim.oauth_url}",
         f"  accounts:      {', '.join(str(a) for a in sim.accounts)}",
         f"  symbols:       {symbols}",
         "Stream from it with:",

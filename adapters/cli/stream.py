@@ -26,7 +26,9 @@ from ..events import Disconnected, Reconnected, ReconnectFailed
 from ..reconnect import ReconnectPolicy
 from ..simulators import CTraderSimulator, TradovateSimulator
 from ..threaded import CTraderClient, TradovateClient
+from ..token_events import TokenExpired, TokenRenewalFailed, TokenRenewed
 from ._common import CommandError, Output, non_negative_int, positive_float, positive_int
+from .login import ctrader_login_for_stream, tradovate_login_for_stream
 from .record import Recorder
 from .render import json_line, pretty_line, symbol_digits
 
@@ -67,6 +69,12 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--token",
         default=os.environ.get("TRADOVATE_TOKEN"),
         help="access token (default: $TRADOVATE_TOKEN; prefer the variable)",
+    )
+    tradovate.add_argument(
+        "--auth-url",
+        help="sign in at this REST base (https://demo.tradovateapi.com/v1) with "
+        "$TRADOVATE_USERNAME, _PASSWORD, _APP_ID, _CID and _SECRET, or else with the tokens "
+        "'brokerwire login tradovate' kept, and renew while streaming",
     )
     tradovate.set_defaults(run=run_tradovate, command_parser=tradovate)
 
@@ -202,12 +210,20 @@ def _until_interrupted(
 
 
 def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    token: Any
     with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
+            if args.auth_url is not None:
+                parser.error("--auth-url is for --url: the simulator needs no sign-in")
             sim = stack.enter_context(TradovateSimulator(quote_rate=args.rate or 10.0))
             url, token = sim.url, sim.token
             symbols = args.symbol or [TRADOVATE_DEFAULT_SYMBOL]
+        elif args.auth_url is not None:
+            _check_service_options(args, parser, {})
+            login = tradovate_login_for_stream(args, parser)
+            stack.callback(login.close)
+            url, token, symbols = args.url, login.market_data, args.symbol
         else:
             _check_service_options(args, parser, {"--token / TRADOVATE_TOKEN": args.token})
             url, token, symbols = args.url, args.token, args.symbol
@@ -241,18 +257,25 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             account: int | None = sim.accounts[0]
             symbols = args.symbol or [CTRADER_DEFAULT_SYMBOL]
         else:
+            kept = args.access_token is None and args.client_id and args.client_secret
             _check_service_options(
                 args,
                 parser,
                 {
                     "--client-id / CTRADER_CLIENT_ID": args.client_id,
                     "--client-secret / CTRADER_CLIENT_SECRET": args.client_secret,
-                    "--access-token / CTRADER_ACCESS_TOKEN": args.access_token,
+                    "--access-token / CTRADER_ACCESS_TOKEN (or 'brokerwire login ctrader')": (
+                        "kept" if kept else args.access_token
+                    ),
                 },
             )
             _check_ctrader_url_options(args, parser)
             url, account, symbols = args.url, args.account, args.symbol
-            credentials = (args.client_id, args.client_secret, args.access_token)
+            access: Any = args.access_token
+            if kept:
+                access = ctrader_login_for_stream(parser)
+                stack.callback(access.close)
+            credentials = (args.client_id, args.client_secret, access)
         client_id, client_secret, access_token = credentials
         recorder = _recorder(stack, args, websocket=_is_websocket(url))
         client = _make(
@@ -423,7 +446,15 @@ def _symbol_digits(client: CTraderClient, account: int, symbol_ids: list[int]) -
 
 def _is_notice(event: Any) -> bool:
     """Whether ``event`` tells of the link rather than comes from the broker."""
-    return isinstance(event, Disconnected | Reconnected | ReconnectFailed)
+    return isinstance(
+        event,
+        Disconnected
+        | Reconnected
+        | ReconnectFailed
+        | TokenRenewed
+        | TokenRenewalFailed
+        | TokenExpired,
+    )
 
 
 def _print_events(

@@ -26,6 +26,7 @@ from brokerwire.core.errors import LocalProtocolError
 
 from .client_engine import ClientEngine, EventCallback, OnFull, OnReceived, Phase
 from .event_queue import EventBuffer
+from .login import TokenSource
 
 __all__ = ["ClientBase", "ClientOptions"]
 
@@ -94,6 +95,16 @@ class ClientBase(ABC, Generic[EngineT]):
         ``conflate=True`` asks for the latest market data only, whether the queue is full or
         not: an unread update per instrument and kind is replaced by the newest one.
         """
+
+    def _watch_login(self, token: object) -> None:
+        """A login given as the token hears of this client: each renewal reaches it."""
+        if isinstance(token, TokenSource):
+            token.attach(self._login_changed)
+
+    def _login_changed(self, events: list[Any], token: str | None) -> None:
+        """A login's news (its events, and its new token when it changed): the adapter hands
+        the token to the engine and the events to the caller."""
+        raise NotImplementedError
 
     def _refuse_events_with_callback(self) -> None:
         """``events()`` and an ``on_event`` callback would take the same events: refuse."""

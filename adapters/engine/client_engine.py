@@ -200,6 +200,11 @@ class ClientEngine(Generic[ConnT, CallT]):
     def observe(self, event: Any, now: float) -> None:
         """See an event on its way to the caller (for state the engine keeps across links)."""
 
+    def token_renewed(self, token: str, now: float) -> list[Any]:
+        """A login the client takes its token from renewed it; returns events for the caller.
+        By default nothing more: the next connection reads the new token from the login."""
+        return []
+
     def close_core(self, now: float) -> None:
         """Begin closing the core connection, unless it is closing or closed already."""
         conn = self.conn

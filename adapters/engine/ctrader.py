@@ -53,6 +53,7 @@ from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import Secret, without_secrets
 from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, Phase, log, unanswered
+from .login import TokenSource, token_text
 from .retrying import RetryingEngine
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
@@ -150,7 +151,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         *,
         client_id: str | None,
         client_secret: str | None,
-        access_token: str | None,
+        access_token: str | TokenSource | None,
         reconnect: ReconnectPolicy | None,
         framing: Framing = Framing.LENGTH_PREFIX,
         registry: CTraderSubscriptionRegistry | None = None,
@@ -159,7 +160,12 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         super().__init__(endpoint, reconnect=reconnect)
         self.client_id = client_id
         self.client_secret = client_secret
-        self.access_token = access_token
+        #: A login the access token comes from; each of its renewals re-authorizes the accounts.
+        self.login = access_token if isinstance(access_token, TokenSource) else None
+        self.access_token = access_token if isinstance(access_token, str) else None
+        self._from_login: set[str] = set()  # the login's tokens, old and new
+        self._expecting_invalidation: set[int] = set()  # given the new token, not yet ended
+        self._awaiting_token: set[int] = set()  # ended by cTrader before the new token came
         self.framing = framing
         self.registry = registry if registry is not None else CTraderSubscriptionRegistry()
         self._options = dict(connection_options or {})
@@ -175,6 +181,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
 
     def make_connection(self) -> CTraderConnection:
         self._reauthorizing.clear()
+        self._expecting_invalidation.clear()
+        self._awaiting_token.clear()
         if self.endpoint.transport == "ws":
             return CTraderConnection.websocket(
                 self.endpoint.host_header,
@@ -185,6 +193,12 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         return CTraderConnection.tcp(framing=self.framing, registry=self.registry, **self._options)
 
     def on_open(self, now: float) -> None:
+        if self.login is not None:
+            try:
+                self.current_token()
+            except AuthenticationError as exc:  # the login's token expired: say so
+                self.refused(exc, now)
+                return
         if self.client_id is None or self.client_secret is None:
             self.authorized(0)
             return
@@ -264,6 +278,9 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         return self.conn is not None and self.conn.cancel(request_id)
 
     def observe(self, event: Any, now: float) -> None:
+        if type(event) is TokenInvalidated and self.login is not None:
+            self._invalidated_by_renewal(event.account_ids, now)
+            return
         if type(event) is TokenInvalidated:
             for account in event.account_ids:
                 self._accounts.pop(account, None)
@@ -283,6 +300,66 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         log.info("account %s was disconnected by the server; authorizing it again", account)
         self._reauthorizing.add(account)
         self._authorize_account(account, self._disconnected_account_answered, now)
+
+    def current_token(self) -> str | None:
+        """The access token for account requests: the login's current one, or the one given."""
+        if self.login is None:
+            return self.access_token
+        token = token_text(self.login)
+        self._from_login.add(token)
+        return token
+
+    def token_renewed(self, token: str, now: float) -> list[Any]:
+        """A login's new access token. cTrader ends the sessions of accounts on the old one
+        (``TokenInvalidated``): each is authorized again with the new token, and its
+        subscriptions restored, once it has ended (at once when it already has)."""
+        self._out = []
+        self._guarded(self._adopt_login_token, token, now)
+        return self._out
+
+    def _adopt_login_token(self, token: str, now: float) -> None:
+        self._from_login.add(token)
+        for account, held in self._accounts.items():
+            if held != token and held in self._from_login:
+                self._accounts[account] = token
+                self._expecting_invalidation.add(account)
+        waiting, self._awaiting_token = self._awaiting_token, set()
+        for account in sorted(waiting):
+            self._expecting_invalidation.discard(account)
+            self._authorize_again(account, now)
+
+    def _invalidated_by_renewal(self, accounts: Sequence[int], now: float) -> None:
+        for account in accounts:
+            held = self._accounts.get(account)
+            if held is None:
+                continue
+            if account in self._expecting_invalidation:
+                self._expecting_invalidation.discard(account)
+                self._authorize_again(account, now)
+            elif held in self._from_login:
+                self._awaiting_token.add(account)  # the new token is on its way
+            else:
+                self._accounts.pop(account, None)
+
+    def _authorize_again(self, account: int, now: float) -> None:
+        if self.conn is None or self.phase is not Phase.READY or account in self._reauthorizing:
+            return  # a reconnect authorizes every remembered account with its token
+        log.info("authorizing account %s again with the renewed token", account)
+        self._reauthorizing.add(account)
+        sent = self._accounts.get(account)
+        self._authorize_account(account, partial(self._renewed_account_answered, sent), now)
+
+    def _renewed_account_answered(
+        self, sent: str | None, account: int, event: Any, now: float
+    ) -> None:
+        """As after a disconnect; but a refusal of a token renewed again meanwhile is tried
+        once more with the newest one."""
+        held = self._accounts.get(account)
+        if type(event) is ErrorResponse and not _transient(event) and held not in (None, sent):
+            self._reauthorizing.discard(account)
+            self._authorize_again(account, now)
+            return
+        self._disconnected_account_answered(account, event, now)
 
     def _disconnected_account_answered(self, account: int, event: Any, now: float) -> None:
         if _transient(event):
@@ -420,7 +497,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
-        access_token: str | None = None,
+        access_token: str | TokenSource | None = None,
         framing: Framing = Framing.LENGTH_PREFIX,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout: float = 10.0,
@@ -437,7 +514,8 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         ``tls://demo.ctraderapi.com:5036`` (raw TCP over TLS; ``framing`` picks the length
         prefix or concatenated JSON), or ``ws://``/``tcp://`` for local simulators. With
         ``client_id`` and ``client_secret`` the application is authorized on every
-        connection; ``access_token`` is the default for account requests. Accounts authorized
+        connection; ``access_token`` is the default for account requests: a token, or a
+        ``CTraderLogin``, whose every refresh authorizes the accounts again. Accounts authorized
         through the client are authorized again, and their subscriptions restored, after a
         reconnect. The other options are as for ``TradovateClient``; ``connection_options`` go
         to the core ``CTraderConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
@@ -466,6 +544,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
                 on_received,
             ),
         )
+        self._watch_login(access_token)
 
     @property
     def registry(self) -> CTraderSubscriptionRegistry:
@@ -478,7 +557,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         return self._engine.accounts
 
     def _token(self, access_token: str | None) -> str:
-        token = access_token if access_token is not None else self._engine.access_token
+        token = access_token if access_token is not None else self._engine.current_token()
         if not token:
             raise LocalProtocolError("no access token: pass one, or give the client access_token")
         return token

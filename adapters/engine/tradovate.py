@@ -43,6 +43,7 @@ from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import without_secrets
 from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, log, unanswered
+from .login import TokenSource, token_text
 from .retrying import RetryingEngine
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
@@ -115,7 +116,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         self,
         endpoint: Endpoint,
         *,
-        token: str | None,
+        token: str | TokenSource | None,
         reconnect: ReconnectPolicy | None,
         registry: SubscriptionRegistry | None = None,
         connection_options: Mapping[str, Any] | None = None,
@@ -144,8 +145,13 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         assert conn is not None
         if self.token is None:
             return
+        try:
+            token = token_text(self.token)
+        except AuthenticationError as exc:  # a login's token expired: say so, do not send it
+            self.refused(exc, now)
+            return
         if conn.opened and not conn.authorized:
-            self.wait_internal(conn.authorize(self.token, now=now), self._authorize_answered)
+            self.wait_internal(conn.authorize(token, now=now), self._authorize_answered)
 
     def _authorize_answered(self, event: Any, now: float) -> None:
         assert self.conn is not None
@@ -244,7 +250,7 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         self,
         url: str,
         *,
-        token: str | None = None,
+        token: str | TokenSource | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout: float = 10.0,
         reconnect: bool | ReconnectPolicy = True,
@@ -258,7 +264,8 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
     ) -> None:
         """``url`` is the WebSocket (``wss://md.tradovateapi.com/v1/websocket`` for market
         data, ``wss://demo.tradovateapi.com/v1/websocket`` for trading). ``token`` is the
-        access token, sent with ``authorize`` on every connection (or call ``authorize``).
+        access token, sent with ``authorize`` on every connection (or call ``authorize``), or a
+        login's token (``login.trading``, ``login.market_data``), read on every connection.
         ``ssl_context`` replaces the default one (certificate and host name checked).
         ``connect_timeout`` bounds connecting and authorizing. ``reconnect`` is True, False or
         a ``ReconnectPolicy``. ``on_event`` receives every event instead of ``events()``;
@@ -296,6 +303,7 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
                 on_received,
             ),
         )
+        self._watch_login(token)
 
     @property
     def registry(self) -> SubscriptionRegistry:

@@ -41,6 +41,8 @@ from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnecti
 
 from ._base import ServerOptions, SimulatorBase
 from ._ctrader_book import OrderError, TradingAccount
+from ._ctrader_oauth import CTraderAuthority
+from ._http import HttpServer
 from ._limits import RateWindow, Refusals
 from ._server import Driver
 from ._session import SimulatedSession, paced
@@ -74,6 +76,12 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
     sessions on the old one. ``received`` counts the messages clients sent, by payload type.
     Where it listens, its faults and a slow server's ``answer_delay`` are the options every
     simulator takes (``SimulatorBase``).
+
+    ``oauth_url`` is its OAuth service, over plain HTTP on a port beside the API's:
+    ``{oauth_url}/auth`` grants at once (a redirect with a code) and ``{oauth_url}/token``
+    takes the code and refresh grants, giving tokens that last ``token_lifetime`` seconds
+    (``refreshes`` counts refresh grants; ``refuse_refreshes`` arms refusals). Each new access
+    token ends the sessions on the old one, as ProtoOARefreshTokenReq does.
     """
 
     thread_name = "ctrader-simulator"
@@ -93,9 +101,18 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         historical_per_second: int = 5,
         seed: int = 0,
         price_walk: bool = True,
+        token_lifetime: float = 2_628_000.0,
         **server: Unpack[ServerOptions],
     ) -> None:
         super().__init__(**server)
+        self.oauth = CTraderAuthority(
+            client_id=lambda: self.client_id,
+            client_secret=lambda: self.client_secret,
+            refresh_token=lambda: self.refresh_token,
+            issue=self._issue_tokens,
+            token_lifetime=token_lifetime,
+        )
+        self._http = HttpServer(self.oauth.handle, host=self.host)
         self.client_id = client_id
         self.client_secret = client_secret
         self.access_token = access_token
@@ -119,6 +136,35 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
 
     def __repr__(self) -> str:
         return f"<CTraderSimulator accounts={self.accounts}, {self.connections} connections>"
+
+    async def start(self) -> None:
+        await super().start()
+        await self._http.start()
+
+    async def stop(self) -> None:
+        await self._http.stop()
+        await super().stop()
+
+    @property
+    def oauth_url(self) -> str:
+        """The OAuth service: ``{oauth_url}/auth`` to grant, ``{oauth_url}/token`` for tokens."""
+        return f"http://{self.host}:{self._http.port}/apps"
+
+    @property
+    def refreshes(self) -> int:
+        """Refresh grants answered with new tokens."""
+        return self.oauth.refreshes
+
+    def refuse_refreshes(self, times: int = 1, status: int = 503) -> None:
+        """The next ``times`` refresh grants are answered with HTTP ``status``. Safe from any
+        thread."""
+        self.on_loop(lambda: self.oauth.refusals.arm("refresh", status, times))
+
+    def _issue_tokens(self, access_token: str, refresh_token: str) -> None:
+        """New tokens from the OAuth service: sessions on the old access token end."""
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.invalidate_token("token was refreshed")
 
     @property
     def websocket_url(self) -> str:

@@ -41,9 +41,11 @@ from brokerwire.core.tradovate import (
 from brokerwire.core.websocket import ConnectionRequest
 
 from ._base import ServerOptions, SimulatorBase
+from ._http import HttpServer
 from ._limits import RateWindow, Refusals
 from ._server import Driver
 from ._session import SimulatedSession, paced
+from ._tradovate_auth import TradovateAuthority
 from ._tradovate_book import TradingBook, refusal
 from .faults import Fault
 
@@ -168,6 +170,12 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     Tradovate does not document its value, so 10 s is a cautious guess. Where it listens, its
     faults and a slow server's ``answer_delay`` are the options every simulator takes
     (``SimulatorBase``).
+
+    ``auth_url`` is the REST base of its sign-in, served over plain HTTP on a port beside the
+    WebSocket one: ``auth/accesstokenrequest`` with ``username``, ``password``, ``app_id``,
+    ``cid`` and ``sec`` opens a session (``sessions_opened`` counts them) whose tokens last
+    ``token_lifetime`` seconds, and ``auth/renewaccesstoken`` renews them (``renewals``).
+    ``penalize_sign_ins``, ``refuse_sign_ins`` and ``refuse_renewals`` arm refusals.
     """
 
     thread_name = "tradovate-simulator"
@@ -187,11 +195,32 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         penalty_seconds: float = 5.0,
         seed: int = 0,
         price_walk: bool = True,
+        username: str = "sim-user",
+        password: str = "sim-password",
+        app_id: str = "brokerwire-sim",
+        cid: int = 8,
+        sec: str = "sim-api-secret",
+        token_lifetime: float = 90 * 60.0,
         **server: Unpack[ServerOptions],
     ) -> None:
         super().__init__(**server)
         self.token = token
         self.md_token = md_token
+        self.username, self.password, self.app_id, self.cid, self.sec = (
+            username,
+            password,
+            app_id,
+            cid,
+            sec,
+        )
+        credentials = {"name": username, "password": password, "appId": app_id, "cid": cid}
+        self.auth = TradovateAuthority(
+            credentials={**credentials, "sec": sec},
+            token_lifetime=token_lifetime,
+            user_id=USER_ID,
+            clock=self._clock,
+        )
+        self._http = HttpServer(self.auth.handle, host=self.host)
         self.user_id = USER_ID
         self.account_id: int = ACCOUNT["id"]
         self.account_name: str = ACCOUNT["name"]
@@ -218,6 +247,48 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
 
     def __repr__(self) -> str:
         return f"<TradovateSimulator on {self.host}, {self.connections} connections>"
+
+    @staticmethod
+    def _clock() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def start(self) -> None:
+        await super().start()
+        await self._http.start()
+
+    async def stop(self) -> None:
+        await self._http.stop()
+        await super().stop()
+
+    @property
+    def auth_url(self) -> str:
+        """The REST base of sign-in and renewal (``{auth_url}/auth/accesstokenrequest``)."""
+        return f"http://{self.host}:{self._http.port}/v1"
+
+    @property
+    def sessions_opened(self) -> int:
+        """Sign-ins that opened a session (renewals open none)."""
+        return self.auth.sessions_opened
+
+    @property
+    def renewals(self) -> int:
+        """Token renewals answered with new tokens."""
+        return self.auth.renewals
+
+    def penalize_sign_ins(self, times: int = 1, wait: Any = 1.0, *, captcha: bool = False) -> None:
+        """The next ``times`` sign-ins get a time penalty of ``wait`` seconds (one sent again
+        with its ticket passes), or a CAPTCHA. Safe from any thread."""
+        how = ("captcha", None) if captcha else ("penalty", wait)
+        self.on_loop(lambda: self.auth.refusals.arm("sign-in", how, times))
+
+    def refuse_sign_ins(self, times: int = 1, error_text: str = "Access is denied") -> None:
+        """The next ``times`` sign-ins are answered with ``errorText``. Safe from any thread."""
+        self.on_loop(lambda: self.auth.refusals.arm("sign-in", ("error", error_text), times))
+
+    def refuse_renewals(self, times: int = 1, status: int = 503) -> None:
+        """The next ``times`` renewals are answered with HTTP ``status``. Safe from any
+        thread."""
+        self.on_loop(lambda: self.auth.refusals.arm("renew", status, times))
 
     def _url(self, path: str) -> str:
         return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}{path}"
@@ -345,8 +416,11 @@ class _TradovateSession(SimulatedSession):
             if throttled:
                 self._throttled(doc, penalty)
                 return
-            token = self.sim.md_token if self.path == MD_PATH else self.sim.token
-            self.authorized = doc.body == token
+            market_data = self.path == MD_PATH
+            token = self.sim.md_token if market_data else self.sim.token
+            self.authorized = doc.body == token or self.sim.auth.accepts(
+                doc.body, market_data=market_data
+            )
             if self.authorized:
                 self._answer(doc.request_id)
             else:
