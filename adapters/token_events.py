@@ -7,15 +7,12 @@ token: they say when, how often and why, never what.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from brokerwire.core._event import event
+from brokerwire.core._event import Event
 
 __all__ = ["TokenExpired", "TokenRenewalFailed", "TokenRenewed"]
 
 
-@event
-class TokenRenewed(NamedTuple):
+class TokenRenewed(Event, frozen=True):
     """The login renewed its token: clients use the new one from now on (cTrader accounts are
     authorized again with it). ``expires_in`` is the new token's life in seconds;
     ``renewals`` counts renewals since sign-in."""
@@ -25,8 +22,7 @@ class TokenRenewed(NamedTuple):
     renewals: int
 
 
-@event
-class TokenRenewalFailed(NamedTuple):
+class TokenRenewalFailed(Event, frozen=True):
     """A renewal failed. Unless ``final`` (the server will not renew this token: sign in
     again), it is tried again in ``retry_in`` seconds; ``expires_in`` says how long the token
     still lasts."""
@@ -38,8 +34,7 @@ class TokenRenewalFailed(NamedTuple):
     expires_in: float
 
 
-@event
-class TokenExpired(NamedTuple):
+class TokenExpired(Event, frozen=True):
     """The token expired without a renewal: a reconnect now fails with
     ``AuthenticationError`` until a new sign-in."""
 
