@@ -4,10 +4,11 @@ Six clients run at once - Tradovate, cTrader over WebSocket and cTrader over TCP
 threaded and the asyncio adapter - against simulators (each in a process of its own) streaming
 as fast as the clients read
 (the simulators pace by the socket, so "as fast as possible" is the highest rate there is), with
-a request every 20 ms from each client. Every stream message's ``seq`` is checked: no loss, no
-repeat. When the clients have closed, the process must hold the threads and file descriptors it
-held before they started, and no more Python memory blocks than a small allowance; the figures
-are printed, and the exit status is 1 when a check fails.
+a request every 20 ms from each client. Every stream message's sequence number (a quote's
+``id``, a spot's ``timestamp``) is checked: no loss, no repeat. When the clients have closed,
+the process must hold the threads and file descriptors it held before they started, and no
+more Python memory blocks than a small allowance; the figures are printed, and the exit status
+is 1 when a check fails.
 
 A short warm-up round runs first, so that what is allocated once per process (imports, caches,
 the first event loop) is not counted as growth.
@@ -66,18 +67,18 @@ class Tally:
         kind = type(event)
         if kind is MarketData:
             for quote in event.quotes:
-                self._seq(quote["seq"])
+                self._seq(quote.id)
         elif kind is SpotEvent:
-            self._seq(event.payload["seq"])
+            self._seq(event.timestamp)
         elif kind is Disconnected:
             self.disconnects += 1
             self._last = 0
 
-    def _seq(self, seq: int) -> None:
+    def _seq(self, seq: int | None) -> None:
         self.messages += 1
         if seq != self._last + 1:
             self.errors += 1
-        self._last = seq
+        self._last = seq if seq is not None else self._last + 1
 
     def settle(self, future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
         """A request's outcome (a done-callback of either adapter's futures)."""

@@ -15,8 +15,9 @@ heartbeats, real error codes, and the rate limits (50 requests/s, 5/s historical
 its execution events reach each connection where the account is authorized. Prices are a
 random walk that ``set_price`` overrides (and ``price_walk=False`` stops).
 
-Each spot event also carries ``"seq"``, a per-subscription counter starting at 1, so a client
-can prove nothing was lost. The real service has no such field.
+Each spot event's ``timestamp`` is a per-subscription counter starting at 1, not a time, so a
+client can prove that nothing was lost or repeated (the real service sends the spot's time
+there, when asked to).
 """
 
 from __future__ import annotations
@@ -547,7 +548,7 @@ class _CTraderSession(SimulatedSession):
                 "symbolId": symbol,
                 "bid": bid,
                 "ask": bid + 2,
-                "seq": seq,
+                "timestamp": seq,
             }
             if not self._send(P.PROTO_OA_SPOT_EVENT, payload, None):
                 return

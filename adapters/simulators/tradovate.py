@@ -17,8 +17,8 @@ crosses them, and each change is a ``props`` event on every socket that sent
 ``user/syncrequest``. ``throttle_authorize`` makes the next authorizations meet a time penalty
 or a 429, to test a client's patience.
 
-Each quote also carries ``"seq"``, a per-subscription counter starting at 1, so a client can
-prove that nothing was lost or repeated. The real service has no such field.
+Each quote's ``id`` is a per-subscription counter starting at 1, so a client can prove that
+nothing was lost or repeated.
 """
 
 from __future__ import annotations
@@ -627,7 +627,7 @@ class _TradovateSession(SimulatedSession):
             return {
                 "timestamp": _wall_clock(),
                 "contractId": contract_id,
-                "seq": seq,
+                "id": seq,
                 "entries": {
                     "Bid": {"price": round(price - tick, 6), "size": 10},
                     "Offer": {"price": price, "size": 12},

@@ -37,8 +37,7 @@ def ctrader_credentials(sim: CTraderSimulator) -> dict[str, Any]:
 
 
 def sequence_number(numbered: int | None) -> int:
-    """The simulator's ``seq`` of a quote (its ``id``) or spot (its ``timestamp``): the
-    ``numbered_streams`` fixture puts it there."""
+    """The simulator's sequence number of a quote (its ``id``) or spot (its ``timestamp``)."""
     assert numbered is not None, "a quote or spot without its sequence number"
     return numbered
 

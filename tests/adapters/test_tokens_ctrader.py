@@ -75,7 +75,7 @@ def schedule() -> RenewalSchedule:
 def spots_after_last_invalidation(seen: Seen) -> set[int]:
     events = list(seen.events)
     last = max(i for i, e in enumerate(events) if type(e) is TokenInvalidated)
-    return {e.payload["symbolId"] for e in events[last:] if type(e) is SpotEvent}
+    return {e.symbol_id for e in events[last:] if type(e) is SpotEvent}
 
 
 def check(seen: Seen, refreshes: int) -> None:
@@ -197,7 +197,7 @@ def test_a_reconnect_after_refreshes_authorizes_the_account_with_the_new_token(
         reconnected = seen.events.index(seen.of(Reconnected)[0])
         wait_until(
             lambda: (
-                {e.payload["symbolId"] for e in seen.events[reconnected:] if type(e) is SpotEvent}
+                {e.symbol_id for e in seen.events[reconnected:] if type(e) is SpotEvent}
                 == set(SYMBOLS)
             )
         )

@@ -1,8 +1,8 @@
 """A Tradovate login shared by two sockets, against the simulator with two-second tokens.
 
 The token lives 2 s, so it is renewed every 1.5 s: a stream of several renewals lasts a few
-seconds. Each socket must keep streaming with no gap in the quotes' ``seq`` and no reconnect,
-and the simulator must count exactly one session. Waits are bounded; nothing is timed.
+seconds. Each socket must keep streaming with no gap in the quotes' sequence numbers and no
+reconnect, and the simulator must count exactly one session. Waits are bounded; nothing is timed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from brokerwire.core.secret import Secret
 from brokerwire.core.tokens import RenewalSchedule
 from brokerwire.core.tradovate import MarketData
 from brokerwire.core.tradovate.auth import TradovateCredentials
+from tests.adapters.clients import sequence_numbers
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,7 +83,7 @@ class Seen:
             return [e for e in self.events if type(e) is kind]
 
     def seqs(self) -> list[int]:
-        return [q["seq"] for e in self.of(MarketData) for q in e.quotes]
+        return [n for e in self.of(MarketData) for n in sequence_numbers(e)]
 
 
 def check_stream(seen: Seen, renewals: int) -> None:

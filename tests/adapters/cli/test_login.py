@@ -90,7 +90,7 @@ def test_stream_tradovate_signs_in_from_the_environment_and_renews(
     renewed = [r for r in records if r["type"] == "TokenRenewed"]
     assert len(renewed) >= 2
     assert all(r["broker"] == "Tradovate" for r in renewed)
-    seqs = [q["seq"] for r in records if r["type"] == "MarketData" for q in r["quotes"]]
+    seqs = [q["id"] for r in records if r["type"] == "MarketData" for q in r["quotes"]]
     assert seqs == list(range(1, len(seqs) + 1))
     assert not [r for r in records if r["type"] in ("Disconnected", "Reconnected")]
     assert "renewed" in result.stderr  # the debug log is there, and was scanned
