@@ -278,6 +278,17 @@ def test_a_rejected_new_order_is_reported_as_an_error_and_holds_nothing() -> Non
     assert changes == [OrderErrorReported(ACCOUNT, "NOT_ENOUGH_MONEY", 9005, None, None)]
 
 
+def test_a_refused_cancel_keeps_the_order_and_reports_the_error() -> None:
+    state = _state_of(snapshot())
+    order = _order(9001, ACCEPTED)
+    state.apply(_exec(ExecutionType.ORDER_ACCEPTED, order=order))
+    changes = state.apply(
+        _exec(ExecutionType.ORDER_CANCEL_REJECTED, order=order, error_code="ORDER_NOT_FOUND")
+    )
+    assert changes == [OrderErrorReported(ACCOUNT, "ORDER_NOT_FOUND", 9001, None, None)]
+    assert state.orders == {9001: order}
+
+
 @pytest.mark.parametrize("as_response", [False, True])
 def test_an_order_error_event_is_reported(as_response: bool) -> None:
     state = _state_of(snapshot())
