@@ -13,7 +13,8 @@ Epochs: until its first snapshot, and again after ``begin_resync`` (call it when
 drops), the state holds the ``props`` events it is given and reports nothing; the snapshot then
 comes with them replayed on top, and the one list of changes goes from the old epoch's state
 straight to the new one's. Props carry whole entities, so a replayed event the snapshot
-already reflects changes nothing.
+already reflects changes nothing. Held events are kept until the snapshot comes, so a client
+that never takes one should not feed the state.
 """
 
 from __future__ import annotations
