@@ -173,7 +173,7 @@ def test_login_ctrader_then_stream_refreshes(ctrader_sim: dict[str, str], tmp_pa
     invalidated = [i for i, r in enumerate(records) if r["type"] == "TokenInvalidated"]
     assert len(invalidated) >= 2
     spots = [r for r in records[invalidated[-1] :] if r["type"] == "SpotEvent"]
-    assert {r["payload"]["symbolId"] for r in spots} == {
+    assert {r["symbolId"] for r in spots} == {
         1,
         2,
     }  # both streams flow after the last refresh
