@@ -410,10 +410,10 @@ class CTraderLogin(_ThreadedLogin[CTraderLoginEngine]):
         return self
 
     def start(self) -> Self:
-        """Start refreshing; a token already expired is refreshed first."""
+        """Start refreshing; a token already expired, or due for renewal, is refreshed first."""
         with self._lock:
-            expired = self._engine.expired(time.monotonic())
-        if expired:
+            stale = self._engine.stale(time.monotonic())
+        if stale:
             self.renew_now()
         with self._lock:
             self._engine.check(time.monotonic())

@@ -327,8 +327,8 @@ class CTraderLogin(_AsyncLogin[CTraderLoginEngine]):
         return self
 
     async def start(self) -> Self:
-        """Start refreshing; a token already expired is refreshed first."""
-        if self._engine.expired(_now()):
+        """Start refreshing; a token already expired, or due for renewal, is refreshed first."""
+        if self._engine.stale(_now()):
             await self.renew_now()
         self._engine.check(_now())
         self._start_renewing()

@@ -115,6 +115,11 @@ class LoginEngine:
     def expired(self, now: float) -> bool:
         return self.schedule.status(now) is TokenStatus.EXPIRED
 
+    def stale(self, now: float) -> bool:
+        """Whether a renewal is due or overdue: a token handed out now may expire before the
+        renewal under way replaces it, so a login that starts renews first."""
+        return self.schedule.status(now) in (TokenStatus.DUE, TokenStatus.EXPIRED)
+
     def expires_in(self, now: float) -> float:
         expires_at = self.schedule.expires_at
         return 0.0 if expires_at is None else max(0.0, expires_at - now)
