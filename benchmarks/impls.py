@@ -60,8 +60,13 @@ def _tradovate_connection(workload: Workload) -> TradovateConnection:
     conn: TradovateConnection = capture_connection("tradovate", "ws")
     conn.receive_data(OPEN_FRAME, 0.0)
     conn.authorize("benchmark-token")
-    for expected in workload.request_ids:  # the large workload's answers: user/syncrequest
-        request_id = conn.request("user/syncrequest", body={"users": [7001]})
+    # The large workload's answers are user/syncrequest answers; the batched one's, orders'.
+    sync = workload.name == "large"
+    for expected in workload.request_ids:
+        if sync:
+            request_id = conn.request("user/syncrequest", body={"users": [7001]})
+        else:
+            request_id = conn.request("order/placeorder", body={"accountId": 7001})
         assert request_id == expected, (request_id, expected)
     conn.data_to_send()
     return conn

@@ -62,6 +62,7 @@ from .messages import (
     decode_market_frame,
     decode_sync_answer,
     not_an_object,
+    read_frame_messages,
     server_event,
     typed_answer,
 )
@@ -421,8 +422,11 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
         answer = self._sync_answer(frame)
         if answer is not None:
             yield answer
-        else:
-            yield from self._array_events(decode_array_frame(frame))
+            return
+        messages = read_frame_messages(frame)
+        yield from self._array_events(
+            messages if messages is not None else decode_array_frame(frame)
+        )
 
     def _sync_answer(self, frame: bytes) -> TradovateEvent | None:
         """The outcome of a ``user/syncrequest`` whose answer is the frame, typed in one pass

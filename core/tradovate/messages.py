@@ -39,6 +39,7 @@ __all__ = [
     "decode_market_frame",
     "decode_sync_answer",
     "not_an_object",
+    "read_frame_messages",
     "server_event",
     "typed_answer",
 ]
@@ -55,6 +56,8 @@ class MarketDataMessage(msgspec.Struct, frozen=True, gc=False):
 
 
 _decode_market_messages = decoder(list[MarketDataMessage])
+#: The ``d`` of a message that has none (told apart from ``"d": null`` by identity).
+_ABSENT = msgspec.Raw(b"null")
 #: How every ``a`` frame of market data starts (the server writes ``e`` before ``d``).
 _MARKET_FRAME = b'a[{"e":"md"'
 
@@ -73,6 +76,58 @@ def decode_market_frame(frame: bytes) -> list[MarketDataMessage] | None:
         return _decode_market_messages(frame[1:])
     except (ValueError, RecursionError):
         return None
+
+
+class _FrameMessage(msgspec.Struct, frozen=True, gc=False):
+    """One message of an ``a`` frame, its ``d`` kept as raw JSON until its kind says how to
+    read it."""
+
+    e: Any = msgspec.UNSET
+    i: Any = msgspec.UNSET
+    s: Any = msgspec.UNSET
+    d: msgspec.Raw = _ABSENT
+
+
+_decode_frame_messages = decoder(list[_FrameMessage])
+_decode_market_data = decoder(MarketData)
+
+
+def read_frame_messages(frame: bytes) -> list[dict[str, Any]] | None:
+    """The messages of an ``a`` frame (its bytes) as the general path reads them, each a dict
+    of its ``e``, ``i``, ``s`` and ``d``, but with the ``d`` of market data decoded straight
+    into ``MarketData``. None when the frame is not an array of objects, or holds what the
+    plain decoder refuses: the frame is then read whole by ``decode_array_frame``.
+    """
+    if not frame.isascii() and not is_utf8(frame):
+        return None
+    try:
+        return [_message_of(message) for message in _decode_frame_messages(frame[1:])]
+    except (ValueError, RecursionError):
+        return None
+
+
+def _message_of(raw: _FrameMessage) -> dict[str, Any]:
+    if raw.e is msgspec.UNSET and raw.i is msgspec.UNSET:
+        # Neither an event nor a response: it arrives raw, whole, from the general path.
+        raise ValueError("neither an event nor a response")
+    message: dict[str, Any] = {}
+    if raw.e is not msgspec.UNSET:
+        message["e"] = raw.e
+    if raw.i is not msgspec.UNSET:
+        message["i"] = raw.i
+    if raw.s is not msgspec.UNSET:
+        message["s"] = raw.s
+    if raw.d is not _ABSENT:
+        message["d"] = _market_data_or_json(raw.d) if raw.e == "md" else loads(raw.d)
+    return message
+
+
+def _market_data_or_json(data: msgspec.Raw) -> Any:
+    """An ``md`` event's ``d`` typed, or as plain JSON when the models do not take it."""
+    try:
+        return _decode_market_data(data)
+    except ValidationError:
+        return loads(data)
 
 
 class _SyncData(SyncSnapshot, frozen=True, kw_only=True):
@@ -160,6 +215,8 @@ def _props(message: dict[str, Any], data: Any) -> TradovateEvent:
 
 
 def _market_data(message: dict[str, Any], data: Any) -> TradovateEvent:
+    if type(data) is MarketData:
+        return data
     try:
         return convert(data, MarketData)
     except ValidationError as exc:
