@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from brokerwire.core.ctrader import as_int
 from brokerwire.core.ctrader.history import TICK_WINDOW_MS, TRENDBAR_WINDOW_MS
 from brokerwire.core.ctrader.models import TrendbarPeriod
 
@@ -109,12 +110,23 @@ def _period(value: Any) -> TrendbarPeriod:
         raise Refused("INVALID_REQUEST", f"Unknown trendbar period {value!r}") from None
 
 
-def _check_window(from_ms: int, to_ms: int, limit: int) -> None:
-    if from_ms < 0 or to_ms < from_ms or to_ms - from_ms > limit:
+def _window(payload: dict[str, Any], limit: int) -> tuple[int, int]:
+    """The request's ``[fromTimestamp, toTimestamp]``, refused as the server would when it is
+    invalid or longer than ``limit``."""
+    from_ms = as_int(payload.get("fromTimestamp"))
+    to_ms = as_int(payload.get("toTimestamp"))
+    if (
+        from_ms is None
+        or to_ms is None
+        or from_ms < 0
+        or to_ms < from_ms
+        or to_ms - from_ms > limit
+    ):
         raise Refused(
             "INCORRECT_BOUNDARIES",
             f"The period from {from_ms} to {to_ms} is too large or invalid (at most {limit} ms)",
         )
+    return from_ms, to_ms
 
 
 def trendbar_count(period: TrendbarPeriod | int, from_ms: int, to_ms: int) -> int:
@@ -146,12 +158,10 @@ def trendbar_page(
     ``count`` asks for the newest bars of the window only (and gets no ``hasMore``).
     """
     period = _period(payload.get("period"))
-    from_ms = int(payload.get("fromTimestamp") or 0)
-    to_ms = int(payload.get("toTimestamp") or 0)
-    _check_window(from_ms, to_ms, TRENDBAR_WINDOW_MS[period])
+    from_ms, to_ms = _window(payload, TRENDBAR_WINDOW_MS[period])
     bars = _bar_range(period, from_ms, to_ms)
-    count = payload.get("count")
-    if isinstance(count, int) and count > 0:
+    count = as_int(payload.get("count"))
+    if count is not None and count > 0:
         return [_trendbar(symbol, base, period, i) for i in bars[-count:]], False
     page = bars[:chunk]
     return [_trendbar(symbol, base, period, i) for i in page], len(bars) > len(page)
@@ -180,10 +190,8 @@ def tick_page(
 ) -> tuple[list[dict[str, int]], bool]:
     """The tick data a GetTickDataReq gets (newest first, each after the first a difference
     from the one before), and whether the window holds more than the chunk."""
-    from_ms = int(payload.get("fromTimestamp") or 0)
-    to_ms = int(payload.get("toTimestamp") or 0)
-    _check_window(from_ms, to_ms, TICK_WINDOW_MS)
-    ticks = _ticks(symbol, base, int(payload.get("type") or 1), from_ms, to_ms)
+    from_ms, to_ms = _window(payload, TICK_WINDOW_MS)
+    ticks = _ticks(symbol, base, as_int(payload.get("type")) or 1, from_ms, to_ms)
     page = list(itertools.islice(ticks, chunk))
     encoded = []
     previous: tuple[int, int] | None = None
