@@ -10,6 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from brokerwire.adapters.engine.ctrader_history import MAX_THROTTLED
+from brokerwire.adapters.errors import Throttled
 from brokerwire.adapters.simulators import CTraderSimulator
 from brokerwire.adapters.simulators._ctrader_history import (
     tick_count,
@@ -183,3 +185,18 @@ def test_the_asyncio_iterator_asks_only_as_it_is_iterated(sim: CTraderSimulator)
 
     assert asyncio.run(main()) == 1500
     assert sim.received[TRENDBARS] == 2
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_page_refused_for_going_too_fast_is_asked_again(adapter: str) -> None:
+    end = START + 40 * DAY
+    with CTraderSimulator(history_chunk=500) as sim, connected(adapter, sim) as driver:
+        sim.throttle(TRENDBARS, times=2, retry_after=1)
+        bars = history(
+            driver, "trendbar_history", sim.accounts[0], 1, TrendbarPeriod.H1, START, end
+        )
+        assert sim.received[TRENDBARS] == 2 + 2, "two pages, the first asked three times"
+        sim.throttle(TRENDBARS, times=MAX_THROTTLED + 1, retry_after=0)
+        with pytest.raises(Throttled):
+            history(driver, "trendbar_history", sim.accounts[0], 1, TrendbarPeriod.H1, START, end)
+    assert [trendbar_time(bar) for bar in bars] == [START + i * HOUR for i in range(40 * 24)]
