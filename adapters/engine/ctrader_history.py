@@ -5,7 +5,8 @@ it makes is sent through the client's typed ``request``, one at a time, and the 
 handed out as they arrive. The connection holds historical requests to their 5-per-second
 budget by itself, so a long range simply takes its time. A page the server refuses for going
 too fast (``Throttled``) is asked again: the connection holds the request type back for as long
-as the server said.
+as the server said. Any other error ends the iteration where it stands; the records given so far
+stand, and a new call from the last time received goes on from there.
 """
 
 from __future__ import annotations

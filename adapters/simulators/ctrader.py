@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
@@ -119,8 +119,9 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.historical_per_second = historical_per_second
         #: The most records one history answer holds; a fuller window is answered with hasMore.
         self.history_chunk = history_chunk
-        #: When each historical request arrived (the simulator's loop clock), refused or not.
-        self.historical_arrivals: list[float] = []
+        #: When each historical request arrived (the simulator's loop clock), refused or not;
+        #: the latest 100,000.
+        self.historical_arrivals: deque[float] = deque(maxlen=100_000)
         self._rng = random.Random(seed)
         self._prices = {symbol_id: int(s["price"]) for symbol_id, s in SYMBOLS.items()}
         self._next_id = 1
