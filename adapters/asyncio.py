@@ -31,6 +31,7 @@ from brokerwire.core.errors import LocalProtocolError
 from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine, Phase
 from .engine.ctrader import CTraderCalls, CTraderEngine
+from .engine.ctrader_history import AsyncCTraderHistory
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
@@ -417,6 +418,8 @@ class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result, _Fu
     """
 
 
-class CTraderClient(_AsyncClient[CTraderEngine], CTraderCalls[_Result, _Future]):
+class CTraderClient(
+    _AsyncClient[CTraderEngine], CTraderCalls[_Result, _Future], AsyncCTraderHistory
+):
     """An asyncio cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""

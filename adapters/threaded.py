@@ -34,6 +34,7 @@ from .endpoint import Endpoint
 from .engine.client_base import ClientBase
 from .engine.client_engine import ClientEngine
 from .engine.ctrader import CTraderCalls, CTraderEngine
+from .engine.ctrader_history import CTraderHistory
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
 from .errors import ConnectError, RequestError
@@ -469,6 +470,6 @@ class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any, _Fut
     """
 
 
-class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any, _Future]):
+class CTraderClient(_ThreadedClient[CTraderEngine], CTraderCalls[Any, _Future], CTraderHistory):
     """A blocking cTrader Open API (JSON) client; see ``CTraderCalls.__init__`` for the
     options. Over WebSocket, or raw TCP (``tls://``, ``tcp://``)."""

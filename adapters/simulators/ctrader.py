@@ -9,7 +9,9 @@ account auth per account, accounts by access token, token refresh, symbols (ligh
 trader, spot subscriptions streamed at ``spot_rate``, orders with the execution events a real
 server sends (market orders ORDER_ACCEPTED then ORDER_FILLED; limit and stop orders accepted,
 then filled when the price crosses them; ORDER_CANCELLED, ORDER_REPLACED; positions closed by a
-closing order), reconcile, deal and order lists, order errors as ProtoOAOrderErrorEvent,
+closing order), reconcile, deal and order lists, trendbars and tick data made up for any window
+the real server accepts (``_ctrader_history``; a fuller one answered ``history_chunk`` records
+at a time with ``hasMore``), order errors as ProtoOAOrderErrorEvent,
 heartbeats, real error codes, and the rate limits (50 requests/s, 5/s historical) answered with
 ``BLOCKED_PAYLOAD_TYPE`` and ``retryAfter``. The account's state is shared by every connection:
 its execution events reach each connection where the account is authorized. Prices are a
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
@@ -42,6 +44,7 @@ from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnecti
 
 from ._base import ServerOptions, SimulatorBase
 from ._ctrader_book import OrderError, TradingAccount
+from ._ctrader_history import Refused, chunked, tick_page, trendbar_page
 from ._ctrader_oauth import CTraderAuthority
 from ._http import HttpServer
 from ._limits import RateWindow, Refusals
@@ -100,6 +103,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         idle_timeout: float | None = 30.0,
         requests_per_second: int = 50,
         historical_per_second: int = 5,
+        history_chunk: int = 1000,
         seed: int = 0,
         price_walk: bool = True,
         token_lifetime: float = 2_628_000.0,
@@ -131,6 +135,11 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.idle_timeout = idle_timeout
         self.requests_per_second = requests_per_second
         self.historical_per_second = historical_per_second
+        #: The most records one history answer holds; a fuller window is answered with hasMore.
+        self.history_chunk = history_chunk
+        #: When each historical request arrived (the simulator's loop clock), refused or not;
+        #: the latest 100,000.
+        self.historical_arrivals: deque[float] = deque(maxlen=100_000)
         self._rng = random.Random(seed)
         self._prices = {symbol_id: int(s["price"]) for symbol_id, s in SYMBOLS.items()}
         self._next_id = 1
@@ -381,6 +390,8 @@ class _CTraderSession(SimulatedSession):
     def _message(self, envelope: Envelope) -> None:
         payload_type = envelope.payload_type
         self.sim.received[payload_type] += 1
+        if payload_type in HISTORICAL_REQUESTS:
+            self.sim.historical_arrivals.append(self.driver.now())
         if payload_type == P.HEARTBEAT_EVENT:
             return
         if self._over_budget(envelope):
@@ -616,6 +627,8 @@ class _CTraderSession(SimulatedSession):
         deals, more = self.sim.books[account].deal_list(
             start, end, as_int(envelope.payload.get("maxRows"))
         )
+        if not more:
+            deals, more = chunked(deals, self.sim.history_chunk)
         self._answer(
             envelope,
             P.PROTO_OA_DEAL_LIST_RES,
@@ -624,11 +637,13 @@ class _CTraderSession(SimulatedSession):
 
     def order_list(self, envelope: Envelope, account: int) -> None:
         start, end = _time_range(envelope.payload)
-        orders = self.sim.books[account].order_list(start, end)
+        orders, more = chunked(
+            self.sim.books[account].order_list(start, end), self.sim.history_chunk
+        )
         self._answer(
             envelope,
             P.PROTO_OA_ORDER_LIST_RES,
-            {"ctidTraderAccountId": account, "order": orders, "hasMore": False},
+            {"ctidTraderAccountId": account, "order": orders, "hasMore": more},
         )
 
     def refresh_token(self, envelope: Envelope, _: int) -> None:
@@ -661,6 +676,20 @@ class _CTraderSession(SimulatedSession):
         self._answer(envelope, P.PROTO_OA_ORDER_ERROR_EVENT, {**payload, **(fields or {})})
 
     def trendbars(self, envelope: Envelope, account: int) -> None:
+        self._history(envelope, account, P.PROTO_OA_GET_TRENDBARS_RES, "trendbar", trendbar_page)
+
+    def tick_data(self, envelope: Envelope, account: int) -> None:
+        self._history(envelope, account, P.PROTO_OA_GET_TICKDATA_RES, "tickData", tick_page)
+
+    def _history(
+        self,
+        envelope: Envelope,
+        account: int,
+        answer_type: int,
+        field: str,
+        page: Callable[[int, int, dict[str, Any], int], tuple[list[Any], bool]],
+    ) -> None:
+        """Bars or ticks made up for the window asked (``_ctrader_history``)."""
         payload = envelope.payload
         symbol = as_int(payload.get("symbolId"))
         if symbol not in SYMBOLS:
@@ -668,32 +697,15 @@ class _CTraderSession(SimulatedSession):
                 envelope, "SYMBOL_NOT_FOUND", "Symbol not found", ctidTraderAccountId=account
             )
             return
-        start = (as_int(payload.get("fromTimestamp")) or 0) // 60_000
-        end = (as_int(payload.get("toTimestamp")) or 0) // 60_000
-        count = max(0, min(end - start, as_int(payload.get("count")) or 500, 500))
-        low = self.sim.tick(symbol) - 20
-        bars = [
-            {
-                "volume": 10 + i % 7,
-                "period": payload.get("period", 1),
-                "low": low + i % 5,
-                "deltaOpen": 5,
-                "deltaHigh": 20,
-                "deltaClose": 9,
-                "utcTimestampInMinutes": start + i,
-            }
-            for i in range(count)
-        ]
-        self._answer(
-            envelope,
-            P.PROTO_OA_GET_TRENDBARS_RES,
-            {
-                "ctidTraderAccountId": account,
-                "period": payload.get("period", 1),
-                "trendbar": bars,
-                "hasMore": False,
-            },
-        )
+        try:
+            records, more = page(symbol, SYMBOLS[symbol]["price"], payload, self.sim.history_chunk)
+        except Refused as refused:
+            self._error(envelope, refused.code, refused.description, ctidTraderAccountId=account)
+            return
+        answer: dict[str, Any] = {"ctidTraderAccountId": account, field: records, "hasMore": more}
+        if answer_type == P.PROTO_OA_GET_TRENDBARS_RES:
+            answer.update(period=payload.get("period", 1), symbolId=symbol)
+        self._answer(envelope, answer_type, answer)
 
 
 def _full_symbol(symbol: Mapping[str, Any]) -> dict[str, Any]:
@@ -752,4 +764,5 @@ _HANDLERS: dict[int, _Handler] = {
     P.PROTO_OA_ORDER_LIST_REQ: _Handler(_CTraderSession.order_list, True),
     P.PROTO_OA_REFRESH_TOKEN_REQ: _Handler(_CTraderSession.refresh_token, False),
     P.PROTO_OA_GET_TRENDBARS_REQ: _Handler(_CTraderSession.trendbars, True),
+    P.PROTO_OA_GET_TICKDATA_REQ: _Handler(_CTraderSession.tick_data, True),
 }

@@ -27,6 +27,7 @@ from brokerwire.core.ctrader import (
     TokenInvalidated,
     UnknownMessage,
 )
+from brokerwire.core.ctrader.connection import HISTORICAL_WINDOW
 from brokerwire.core.errors import LocalProtocolError, RemoteProtocolError
 from tests.core.ctrader.helpers import TRANSPORTS, Sent, client, wire
 from tests.helpers import only_closed
@@ -528,7 +529,8 @@ def test_historical_requests_are_held_to_five_per_second() -> None:
         now = conn.next_deadline()  # type: ignore[assignment]
         conn.handle_timer(now)
         released_at += [now] * len(sent(conn))
-    assert released_at == [1.0] * 5 + [2.0] * 2
+    window = HISTORICAL_WINDOW  # five per a little over a second
+    assert released_at == pytest.approx([window] * 5 + [2 * window] * 2)
 
 
 def test_retry_after_is_honoured() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from brokerwire.core.ctrader import CTraderConnection, PayloadType, RequestTimedOut, Response
+from brokerwire.core.ctrader.connection import HISTORICAL_WINDOW
 from brokerwire.core.ctrader.ratelimit import RateBudget
 from tests.core.ctrader.helpers import Sent, client, wire
 from tests.core.ctrader.test_connection import ACCOUNT, authorized
@@ -64,7 +65,9 @@ def test_the_historical_budget_holds_only_its_own_requests() -> None:
     general = [(t, m["clientMsgId"]) for t, m in left if m["payloadType"] == VERSION]
     assert [t for t, _ in general] == [10.0] * 12, "general requests never wait for historical"
     assert [i for _, i in historical] == made[0::2], "historical ones in the order made"
-    assert [t for t, _ in historical] == [10.0] * 5 + [11.0] * 5 + [12.0] * 2
+    window = HISTORICAL_WINDOW  # five per a little over a second
+    expected = [10.0] * 5 + [10.0 + window] * 5 + [10.0 + 2 * window] * 2
+    assert [t for t, _ in historical] == pytest.approx(expected)
 
 
 def test_a_queued_request_that_times_out_leaves_the_line_and_the_rest_keep_order() -> None:
