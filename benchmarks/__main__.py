@@ -170,7 +170,7 @@ def _memory(quick: bool) -> tuple[list[MemoryResult], Retention]:
     return memory, retention
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=(
@@ -195,7 +195,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="IMPL",
         help="exit 1 unless IMPL measured a workload (so that CI sees a baseline go missing)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     about = machine()
     versions = ", ".join(f"{name} {v}" for name, v in about["versions"].items())
@@ -226,6 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             about, results, outcomes, memory, retention, quick=args.quick, repeats=repeats
         )
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return _exit_status(args, results, outcomes, memory)
+
+
+def _exit_status(
+    args: argparse.Namespace, results: list[Result], outcomes: list[Any], memory: list[Any]
+) -> int:
+    """1 when a required baseline measured nothing, or (with ``--check``) a target was missed."""
     missing = sorted(set(args.require) - {r.impl for r in results})
     if missing:
         print(f"\nno result from {', '.join(missing)}", file=sys.stderr)
