@@ -34,6 +34,7 @@ from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.ctrader_history import AsyncCTraderHistory
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
+from .engine.tradovate_history import AsyncTradovateHistory
 from .errors import ConnectError, RequestError
 from .logins_asyncio import CTraderLogin, TradovateLogin
 
@@ -411,7 +412,9 @@ class _AsyncClient(ClientBase[EngineT]):
         await protocol.lost
 
 
-class TradovateClient(_AsyncClient[TradovateEngine], TradovateCalls[_Result, _Future]):
+class TradovateClient(
+    _AsyncClient[TradovateEngine], TradovateCalls[_Result, _Future], AsyncTradovateHistory
+):
     """An asyncio Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Every request helper is a coroutine function's result: ``await client.subscribe_quote(..)``.

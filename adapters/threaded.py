@@ -37,6 +37,7 @@ from .engine.ctrader import CTraderCalls, CTraderEngine
 from .engine.ctrader_history import CTraderHistory
 from .engine.reconnect_loop import ReconnectLoop, Wait
 from .engine.tradovate import TradovateCalls, TradovateEngine
+from .engine.tradovate_history import TradovateHistory
 from .errors import ConnectError, RequestError
 from .logins import CTraderLogin, TradovateLogin
 
@@ -462,7 +463,9 @@ class _ThreadedClient(ClientBase[EngineT]):
             return function(*args)
 
 
-class TradovateClient(_ThreadedClient[TradovateEngine], TradovateCalls[Any, _Future]):
+class TradovateClient(
+    _ThreadedClient[TradovateEngine], TradovateCalls[Any, _Future], TradovateHistory
+):
     """A blocking Tradovate WebSocket client; see ``TradovateCalls.__init__`` for the options.
 
     Requests block until their outcome and raise ``RequestError`` subclasses; subscriptions

@@ -200,6 +200,14 @@ class ClientEngine(Generic[ConnT, CallT]):
     def observe(self, event: Any, now: float) -> None:
         """See an event on its way to the caller (for state the engine keeps across links)."""
 
+    def divert(self, event: Any) -> Any:
+        """What of ``event`` goes on to the caller: all of it (by default), part, or None when
+        something inside the client takes it (a chart history collecting its bars)."""
+        return event
+
+    def link_lost(self) -> None:
+        """The link went down: whatever waits inside the client for more of it is told."""
+
     def token_renewed(self, token: str, now: float) -> list[Any]:
         """A login the client takes its token from renewed it; returns events for the caller.
         By default nothing more: the next connection reads the new token from the login."""
@@ -479,11 +487,15 @@ class ClientEngine(Generic[ConnT, CallT]):
             elif kind is self.opened_type:
                 self.on_open(now)
             else:
-                out.append(event)
+                delivered = self.divert(event)
+                if delivered is None:
+                    continue
+                out.append(delivered)
                 if kind in self.watched_types:
-                    self.observe(event, now)
+                    self.observe(delivered, now)
 
     def _link_closed(self, closed: Closed) -> None:
+        self.link_lost()
         unknown = tuple(self._unknown)
         self._unknown.clear()
         self._orders.clear()

@@ -41,6 +41,7 @@ from ..errors import (
 )
 from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import without_secrets
+from .chart_capture import ChartCapture
 from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, log, unanswered
 from .login import TokenSource, token_text
@@ -58,6 +59,8 @@ class TradovateCall(NamedTuple):
     body: Body = None
     timeout: float | None = None
     check: Callable[[Any], Refusal | None] | None = None
+    #: Told a 2xx answer inside the client, before any event that follows it is delivered.
+    on_answer: Callable[[Any], None] | None = None
 
     def __repr__(self) -> str:
         return f"TradovateCall({self.endpoint!r})"  # bodies may hold a token
@@ -125,6 +128,14 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         self.token = token
         self.registry = registry if registry is not None else SubscriptionRegistry()
         self._options = dict(connection_options or {})
+        #: chart subscriptions a chart history collects inside the client
+        self.charts = ChartCapture()
+
+    def divert(self, event: Any) -> Any:
+        return self.charts.divert(event)
+
+    def link_lost(self) -> None:
+        self.charts.lost()
 
     def make_connection(self) -> TradovateConnection:
         return TradovateConnection(
@@ -196,6 +207,8 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
             data = without_secrets(event.data)
             refusal = call.check(data) if call.check is not None else None
             if refusal is None:
+                if call.on_answer is not None:
+                    call.on_answer(data)
                 return data
             raise _refused(call, event, refusal.message, refusal.code)
         if kind is ErrorResponse:

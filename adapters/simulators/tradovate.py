@@ -47,6 +47,7 @@ from ._server import Driver
 from ._session import SimulatedSession, paced
 from ._tradovate_auth import TradovateAuthority
 from ._tradovate_book import TradingBook, refusal
+from ._tradovate_history import history_minutes, history_price
 from .faults import Fault
 
 __all__ = ["CONTRACTS", "TradovateSimulator"]
@@ -107,6 +108,10 @@ MD_PATH, TRADING_PATH, COMBINED_PATH = "/md/v1/websocket", "/trading/v1/websocke
 
 def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _minute_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
 
 
 def _wall_clock() -> str:
@@ -188,6 +193,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         quote_rate: float = 10.0,
         dom_rate: float = 2.0,
         bar_interval: float = 1.0,
+        chart_batch: int = 500,
         clock_interval: float = 1.0,
         heartbeat_interval: float = 2.5,
         idle_timeout: float | None = 10.0,
@@ -227,6 +233,8 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         self.quote_rate = quote_rate
         self.dom_rate = dom_rate
         self.bar_interval = bar_interval
+        self.chart_batch = chart_batch
+        self.chart_requests = 0
         self.clock_interval = clock_interval
         self.heartbeat_interval = heartbeat_interval
         self.idle_timeout = idle_timeout
@@ -674,11 +682,10 @@ class _TradovateSession(SimulatedSession):
             200,
             {"mode": "RealTime", "historicalId": historical_id, "realtimeId": realtime_id},
         )
-        time_range = body.get("timeRange")
-        wanted = time_range.get("asMuchAsElements", 50) if isinstance(time_range, dict) else 50
-        count = max(0, min(wanted, 1000)) if type(wanted) is int else 50
+        self.sim.chart_requests += 1
+        stamps = history_minutes(body.get("timeRange"), _minute_now(), self.sim.chart_batch)
         task = self.driver.spawn(
-            self._stream_chart(contract["id"], historical_id, realtime_id, count)
+            self._stream_chart(contract["id"], historical_id, realtime_id, stamps)
         )
         self._charts[realtime_id] = (historical_id, task)
 
@@ -691,13 +698,12 @@ class _TradovateSession(SimulatedSession):
         self._answer(doc.request_id, 200, {})
 
     async def _stream_chart(
-        self, contract_id: int, historical_id: int, realtime_id: int, count: int
+        self, contract_id: int, historical_id: int, realtime_id: int, stamps: list[dt.datetime]
     ) -> None:
-        now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-        price = self.sim.market.price(contract_id)
+        now = _minute_now()
         bars = []
-        for i in range(count, 0, -1):
-            stamp = now - dt.timedelta(minutes=i)
+        for stamp in stamps:
+            price = history_price(contract_id, stamp, _BY_ID[contract_id]["tickSize"])
             bars.append(
                 {
                     "timestamp": _iso(stamp),
