@@ -19,6 +19,7 @@ from functools import partial
 from types import FrameType
 from typing import Any, BinaryIO, TypeVar
 
+from brokerwire.core.jsonlib import to_builtins
 from brokerwire.core.tcp import Framing
 
 from ..errors import ConnectError, RequestError
@@ -401,7 +402,7 @@ def _tradovate_symbols(symbols: list[str]) -> list[str | int]:
 
 
 def _only_account(client: CTraderClient) -> int:
-    answer = _ask("cannot list the token's accounts", client.get_accounts)
+    answer = to_builtins(_ask("cannot list the token's accounts", client.get_accounts))
     accounts = [a.get("ctidTraderAccountId") for a in answer.get("ctidTraderAccount", [])]
     if len(accounts) == 1 and isinstance(accounts[0], int):
         return accounts[0]
@@ -422,7 +423,7 @@ def _symbol_ids(client: CTraderClient, account: int, symbols: list[str]) -> list
     """The ids of ``symbols`` (names or ids), each once, in the order first given."""
     if all(_is_id(symbol) for symbol in symbols):
         return list(dict.fromkeys(int(symbol) for symbol in symbols))
-    answer = _ask("cannot list the symbols", lambda: client.get_symbols(account))
+    answer = to_builtins(_ask("cannot list the symbols", lambda: client.get_symbols(account)))
     by_name = {
         str(s.get("symbolName", "")).upper(): s.get("symbolId") for s in answer.get("symbol", [])
     }
@@ -439,7 +440,7 @@ def _symbol_digits(client: CTraderClient, account: int, symbol_ids: list[int]) -
     """Each symbol's ``digits`` (how many decimals its prices show), as far as the server
     tells; a symbol it does not describe shows as many decimals as each price needs."""
     try:
-        return symbol_digits(client.get_symbols_by_id(account, symbol_ids))
+        return symbol_digits(to_builtins(client.get_symbols_by_id(account, symbol_ids)))
     except RequestError:
         return {}
 

@@ -120,6 +120,13 @@ def _typed_answer(payload_type: int, payload: dict[str, Any]) -> Any:
     return shown if typed is None else typed
 
 
+def _helper_call(
+    payload_type: int, payload: Mapping[str, Any], timeout: float | None
+) -> CTraderCall:
+    """A helper's request: its answer comes back as its typed Struct."""
+    return CTraderCall(payload_type, payload, timeout, typed=True)
+
+
 def _call_of(
     payload_type: int | OpenApiMessage,
     payload: Mapping[str, Any] | None,
@@ -476,9 +483,12 @@ def _symbol_list(symbol_ids: int | Sequence[int]) -> list[int]:
 class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
     """A cTrader client's construction and its requests, named after what they do.
 
-    ``R`` is what a call gives: the result payload itself (threaded) or a coroutine that
-    returns it (asyncio); ``F`` is the future ``request_async`` gives. The adapter's half of the
-    client defines ``_call`` and ``_submit`` (see ``ClientBase``).
+    Every named helper gives the answer as its typed Struct (``TraderRes``, ``ReconcileRes``,
+    an order's first ``ExecutionEvent`` ...), credentials redacted; ``request`` with a payload
+    type and a dict gives the payload as decoded JSON. ``R`` is what a call gives: the result
+    itself (threaded) or a coroutine that returns it (asyncio); ``F`` is the future
+    ``request_async`` gives. The adapter's half of the client defines ``_call`` and ``_submit``
+    (see ``ClientBase``).
     """
 
     _engine: CTraderEngine
@@ -597,26 +607,26 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         if engine.client_id is None or engine.client_secret is None:
             raise LocalProtocolError("the client was given no client_id and client_secret")
         payload = {"clientId": engine.client_id, "clientSecret": engine.client_secret}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_APPLICATION_AUTH_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_APPLICATION_AUTH_REQ, payload, timeout))
 
     def authorize_account(
         self, account_id: int, access_token: str | None = None, *, timeout: float | None = None
     ) -> R:
         """ProtoOAAccountAuthReq; the account is authorized again after every reconnect."""
         payload = {"ctidTraderAccountId": account_id, "accessToken": self._token(access_token)}
-        return self._ask(CTraderCall(_ACCOUNT_AUTH, payload, timeout))
+        return self._ask(_helper_call(_ACCOUNT_AUTH, payload, timeout))
 
     def get_accounts(self, access_token: str | None = None, *, timeout: float | None = None) -> R:
         """The trading accounts the access token may use (``ctidTraderAccount``)."""
         payload = {"accessToken": self._token(access_token)}
         return self._ask(
-            CTraderCall(PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ, payload, timeout)
+            _helper_call(PayloadType.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_REQ, payload, timeout)
         )
 
     def get_symbols(self, account_id: int, *, timeout: float | None = None) -> R:
         """The account's symbols (``symbol``: ids and names)."""
         payload = {"ctidTraderAccountId": account_id}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_SYMBOLS_LIST_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_SYMBOLS_LIST_REQ, payload, timeout))
 
     def subscribe_spots(
         self,
@@ -633,13 +643,13 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         }
         if spot_timestamps:
             payload["subscribeToSpotTimestamp"] = True
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_SUBSCRIBE_SPOTS_REQ, payload, timeout))
 
     def unsubscribe_spots(
         self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
     ) -> R:
         payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_UNSUBSCRIBE_SPOTS_REQ, payload, timeout))
 
     def new_order(
         self,
@@ -675,7 +685,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
             "clientOrderId": client_order_id,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
 
     def get_trendbars(
         self,
@@ -699,12 +709,12 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         }
         if count is not None:
             payload["count"] = count
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_GET_TRENDBARS_REQ, payload, timeout))
 
     def get_trader(self, account_id: int, *, timeout: float | None = None) -> R:
         """ProtoOATraderReq: the account's balance, leverage and settings (``trader``)."""
         payload = {"ctidTraderAccountId": account_id}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_TRADER_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_TRADER_REQ, payload, timeout))
 
     def reconcile(
         self,
@@ -718,14 +728,14 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         payload: dict[str, Any] = {"ctidTraderAccountId": account_id}
         if return_protection_orders:
             payload["returnProtectionOrders"] = True
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_RECONCILE_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_RECONCILE_REQ, payload, timeout))
 
     def get_symbols_by_id(
         self, account_id: int, symbol_ids: int | Sequence[int], *, timeout: float | None = None
     ) -> R:
         """ProtoOASymbolByIdReq: the full symbols (``symbol``: digits, pip position, volumes)."""
         payload = {"ctidTraderAccountId": account_id, "symbolId": _symbol_list(symbol_ids)}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_SYMBOL_BY_ID_REQ, payload, timeout))
 
     def get_deals(
         self,
@@ -745,7 +755,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         }
         if max_rows is not None:
             payload["maxRows"] = max_rows
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_DEAL_LIST_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_DEAL_LIST_REQ, payload, timeout))
 
     def get_orders(
         self,
@@ -762,13 +772,13 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
             "fromTimestamp": from_timestamp,
             "toTimestamp": to_timestamp,
         }
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_ORDER_LIST_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_ORDER_LIST_REQ, payload, timeout))
 
     def cancel_order(self, account_id: int, order_id: int, *, timeout: float | None = None) -> R:
         """ProtoOACancelOrderReq for a pending order; the result is the ORDER_CANCELLED
         execution event. Never sent twice: after a lost link the outcome is reported unknown."""
         payload = {"ctidTraderAccountId": account_id, "orderId": order_id}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_CANCEL_ORDER_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_CANCEL_ORDER_REQ, payload, timeout))
 
     def amend_order(
         self,
@@ -795,7 +805,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
             "expirationTimestamp": expiration_timestamp,
         }
         payload.update({key: value for key, value in optional.items() if value is not None})
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_AMEND_ORDER_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_AMEND_ORDER_REQ, payload, timeout))
 
     def close_position(
         self, account_id: int, position_id: int, volume: int, *, timeout: float | None = None
@@ -804,7 +814,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         result is the first execution event of the closing order, its fill a ``FollowUp``.
         Never sent twice: after a lost link the outcome is reported unknown."""
         payload = {"ctidTraderAccountId": account_id, "positionId": position_id, "volume": volume}
-        return self._ask(CTraderCall(PayloadType.PROTO_OA_CLOSE_POSITION_REQ, payload, timeout))
+        return self._ask(_helper_call(PayloadType.PROTO_OA_CLOSE_POSITION_REQ, payload, timeout))
 
     def refresh_token(self, refresh_token: str, *, timeout: float | None = None) -> R:
         """ProtoOARefreshTokenReq. The new access token becomes the client's default for

@@ -102,7 +102,7 @@ def test_ctrader_requests_and_a_stream_without_gaps(transport: str, clean_proces
                 accepted = await asyncio.gather(
                     *(client.new_order(account, 1, "BUY", volume) for volume in volumes)
                 )
-                assert [a["order"]["tradeData"]["volume"] for a in accepted] == volumes
+                assert [a.order.trade_data.volume for a in accepted] == volumes
                 await client.subscribe_spots(account, 1)
                 events = await collect(client, streamed(10_000))
         numbers = stream_segments(events)[0]

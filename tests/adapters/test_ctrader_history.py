@@ -163,8 +163,8 @@ def test_a_window_too_long_for_its_period_is_refused_by_the_simulator(
             client.get_trendbars(account, 1, "H1", START, START + 246 * DAY)
         assert refused.value.code == "INCORRECT_BOUNDARIES"
         answer = client.get_trendbars(account, 1, "H1", START, START + 245 * DAY)
-        assert len(answer["trendbar"]) == 1000
-        assert answer["hasMore"] is True
+        assert len(answer.trendbar) == 1000
+        assert answer.has_more is True
 
 
 def test_the_asyncio_iterator_asks_only_as_it_is_iterated(sim: CTraderSimulator) -> None:

@@ -154,7 +154,7 @@ def test_ctrader_order_answered_while_the_consumer_does_not_read(
             driver.call("unsubscribe_spots", account, list(SPOT_SYMBOLS))
             seen += read_until_quiet(driver)
             final = {symbol: last_bid(sim, symbol) for symbol in SPOT_SYMBOLS}
-    assert order["executionType"] == 2  # ORDER_ACCEPTED
+    assert order.execution_type == 2  # ORDER_ACCEPTED
     spots: dict[int, list[SpotEvent]] = defaultdict(list)
     for event in seen:
         if type(event) is SpotEvent:
@@ -165,7 +165,7 @@ def test_ctrader_order_answered_while_the_consumer_does_not_read(
     follow_ups = [e for e in seen if type(e) is FollowUp]
     assert len(follow_ups) == 1
     assert follow_ups[0].payload["executionType"] == 3  # ORDER_FILLED, after the answer
-    assert follow_ups[0].payload["order"]["orderId"] == order["order"]["orderId"]
+    assert follow_ups[0].payload["order"]["orderId"] == order.order.order_id
 
 
 def last_bid(sim: CTraderSimulator, symbol: int) -> int:

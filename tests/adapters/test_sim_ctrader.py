@@ -66,7 +66,7 @@ def filled(driver: Driver) -> dict[str, Any]:
 
 
 def pending_ids(driver: Driver, account: int) -> list[int]:
-    return [o["orderId"] for o in driver.call("reconcile", account)["order"]]
+    return [o.order_id for o in driver.call("reconcile", account).order]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -78,9 +78,9 @@ def test_a_limit_order_rests_until_the_price_crosses_it(
         accepted = driver.call(
             "new_order", account, 1, "BUY", 100_000, order_type="LIMIT", limit_price=1.084
         )
-        assert accepted["executionType"] == ACCEPTED
-        order_id = accepted["order"]["orderId"]
-        assert accepted["order"]["limitPrice"] == 1.084
+        assert accepted.execution_type == ACCEPTED
+        order_id = accepted.order.order_id
+        assert accepted.order.limit_price == 1.084
         sim.set_price(1, 1.08399)  # the ask is 1.08401: still above the limit
         assert pending_ids(driver, account) == [order_id]
         sim.set_price(1, 1.08398)  # the ask reaches 1.084
@@ -90,8 +90,8 @@ def test_a_limit_order_rests_until_the_price_crosses_it(
         assert fill["deal"]["executionPrice"] == 1.084
         assert fill["position"]["tradeData"]["volume"] == 100_000
         reconciled = driver.call("reconcile", account)
-        assert reconciled["order"] == []
-        assert [p["positionId"] for p in reconciled["position"]] == [fill["position"]["positionId"]]
+        assert reconciled.order == []
+        assert [p.position_id for p in reconciled.position] == [fill["position"]["positionId"]]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -101,7 +101,7 @@ def test_a_stop_order_rests_until_the_price_reaches_it(adapter: str, sim: CTrade
         accepted = driver.call(
             "new_order", account, 1, "SELL", 200_000, order_type="STOP", stop_price=1.083
         )
-        order_id = accepted["order"]["orderId"]
+        order_id = accepted.order.order_id
         sim.set_price(1, 1.09)
         sim.set_price(1, 1.08301)
         assert pending_ids(driver, account) == [order_id]
@@ -117,9 +117,9 @@ def test_cancel_and_amend_a_pending_order(adapter: str, sim: CTraderSimulator) -
     with trading(adapter, sim) as driver:
         first = driver.call(
             "new_order", account, 1, "BUY", 100_000, order_type="LIMIT", limit_price=1.07
-        )["order"]["orderId"]
+        ).order.order_id
         cancelled = driver.call("cancel_order", account, first)
-        assert (cancelled["executionType"], cancelled["order"]["orderStatus"]) == (CANCELLED, 5)
+        assert (cancelled.execution_type, cancelled.order.order_status) == (CANCELLED, 5)
         with pytest.raises(RequestRefused) as refused:
             driver.call("cancel_order", account, first)
         assert refused.value.code == "UNABLE_TO_CANCEL_ORDER"
@@ -128,10 +128,10 @@ def test_cancel_and_amend_a_pending_order(adapter: str, sim: CTraderSimulator) -
         assert refused.value.code == "ORDER_NOT_FOUND"
         second = driver.call(
             "new_order", account, 1, "BUY", 100_000, order_type="LIMIT", limit_price=1.07
-        )["order"]["orderId"]
+        ).order.order_id
         replaced = driver.call("amend_order", account, second, volume=300_000, limit_price=1.08)
-        assert replaced["executionType"] == REPLACED
-        assert (replaced["order"]["limitPrice"], replaced["order"]["tradeData"]["volume"]) == (
+        assert replaced.execution_type == REPLACED
+        assert (replaced.order.limit_price, replaced.order.trade_data.volume) == (
             1.08,
             300_000,
         )
@@ -147,30 +147,30 @@ def test_cancel_and_amend_a_pending_order(adapter: str, sim: CTraderSimulator) -
 def test_close_position_trader_deals_and_orders(adapter: str, sim: CTraderSimulator) -> None:
     account = sim.accounts[0]
     with trading(adapter, sim) as driver:
-        balance = driver.call("get_trader", account)["trader"]["balance"]
+        balance = driver.call("get_trader", account).trader.balance
         opened = driver.call("new_order", account, 1, "BUY", 200_000)
-        assert opened["executionType"] == ACCEPTED
+        assert opened.execution_type == ACCEPTED
         position = filled(driver)["position"]
         sim.set_price(1, 1.086)  # up 98 points from the 1.08502 ask it was bought at
         closing = driver.call("close_position", account, position["positionId"], 200_000)
-        assert closing["executionType"] == ACCEPTED
-        assert closing["order"]["closingOrder"] is True
+        assert closing.execution_type == ACCEPTED
+        assert closing.order.closing_order is True
         closed = filled(driver)
         detail = closed["deal"]["closePositionDetail"]
         assert closed["position"]["positionStatus"] == 2
         assert detail["grossProfit"] == round((1.086 - 1.08502) * 200_000)
-        trader = driver.call("get_trader", account)["trader"]
-        assert trader["balance"] == balance + detail["grossProfit"] == detail["balance"]
-        assert driver.call("reconcile", account)["position"] == []
+        trader = driver.call("get_trader", account).trader
+        assert trader.balance == balance + detail["grossProfit"] == detail["balance"]
+        assert driver.call("reconcile", account).position == []
         deals = driver.call("get_deals", account, *ALWAYS)
-        assert [d["orderId"] for d in deals["deal"]] == [
-            opened["order"]["orderId"],
-            closing["order"]["orderId"],
+        assert [d.order_id for d in deals.deal] == [
+            opened.order.order_id,
+            closing.order.order_id,
         ]
-        assert deals["hasMore"] is False
-        assert len(driver.call("get_deals", account, *ALWAYS, max_rows=1)["deal"]) == 1
-        orders = driver.call("get_orders", account, *ALWAYS)["order"]
-        assert [o["orderStatus"] for o in orders] == [2, 2]
+        assert deals.has_more is False
+        assert len(driver.call("get_deals", account, *ALWAYS, max_rows=1).deal) == 1
+        orders = driver.call("get_orders", account, *ALWAYS).order
+        assert [o.order_status for o in orders] == [2, 2]
         with pytest.raises(RequestRefused) as refused:
             driver.call("close_position", account, position["positionId"], 100)
         assert refused.value.code == "POSITION_NOT_FOUND"
@@ -180,8 +180,8 @@ def test_close_position_trader_deals_and_orders(adapter: str, sim: CTraderSimula
 def test_symbols_by_id(adapter: str, sim: CTraderSimulator) -> None:
     account = sim.accounts[0]
     with trading(adapter, sim) as driver:
-        symbols = driver.call("get_symbols_by_id", account, [1, 41])["symbol"]
-        assert [(s["symbolId"], s["digits"], s["pipPosition"]) for s in symbols] == [
+        symbols = driver.call("get_symbols_by_id", account, [1, 41]).symbol
+        assert [(s.symbol_id, s.digits, s.pip_position) for s in symbols] == [
             (1, 5, 4),
             (41, 2, 1),
         ]
@@ -197,9 +197,9 @@ def test_answers_never_carry_a_token_and_refresh_gives_secrets(
     account, old = sim.accounts[0], sim.access_token
     with trading(adapter, sim) as driver:
         listed = driver.call("get_accounts")
-        assert listed["accessToken"] == REDACTED
+        assert listed.access_token == REDACTED
         assert old not in repr(listed)
-        assert [a["ctidTraderAccountId"] for a in listed["ctidTraderAccount"]] == [account]
+        assert [a.ctid_trader_account_id for a in listed.ctid_trader_account] == [account]
         refreshed = driver.call("refresh_token", sim.refresh_token)
         assert isinstance(refreshed["accessToken"], Secret)
         assert refreshed["accessToken"].reveal() == sim.access_token != old
@@ -210,7 +210,7 @@ def test_answers_never_carry_a_token_and_refresh_gives_secrets(
         invalidated = driver.collect(lambda evs: type(evs[-1]) is TokenInvalidated)[-1]
         assert invalidated.account_ids == (account,)
         driver.call("authorize_account", account)
-        assert driver.call("get_trader", account)["trader"]["ctidTraderAccountId"] == account
+        assert driver.call("get_trader", account).trader.ctid_trader_account_id == account
         with pytest.raises(RequestRefused) as refused:
             driver.call("refresh_token", "sim-refresh-token")
         assert refused.value.code == "CH_ACCESS_TOKEN_INVALID"
@@ -236,4 +236,4 @@ def test_a_burst_of_account_disconnects_authorizes_the_account_once(
         # Sent after the re-authorization, answered after it: not starved behind thousands.
         driver.call("get_accounts", timeout=10)
         assert sim.received[auth] == 2
-        assert driver.call("get_trader", account)["trader"]["ctidTraderAccountId"] == account
+        assert driver.call("get_trader", account).trader.ctid_trader_account_id == account

@@ -124,15 +124,15 @@ def test_ctrader_requests_and_spot_stream(transport: str, clean_process: None) -
         with CTraderClient(url, **ctrader_credentials(sim)) as client:
             account = sim.accounts[0]
             listed = client.get_accounts()
-            assert [a["ctidTraderAccountId"] for a in listed["ctidTraderAccount"]] == [account]
-            assert client.authorize_account(account)["ctidTraderAccountId"] == account
+            assert [a.ctid_trader_account_id for a in listed.ctid_trader_account] == [account]
+            assert client.authorize_account(account).ctid_trader_account_id == account
             assert client.accounts == [account]
-            symbols = client.get_symbols(account)["symbol"]
+            symbols = client.get_symbols(account).symbol
             assert symbols
             bars = client.get_trendbars(account, 1, "M1", 0, 10 * 60_000)
-            assert len(bars["trendbar"]) == 10
+            assert len(bars.trendbar) == 10
             accepted = client.new_order(account, 1, "BUY", 100_000)
-            assert accepted["executionType"] == 2
+            assert accepted.execution_type == 2
             with pytest.raises(RequestRefused) as bad_volume:
                 client.new_order(account, 1, "SELL", 7)
             assert bad_volume.value.code == "TRADING_BAD_VOLUME"
@@ -266,7 +266,7 @@ def test_ctrader_threads_share_the_rate_budget_and_each_get_their_answer(
 
         def order(volume: int) -> int:
             accepted = client.new_order(account, 1, "BUY", volume)
-            return int(accepted["order"]["tradeData"]["volume"])
+            return int(accepted.order.trade_data.volume)
 
         volumes = [100 * (i + 1) for i in range(80)]  # more than the 50/s budget
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
