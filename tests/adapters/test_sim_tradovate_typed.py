@@ -17,6 +17,7 @@ from brokerwire.core.tradovate import Chart, EntityChanged
 from brokerwire.core.tradovate.models import Action, OrderStrategyStatus, OrderType, RejectReason
 from brokerwire.core.tradovate.requests import (
     CancelOrder,
+    ChangeSpeed,
     ChartDescription,
     ChartSubscriptionResult,
     ChartTimeRange,
@@ -183,6 +184,12 @@ def test_replay_helpers_answer_typed(adapter: str, sim: TradovateSimulator) -> N
         )
         assert started == SimpleResponse(ok=True)
         assert driver.call("change_speed", 400) == SimpleResponse(ok=True)
+        later = driver.request_async("replay/changeSpeed", None, ChangeSpeed(speed=50))
+        assert later.result(timeout=10) == SimpleResponse(ok=True)
+        wrong = ChangeSpeed(speed=1.5)  # type: ignore[arg-type]
+        with pytest.raises(LocalProtocolError, match="ChangeSpeed cannot be sent"):
+            # both clients raise at once (the asyncio driver calls on its loop: its future holds it)
+            driver.request_async("replay/changespeed", None, wrong).result(timeout=10)
         with pytest.raises(RequestRefused, match="speed must be 0 to 400"):
             driver.call("change_speed", 401)
 
