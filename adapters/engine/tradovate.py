@@ -12,6 +12,8 @@ import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
+import msgspec
+
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate import (
     ErrorResponse,
@@ -24,7 +26,21 @@ from brokerwire.core.tradovate import (
     SubscriptionRegistry,
     TradovateConnection,
 )
+from brokerwire.core.tradovate.bodies import body_of, typed_answer
 from brokerwire.core.tradovate.codec import Body, Query
+from brokerwire.core.tradovate.requests import (
+    CancelOrder,
+    ChangeSpeed,
+    CheckReplaySession,
+    GetChart,
+    InitializeClock,
+    InterruptOrderStrategy,
+    LiquidatePosition,
+    ModifyOrder,
+    ModifyOrderStrategy,
+    PlaceOrder,
+    StartOrderStrategy,
+)
 from brokerwire.core.tradovate.rules import (
     Refusal,
     error_text_refusal,
@@ -61,6 +77,8 @@ class TradovateCall(NamedTuple):
     check: Callable[[Any], Refusal | None] | None = None
     #: Told a 2xx answer inside the client, before any event that follows it is delivered.
     on_answer: Callable[[Any], None] | None = None
+    #: Given a typed body: the answer comes back as its Struct (``core.tradovate.bodies``).
+    typed: bool = False
 
     def __repr__(self) -> str:
         return f"TradovateCall({self.endpoint!r})"  # bodies may hold a token
@@ -102,6 +120,36 @@ def _add_prices(
         body["stopPrice"] = stop_price
     if time_in_force is not None:
         body["timeInForce"] = time_in_force
+
+
+def _call_of(
+    endpoint: str,
+    query: Query,
+    body: Body | msgspec.Struct,
+    timeout: float | None,
+    check: Callable[[Any], Refusal | None] | None = None,
+) -> TradovateCall:
+    """The call for a body given as a mapping, or as a typed request (checked here, before
+    anything is sent, and answered typed)."""
+    if not isinstance(body, msgspec.Struct):
+        return TradovateCall(endpoint, query, body, timeout, check)
+    return TradovateCall(endpoint, query, body_of(endpoint, body), timeout, check, typed=True)
+
+
+def _alone(request: msgspec.Struct, **fields: Any) -> None:
+    """A typed request carries every field: refuse field arguments given beside it."""
+    given = sorted(name for name, value in fields.items() if value is not None)
+    if given:
+        raise LocalProtocolError(
+            f"give a {type(request).__name__} alone, without {', '.join(given)}"
+        )
+
+
+def _required(helper: str, **fields: Any) -> None:
+    """Without a typed request, the fields the request cannot go without must be given."""
+    missing = sorted(name for name, value in fields.items() if value is None)
+    if missing:
+        raise TypeError(f"{helper}() needs {', '.join(missing)} (or a typed request)")
 
 
 class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
@@ -209,7 +257,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
             if refusal is None:
                 if call.on_answer is not None:
                     call.on_answer(data)
-                return data
+                return typed_answer(call.endpoint, data) if call.typed else data
             raise _refused(call, event, refusal.message, refusal.code)
         if kind is ErrorResponse:
             raise _refused(call, event, event.message or f"HTTP status {event.status}", None)
@@ -327,25 +375,31 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         self,
         endpoint: str,
         query: Query = None,
-        body: Body = None,
+        body: Body | msgspec.Struct = None,
         *,
         timeout: float | None = None,
     ) -> R:
         """Any request: ``endpoint`` as in the REST API (``"contract/find"``), ``query`` a string
-        or mapping, ``body`` a mapping or list. The result is the answer's ``d``."""
-        return self._ask(TradovateCall(endpoint, query, body, timeout))
+        or mapping, ``body`` a mapping or list. The result is the answer's ``d``.
+
+        Given a typed body (``request("order/placeorder", PlaceOrder(...))``, the Structs of
+        ``brokerwire.core.tradovate.requests``), it goes out by its wire names and the result is
+        typed too (``PlaceOrderResult``). The body is checked first: a field of the wrong type,
+        or a body another endpoint takes, raises ``LocalProtocolError`` before anything is sent.
+        """
+        return self._ask(_call_of(endpoint, query, body, timeout))
 
     def request_async(
         self,
         endpoint: str,
         query: Query = None,
-        body: Body = None,
+        body: Body | msgspec.Struct = None,
         *,
         timeout: float | None = None,
     ) -> F:
         """Send now, take the outcome later: a future of what ``request(...)`` gives (or of
         its RequestError)."""
-        return self._ask_later(TradovateCall(endpoint, query, body, timeout))
+        return self._ask_later(_call_of(endpoint, query, body, timeout))
 
     def use_token(self, token: str) -> None:
         """Authorize every later connection with ``token``, a renewed access token.
@@ -386,7 +440,7 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
 
     def get_chart(
         self,
-        symbol: str | int,
+        symbol: str | int | GetChart,
         *,
         underlying_type: str = "MinuteBar",
         element_size: int = 1,
@@ -397,7 +451,13 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         timeout: float | None = None,
     ) -> R:
         """History then live bars or ticks as ``Chart`` events; the result holds the
-        ``historicalId`` and ``realtimeId`` the packets carry."""
+        ``historicalId`` and ``realtimeId`` the packets carry.
+
+        Given a ``GetChart`` (every part of the request typed: chart description, time range,
+        custom session), the other arguments but ``timeout`` are not used and the result is a
+        ``ChartSubscriptionResult``."""
+        if isinstance(symbol, GetChart):
+            return self._ask(_call_of("md/getChart", None, symbol, timeout, error_text_refusal))
         time_range: dict[str, Any] = {}
         if as_much_as_elements is not None:
             time_range["asMuchAsElements"] = as_much_as_elements
@@ -437,12 +497,13 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
 
     def place_order(
         self,
+        request: PlaceOrder | None = None,
         *,
-        account_spec: str,
-        account_id: int,
-        symbol: str | int,
-        action: str,
-        order_qty: int,
+        account_spec: str | None = None,
+        account_id: int | None = None,
+        symbol: str | int | None = None,
+        action: str | None = None,
+        order_qty: int | None = None,
         order_type: str = "Market",
         price: float | None = None,
         stop_price: float | None = None,
@@ -451,7 +512,17 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         timeout: float | None = None,
     ) -> R:
         """``order/placeorder``; the result holds the ``orderId``. A ``failureReason`` raises
-        ``RequestRefused``. Never sent twice: after a lost link the outcome is reported unknown."""
+        ``RequestRefused``. Never sent twice: after a lost link the outcome is reported unknown.
+
+        Given a ``PlaceOrder`` (alone), the result is a ``PlaceOrderResult``."""
+        if request is not None:
+            _alone(request, account_spec=account_spec, account_id=account_id, symbol=symbol)
+            _alone(request, action=action, order_qty=order_qty, price=price)
+            _alone(request, stop_price=stop_price, time_in_force=time_in_force)
+            call = _call_of("order/placeorder", None, request, timeout, order_refusal)
+            return self._ask(call)
+        _required("place_order", account_spec=account_spec, account_id=account_id, symbol=symbol)
+        _required("place_order", action=action, order_qty=order_qty)
         body: dict[str, Any] = {
             "accountSpec": account_spec,
             "accountId": account_id,
@@ -465,20 +536,26 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         return self._ask(TradovateCall("order/placeorder", None, body, timeout, order_refusal))
 
     def cancel_order(
-        self, order_id: int, *, is_automated: bool = True, timeout: float | None = None
+        self,
+        order_id: int | CancelOrder,
+        *,
+        is_automated: bool = True,
+        timeout: float | None = None,
     ) -> R:
         """``order/cancelorder``; the result holds the ``commandId``. A ``failureReason``
         raises ``RequestRefused``. Never sent twice: after a lost link the outcome is reported
-        unknown."""
+        unknown. Given a ``CancelOrder``, the result is a ``CommandResult``."""
+        if isinstance(order_id, CancelOrder):
+            return self._ask(_call_of("order/cancelorder", None, order_id, timeout, order_refusal))
         body = {"orderId": order_id, "isAutomated": is_automated}
         return self._ask(TradovateCall("order/cancelorder", None, body, timeout, order_refusal))
 
     def modify_order(
         self,
-        order_id: int,
+        order_id: int | ModifyOrder,
         *,
-        order_qty: int,
-        order_type: str,
+        order_qty: int | None = None,
+        order_type: str | None = None,
         price: float | None = None,
         stop_price: float | None = None,
         time_in_force: str | None = None,
@@ -487,7 +564,13 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
     ) -> R:
         """``order/modifyorder``: a working order's new quantity, type and prices (the result
         holds the ``commandId``). Never sent twice: after a lost link the outcome is reported
-        unknown."""
+        unknown. Given a ``ModifyOrder`` (alone), the result is a ``CommandResult``."""
+        if isinstance(order_id, ModifyOrder):
+            _alone(order_id, order_qty=order_qty, order_type=order_type, price=price)
+            _alone(order_id, stop_price=stop_price, time_in_force=time_in_force)
+            call = _call_of("order/modifyorder", None, order_id, timeout, order_refusal)
+            return self._ask(call)
+        _required("modify_order", order_qty=order_qty, order_type=order_type)
         body: dict[str, Any] = {
             "orderId": order_id,
             "orderQty": order_qty,
@@ -499,14 +582,21 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
 
     def liquidate_position(
         self,
+        request: LiquidatePosition | None = None,
         *,
-        account_id: int,
-        contract_id: int,
+        account_id: int | None = None,
+        contract_id: int | None = None,
         admin: bool = False,
         timeout: float | None = None,
     ) -> R:
         """``order/liquidateposition``: cancel the contract's working orders and flatten its
-        position with a market order (the result holds its ``orderId``). Never sent twice."""
+        position with a market order (the result holds its ``orderId``). Never sent twice.
+        Given a ``LiquidatePosition`` (alone), the result is a ``PlaceOrderResult``."""
+        if request is not None:
+            _alone(request, account_id=account_id, contract_id=contract_id)
+            call = _call_of("order/liquidateposition", None, request, timeout, order_refusal)
+            return self._ask(call)
+        _required("liquidate_position", account_id=account_id, contract_id=contract_id)
         body = {"accountId": account_id, "contractId": contract_id, "admin": admin}
         return self._ask(
             TradovateCall("order/liquidateposition", None, body, timeout, order_refusal)
@@ -534,3 +624,76 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
                 "cashBalance/getcashbalancesnapshot", None, body, timeout, error_text_refusal
             )
         )
+
+    def start_order_strategy(
+        self, request: StartOrderStrategy, *, timeout: float | None = None
+    ) -> R:
+        """``orderStrategy/startorderstrategy``: an entry order with its brackets, managed by the
+        server (``core.tradovate.strategy.start_order_strategy`` builds the request with its
+        ``params`` string). The result is an ``OrderStrategyStatusResponse``; an ``errorText``
+        raises ``RequestRefused``. Never sent twice."""
+        endpoint = "orderStrategy/startorderstrategy"
+        return self._ask(_call_of(endpoint, None, request, timeout, error_text_refusal))
+
+    def modify_order_strategy(
+        self, request: ModifyOrderStrategy, *, timeout: float | None = None
+    ) -> R:
+        """``orderStrategy/modifyorderstrategy`` (an ``OrderStrategyStatusResponse``; an
+        ``errorText`` raises ``RequestRefused``). Never sent twice."""
+        endpoint = "orderStrategy/modifyorderstrategy"
+        return self._ask(_call_of(endpoint, None, request, timeout, error_text_refusal))
+
+    def interrupt_order_strategy(
+        self, order_strategy_id: int | InterruptOrderStrategy, *, timeout: float | None = None
+    ) -> R:
+        """``orderStrategy/interruptorderstrategy``: stop a running strategy (an
+        ``OrderStrategyStatusResponse``; an ``errorText`` raises ``RequestRefused``)."""
+        request = (
+            order_strategy_id
+            if isinstance(order_strategy_id, InterruptOrderStrategy)
+            else InterruptOrderStrategy(order_strategy_id=order_strategy_id)
+        )
+        endpoint = "orderStrategy/interruptorderstrategy"
+        return self._ask(_call_of(endpoint, None, request, timeout, error_text_refusal))
+
+    def check_replay_session(
+        self, start_timestamp: str | CheckReplaySession, *, timeout: float | None = None
+    ) -> R:
+        """``replay/checkreplaysession``, before ``initialize_clock`` on a replay socket: a
+        ``CheckReplaySessionResponse`` saying whether a replay may start then (``checkStatus``)
+        and the start it would use."""
+        request = (
+            start_timestamp
+            if isinstance(start_timestamp, CheckReplaySession)
+            else CheckReplaySession(start_timestamp=start_timestamp)
+        )
+        return self._ask(_call_of("replay/checkreplaysession", None, request, timeout))
+
+    def initialize_clock(
+        self,
+        start_timestamp: str | InitializeClock,
+        *,
+        speed: int = 100,
+        initial_balance: float | None = None,
+        timeout: float | None = None,
+    ) -> R:
+        """``replay/initializeclock``: start a replay at ``start_timestamp`` (ISO 8601) at
+        ``speed`` percent of real time (0 to 400); ``clock`` events follow. The result is a
+        ``SimpleResponse``; an ``errorText`` raises ``RequestRefused``. Given an
+        ``InitializeClock``, the other arguments but ``timeout`` are not used."""
+        request = (
+            start_timestamp
+            if isinstance(start_timestamp, InitializeClock)
+            else InitializeClock(
+                start_timestamp=start_timestamp, speed=speed, initial_balance=initial_balance
+            )
+        )
+        endpoint = "replay/initializeclock"
+        return self._ask(_call_of(endpoint, None, request, timeout, error_text_refusal))
+
+    def change_speed(self, speed: int | ChangeSpeed, *, timeout: float | None = None) -> R:
+        """``replay/changespeed``: the replay's new speed, in percent of real time (0 to 400);
+        a ``SimpleResponse``, an ``errorText`` raising ``RequestRefused``."""
+        request = speed if isinstance(speed, ChangeSpeed) else ChangeSpeed(speed=speed)
+        endpoint = "replay/changespeed"
+        return self._ask(_call_of(endpoint, None, request, timeout, error_text_refusal))

@@ -32,7 +32,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Unpack
 from urllib.parse import parse_qs
 
-from brokerwire.core.jsonlib import JSONDecodeError, dumps_str
+from brokerwire.core.jsonlib import JSONDecodeError, dumps_str, loads
 from brokerwire.core.tradovate import (
     ClientRequest,
     RequestDocument,
@@ -773,6 +773,49 @@ class _TradovateSession(SimulatedSession):
         self._clock_speed = speed
         self._answer(doc.request_id, 200, {"ok": True})
 
+    def check_replay_session(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        """Any start that reads as a time may be replayed; anything else is ineligible."""
+        start = body.get("startTimestamp")
+        try:
+            dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        except ValueError:
+            self._answer(doc.request_id, 200, {"checkStatus": "Ineligible"})
+            return
+        self._answer(doc.request_id, 200, {"checkStatus": "OK", "startTimestamp": start})
+
+    def start_order_strategy(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        """The strategy's entry order is placed as ``order/placeorder`` would place it; its
+        brackets are recorded in ``params`` but not worked."""
+        contract = self._contract(body.get("symbol"))
+        params = body.get("params")
+        try:
+            entry = loads(params).get("entryVersion") if isinstance(params, str) else None
+        except (JSONDecodeError, AttributeError):
+            entry = None
+        if contract is None or not isinstance(entry, dict) or not self._own_account(body):
+            self._answer(doc.request_id, 200, {"errorText": "Invalid order strategy"})
+            return
+        order = {k: v for k, v in entry.items() if k in ("orderQty", "orderType", "price")}
+
+        def run() -> dict[str, Any]:
+            placed = self.sim.book.place(contract["id"], dict(order, action=body.get("action")))
+            if "failureReason" in placed:
+                return {"errorText": placed.get("failureText") or placed["failureReason"]}
+            strategy = {
+                "id": self.sim.next_id(),
+                "accountId": self.sim.account_id,
+                "timestamp": _wall_clock(),
+                "contractId": contract["id"],
+                "orderStrategyTypeId": body.get("orderStrategyTypeId"),
+                "action": body.get("action"),
+                "params": params,
+                "status": "ActiveStrategy",
+            }
+            self.sim.book.publish("orderStrategy", "Created", dict(strategy))
+            return {"orderStrategy": strategy}
+
+        self._command(doc, run)
+
     async def _stream_clock(self, moment: dt.datetime) -> None:
         interval = self.sim.clock_interval
         async for _ in paced(1.0 / interval, self.driver):
@@ -803,4 +846,6 @@ _ENDPOINTS: dict[str, Callable[[_TradovateSession, RequestDocument, dict[str, An
     "md/cancelchart": _TradovateSession.cancel_chart,
     "replay/initializeclock": _TradovateSession.initialize_clock,
     "replay/changespeed": _TradovateSession.change_speed,
+    "replay/checkreplaysession": _TradovateSession.check_replay_session,
+    "orderstrategy/startorderstrategy": _TradovateSession.start_order_strategy,
 }

@@ -1,5 +1,8 @@
 """Writes ``core/tradovate/models.py``: msgspec Structs for Tradovate's entities.
 
+It also writes ``core/tradovate/requests.py``, the bodies and answers of the requests users
+send (``tradovate_requests`` says how).
+
 The source is Tradovate's services specification, kept verbatim in
 ``tests/core/tradovate/data/tradovate-services.swagger.yaml``, plus the few entities and fields
 Tradovate's documentation shows but the specification lacks
@@ -228,6 +231,8 @@ def field_type(model: Model, schema: str, prop: str, definition: Schema) -> str:
     """The Python type of one property."""
     if "enum" in definition:
         return model.enum_of(schema, prop)
+    if "anyOf" in definition:
+        return " | ".join(SCALARS[choice["type"]] for choice in definition["anyOf"])
     reference = ref_name(definition)
     if definition.get("type") == "array":
         return f"list[{reference or SCALARS[definition['items']['type']]}]"
@@ -363,20 +368,27 @@ def render(model: Model) -> str:
     return "\n".join(lines) + "\n"
 
 
+def outputs() -> dict[Path, str]:
+    """Each generated module and its text: the entities, then the requests that use them."""
+    from tests.codegen import tradovate_requests
+
+    model = build_model()
+    return {TARGET: render(model), tradovate_requests.TARGET: tradovate_requests.render(model)}
+
+
 def main(argv: list[str] | None = None) -> int:
-    about = f"Write {TARGET.relative_to(ROOT)} from Tradovate's services specification."
+    about = "Write Tradovate's entity and request models from Tradovate's specifications."
     parser = argparse.ArgumentParser(prog=COMMAND, description=about)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the module is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a module is stale")
     args = parser.parse_args(argv)
-    text = render(build_model())
-    if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    stale = 0
+    for target, text in outputs().items():
+        if not args.check:
+            target.write_text(text, encoding="utf-8")
+        elif (target.read_text(encoding="utf-8") if target.exists() else "") != text:
+            print(f"{target.relative_to(ROOT)} is out of date: run {COMMAND}", file=sys.stderr)
+            stale = 1
+    return stale
 
 
 if __name__ == "__main__":

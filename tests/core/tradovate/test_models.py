@@ -15,6 +15,7 @@ import yaml
 
 from brokerwire.core.tradovate import models
 from tests.codegen import tradovate_models as generator
+from tests.codegen import tradovate_requests
 
 DATA = Path(__file__).parent / "data"
 STRUCTS: list[type[msgspec.Struct]] = [
@@ -241,8 +242,11 @@ def test_the_check_fails_when_the_module_differs(
 ) -> None:
     stale = tmp_path / "models.py"
     stale.write_text(generator.TARGET.read_text(encoding="utf-8") + "# edited\n")
+    requests_copy = tmp_path / "requests.py"
+    requests_copy.write_text(tradovate_requests.TARGET.read_text(encoding="utf-8"))
     monkeypatch.setattr(generator, "ROOT", tmp_path)
     monkeypatch.setattr(generator, "TARGET", stale)
+    monkeypatch.setattr(tradovate_requests, "TARGET", requests_copy)
     assert generator.main(["--check"]) == 1
     assert "out of date" in capsys.readouterr().err
     assert generator.main([]) == 0
