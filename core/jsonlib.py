@@ -32,6 +32,7 @@ from .errors import LocalProtocolError
 __all__ = [
     "JSONDecodeError",
     "ValidationError",
+    "checked_builtins",
     "convert",
     "decoder",
     "dumps",
@@ -65,6 +66,19 @@ def convert(value: Any, kind: type[_T], *, numeric_strings: bool = False) -> _T:
     Raises ``ValidationError`` when the value does not fit.
     """
     return msgspec.convert(value, kind, strict=not numeric_strings)
+
+
+def checked_builtins(value: msgspec.Struct) -> Any:
+    """A Struct built by hand as the JSON it is sent as (wire names, absent fields left out),
+    once every field is checked against its type: a constructor does not check what it is given
+    (a string for a volume would reach the server as a string). Raises ``LocalProtocolError``
+    naming the field that does not fit."""
+    wire = msgspec.to_builtins(value)
+    try:
+        msgspec.convert(wire, type(value))
+    except msgspec.ValidationError as exc:
+        raise LocalProtocolError(f"{type(value).__name__} cannot be sent: {exc}") from None
+    return wire
 
 
 def to_builtins(value: Any) -> Any:

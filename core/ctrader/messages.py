@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from ..errors import LocalProtocolError
-from ..jsonlib import ValidationError, convert
+from ..jsonlib import checked_builtins, convert
 from .models import MESSAGE_TYPES, OpenApiMessage
 
 __all__ = ["payload_of", "typed_payload"]
@@ -38,9 +36,5 @@ def payload_of(message: OpenApiMessage) -> tuple[int, dict[str, Any]]:
     payload_type = getattr(type(message), "PAYLOAD_TYPE", None)
     if not isinstance(message, OpenApiMessage) or payload_type is None:
         raise LocalProtocolError(f"{type(message).__name__} is not a cTrader Open API message")
-    payload: dict[str, Any] = msgspec.to_builtins(message)
-    try:
-        convert(payload, type(message))
-    except ValidationError as exc:
-        raise LocalProtocolError(f"{type(message).__name__} cannot be sent: {exc}") from None
+    payload: dict[str, Any] = checked_builtins(message)
     return payload_type, payload

@@ -64,7 +64,7 @@ from .messages import (
     not_an_object,
     read_frame_messages,
     server_event,
-    typed_answer,
+    sync_snapshot_of,
 )
 from .registry import SubscriptionRegistry
 
@@ -488,7 +488,7 @@ class TradovateConnection(ClientConnection[TradovateEvent, WebSocketConnection])
             if answers_authorize:
                 self._move(TradovateInput.AUTHORIZED)
             self.registry.request_succeeded(endpoint, pending.query, pending.body, data)
-            return Response(request_id, status, typed_answer(endpoint, data), endpoint)
+            return Response(request_id, status, sync_snapshot_of(endpoint, data), endpoint)
         if status == 429:
             return RateLimited(request_id, unwrap_error_text(data), endpoint)
         return ErrorResponse(request_id, status, unwrap_error_text(data), endpoint)

@@ -41,7 +41,7 @@ __all__ = [
     "not_an_object",
     "read_frame_messages",
     "server_event",
-    "typed_answer",
+    "sync_snapshot_of",
 ]
 
 #: The request whose answer arrives as one typed ``SyncSnapshot``.
@@ -174,7 +174,7 @@ def decode_sync_answer(frame: bytes) -> tuple[int, int, SyncSnapshot] | None:
 _SNAPSHOT_FIELDS = SyncSnapshot.__struct_fields__
 
 
-def typed_answer(endpoint: str, data: Any) -> Any:
+def sync_snapshot_of(endpoint: str, data: Any) -> Any:
     """A 2xx answer's data, typed where the endpoint has a model (``user/syncrequest``); the
     data as it came when it has none, or is not in the model's shape (a refusal's
     ``errorText``)."""
