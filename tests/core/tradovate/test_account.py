@@ -31,7 +31,7 @@ from brokerwire.core.tradovate.account import (
     TradovateAccountState,
     TradovateChange,
 )
-from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, server_event, typed_answer
+from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, server_event, sync_snapshot_of
 from brokerwire.core.tradovate.models import (
     Account,
     AccountRiskStatus,
@@ -117,7 +117,7 @@ PROPS = [
 
 
 def sync_snapshot(text: str = SYNC_ANSWER) -> SyncSnapshot:
-    snapshot = typed_answer(SYNC_ENDPOINT, loads(text))
+    snapshot = sync_snapshot_of(SYNC_ENDPOINT, loads(text))
     assert isinstance(snapshot, SyncSnapshot)
     return snapshot
 
@@ -209,7 +209,7 @@ def test_an_unchanged_resync_reports_nothing_and_a_changed_one_only_the_differen
     answer["orders"][0]["ordStatus"] = "Canceled"
     answer["cashBalances"] = []
     state.begin_resync()
-    changes = state.resync(typed_answer(SYNC_ENDPOINT, answer))
+    changes = state.resync(sync_snapshot_of(SYNC_ENDPOINT, answer))
     assert [type(change) for change in changes] == [BalanceChanged, OrderChanged]
     assert isinstance(changes[0], BalanceChanged)
     assert changes[0].after is None
