@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypedDict, TypeVar
 
+from ._http import HttpServer
 from ._server import BackgroundRunner, Driver, SimulatorServer
 from ._session import SimulatedSession
 from .faults import Fault
@@ -95,10 +96,15 @@ class SimulatorBase(Generic[SessionT]):
         """A session's connection ended."""
         self._sessions.pop(number, None)
 
+    #: the broker's HTTP endpoints (sign-in, OAuth), served beside the WebSocket port
+    _http: HttpServer
+
     async def start(self) -> None:
         await self._server.start()
+        await self._http.start()
 
     async def stop(self) -> None:
+        await self._http.stop()
         await self._server.stop()
 
     # -- control, from inside the loop -----------------------------------------------------------

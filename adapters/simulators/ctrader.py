@@ -147,14 +147,6 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
     def __repr__(self) -> str:
         return f"<CTraderSimulator accounts={self.accounts}, {self.connections} connections>"
 
-    async def start(self) -> None:
-        await super().start()
-        await self._http.start()
-
-    async def stop(self) -> None:
-        await self._http.stop()
-        await super().stop()
-
     @property
     def oauth_url(self) -> str:
         """The OAuth service: ``{oauth_url}/auth`` to grant, ``{oauth_url}/token`` for tokens."""

@@ -260,14 +260,6 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     def _clock() -> float:
         return asyncio.get_running_loop().time()
 
-    async def start(self) -> None:
-        await super().start()
-        await self._http.start()
-
-    async def stop(self) -> None:
-        await self._http.stop()
-        await super().stop()
-
     @property
     def auth_url(self) -> str:
         """The REST base of sign-in and renewal (``{auth_url}/auth/accesstokenrequest``)."""
