@@ -423,7 +423,7 @@ class WebSocketConnection(Outbox, TransportStates):
     # -- sending ---------------------------------------------------------------------------------
 
     def send_text(self, data: str | bytes) -> None:
-        """Queue a text message. ``bytes`` must already be UTF-8 text (as ``jsonlib.dumps`` produces)."""
+        """Queue a text message. ``bytes`` must already be UTF-8 text (as ``dumps`` writes)."""
         self._require_open("send a message")
         self._out.append(self._frame(OP_TEXT, data.encode() if isinstance(data, str) else data))
 
