@@ -377,7 +377,10 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
 
     def _account_reauthorized(self, account: int, event: Any, now: float) -> None:
         """The answer to authorizing ``account`` again: restore its subscriptions (counted in
-        ``_resubscribed`` for this link), or forget it and pass the refusal on."""
+        ``_resubscribed`` for this link), or forget it and pass the refusal on. An answer lost
+        to the link going down refuses nothing: the reconnect authorizes the account again."""
+        if type(event) is RequestFailed:
+            return
         assert self.conn is not None
         if account not in self.conn.authorized_accounts:
             log.warning("account %s could not be authorized again: %r", account, event)
