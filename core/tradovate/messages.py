@@ -1,11 +1,13 @@
 """The events of the server's messages: the typed market-data path and the general one.
 
 An ``a`` frame of market data alone (``a[{"e":"md","d":{...}}, ...]``, what a quote stream is
-made of) decodes in one pass straight into ``MarketData`` Structs. Any other frame, or one the
-typed decoder refuses, is decoded into plain JSON and each message is read on its own: a server
-event by its kind's builder here, a response by the connection (which matches it to its
-request). Valid JSON in a shape an event cannot hold never ends the connection: it arrives as an
-``UnknownEvent`` carrying the raw message and the reason.
+made of) decodes in one pass straight into ``MarketData`` Structs, and the answer to
+``user/syncrequest`` into one ``SyncSnapshot``. Any other frame is read message by message, each
+message's ``d`` kept raw until its kind says how to read it (market data typed from its bytes,
+the rest as plain JSON): a server event goes to its kind's builder here, a response to the
+connection, which matches it to its request. A frame that is not an array of objects is decoded
+whole (``decode_array_frame``). Valid JSON in a shape an event cannot hold never ends the
+connection: it arrives as an ``UnknownEvent`` carrying the raw message and the reason.
 """
 
 from __future__ import annotations
