@@ -149,6 +149,8 @@ class ClientEngine(Generic[ConnT, CallT]):
     failed_type: ClassVar[type]
     #: Events ``observe`` must see on their way to the caller.
     watched_types: ClassVar[frozenset[type]] = frozenset()
+    #: The event types ``divert`` may take (in part) off the caller's events.
+    diverted_types: ClassVar[frozenset[type]] = frozenset()
 
     def __init__(self, endpoint: Endpoint, *, reconnect: ReconnectPolicy | None) -> None:
         self.endpoint = endpoint
@@ -487,7 +489,7 @@ class ClientEngine(Generic[ConnT, CallT]):
             elif kind is self.opened_type:
                 self.on_open(now)
             else:
-                delivered = self.divert(event)
+                delivered = self.divert(event) if kind in self.diverted_types else event
                 if delivered is None:
                     continue
                 out.append(delivered)

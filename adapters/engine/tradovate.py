@@ -16,6 +16,7 @@ import msgspec
 
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.tradovate import (
+    Chart,
     ErrorResponse,
     Opened,
     Penalty,
@@ -158,6 +159,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     )
     opened_type = Opened
     failed_type = RequestFailed
+    diverted_types = frozenset({Chart})
 
     def request_id_of(self, outcome: Any) -> int:
         request_id: int = outcome.request_id

@@ -43,6 +43,12 @@ def _lost(answer: Any) -> ConnectionLost:
     )
 
 
+def _realtime_id(answer: Any) -> int | None:
+    """The live subscription a ``md/getChart`` answer opened alongside the history."""
+    ident = answer.get("realtimeId") if isinstance(answer, dict) else None
+    return ident if type(ident) is int else None
+
+
 def _take(packet: ChartPacket | None, answer: Any, bars: list[Bar]) -> bool:
     """Add a packet of the history to ``bars``; True at its end-of-history marker."""
     if packet is None:
@@ -97,8 +103,8 @@ class TradovateHistory:
     def _end_chart(self, engine: Any, answer: Any, timeout: float) -> None:
         cancel: Callable[..., Any] = getattr(self, "cancel_chart")  # noqa: B009
         try:
-            if isinstance(answer, dict) and type(answer.get("realtimeId")) is int:
-                cancel(answer["realtimeId"], timeout=timeout)
+            if (realtime := _realtime_id(answer)) is not None:
+                cancel(realtime, timeout=timeout)
         finally:
             engine.charts.release(answer)
 
@@ -153,8 +159,8 @@ class AsyncTradovateHistory:
                     pass
             finally:
                 try:
-                    if isinstance(answer, dict) and type(answer.get("realtimeId")) is int:
-                        await cancel(answer["realtimeId"], timeout=timeout)
+                    if (realtime := _realtime_id(answer)) is not None:
+                        await cancel(realtime, timeout=timeout)
                 finally:
                     engine.charts.release(answer)
             plan.take(bars)

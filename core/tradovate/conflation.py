@@ -26,19 +26,6 @@ Merge = Callable[[Any, Any], Any]
 Part = tuple[Hashable, Any, Merge | None]
 
 
-def _field(item: Any, name: str) -> Hashable:
-    """An id from the wire usable in a key (an unexpected shape keys as None)."""
-    if type(item) is not dict:
-        return None
-    value = item.get(name)
-    return value if type(value) is int or type(value) is str else None
-
-
-def _key(kind: str, contract: Hashable) -> Hashable:
-    """A conflation key, or None (never conflated) when the id is missing or of an odd shape."""
-    return None if contract is None else (kind, contract)
-
-
 def _newer(older: Any, newer: Any) -> Any:
     return newer
 
