@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypedDict, TypeVar
@@ -15,6 +16,7 @@ __all__ = ["ServerOptions", "SimulatorBase"]
 
 SessionT = TypeVar("SessionT", bound=SimulatedSession)
 SimulatorT = TypeVar("SimulatorT", bound="SimulatorBase[Any]")
+ResultT = TypeVar("ResultT")
 
 
 class ServerOptions(TypedDict, total=False):
@@ -136,6 +138,23 @@ class SimulatorBase(Generic[SessionT]):
             self._runner.call(function)
         else:
             function()
+
+    def read_on_loop(self, function: Callable[[], ResultT], timeout: float = 10.0) -> ResultT:
+        """``function()`` run on the simulator's loop, and its result: at once when called
+        from the loop (or with no background thread), else waited for up to ``timeout`` seconds,
+        so that what it reads is never half changed by the loop."""
+        if self._runner is None or self._runner.in_its_thread():
+            return function()
+        result: concurrent.futures.Future[ResultT] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                result.set_result(function())
+            except BaseException as exc:  # handed back to the calling thread
+                result.set_exception(exc)
+
+        self._runner.call(run)
+        return result.result(timeout)
 
     def call_soon(self, function: Callable[[], None]) -> None:
         """Run ``function`` on the simulator's loop (for a simulator started in the background)."""

@@ -29,14 +29,36 @@ import itertools
 import random
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 from urllib.parse import parse_qs
 
-from brokerwire.core.jsonlib import JSONDecodeError, dumps_str, loads
+import msgspec
+
+from brokerwire.core.jsonlib import JSONDecodeError, ValidationError, convert, dumps_str, loads
 from brokerwire.core.tradovate import (
     ClientRequest,
     RequestDocument,
     TradovateServerConnection,
+)
+from brokerwire.core.tradovate.account import TradovateAccountState, TradovateStateSnapshot
+from brokerwire.core.tradovate.models import (
+    Account,
+    Contract,
+    OrderStrategy,
+    OrderStrategyStatus,
+    RejectReason,
+    SyncSnapshot,
+    User,
+    UserStatus,
+)
+from brokerwire.core.tradovate.requests import (
+    CancelOrder,
+    CommandResult,
+    LiquidatePosition,
+    ModifyOrder,
+    OrderStrategyStatusResponse,
+    PlaceOrder,
+    PlaceOrderResult,
 )
 from brokerwire.core.websocket import ConnectionRequest
 
@@ -51,6 +73,8 @@ from ._tradovate_history import history_minutes, history_price
 from .faults import Fault
 
 __all__ = ["CONTRACTS", "TradovateSimulator"]
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
 
 # The contracts the simulator knows: id, name, tick size, starting price.
 CONTRACTS: dict[str, dict[str, Any]] = {
@@ -89,18 +113,43 @@ CONTRACTS: dict[str, dict[str, Any]] = {
 }
 _BY_ID = {c["id"]: c for c in CONTRACTS.values()}
 USER_ID = 2001
-ACCOUNT: dict[str, Any] = {
-    "id": 7001,
-    "name": "SIM7001",
-    "userId": USER_ID,
-    "accountType": "Customer",
-    "active": True,
-    "clearingHouseId": 2,
-    "riskCategoryId": 2,
-    "autoLiqProfileId": 2,
-    "marginAccountType": "Speculator",
-    "legalStatus": "Individual",
-}
+ACCOUNT = convert(
+    {
+        "id": 7001,
+        "name": "SIM7001",
+        "userId": USER_ID,
+        "accountType": "Customer",
+        "active": True,
+        "clearingHouseId": 2,
+        "riskCategoryId": 2,
+        "autoLiqProfileId": 2,
+        "marginAccountType": "Speculator",
+        "legalStatus": "Individual",
+    },
+    Account,
+)
+USER = User(
+    id=USER_ID,
+    name="simulated-user",
+    timestamp="2024-01-02T00:00:00.000Z",
+    email="simulated-user@example.invalid",
+    status=UserStatus.ACTIVE,
+    professional=False,
+)
+#: The arrays a sync answer always holds, empty or not, as the service's ``SyncMessage``.
+_SYNC_ARRAYS = (
+    "users",
+    "accounts",
+    "positions",
+    "orders",
+    "orderVersions",
+    "executionReports",
+    "fills",
+    "fillPairs",
+    "cashBalances",
+    "contracts",
+    "contractGroups",
+)
 
 # The socket each path is: what it serves and which token authorizes it.
 MD_PATH, TRADING_PATH, COMBINED_PATH = "/md/v1/websocket", "/trading/v1/websocket", "/v1/websocket"
@@ -125,12 +174,34 @@ def _contract_or_raise(symbol: str | int) -> dict[str, Any]:
     return contract
 
 
-def _public(contract: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": contract["id"],
-        "name": contract["name"],
-        "contractMaturityId": contract["contractMaturityId"],
-    }
+def _public(contract: Mapping[str, Any]) -> Contract:
+    return Contract(
+        id=contract["id"],
+        name=contract["name"],
+        contract_maturity_id=contract["contractMaturityId"],
+    )
+
+
+def _invalid(kind: type[StructT], reason: str) -> StructT:
+    """The refusal of a command whose body the model does not take."""
+    return kind(failure_reason=RejectReason.UNKNOWN_REASON, failure_text=f"Invalid order: {reason}")
+
+
+class _Props(msgspec.Struct, frozen=True, rename="camel"):
+    """The ``d`` of a ``props`` event."""
+
+    entity_type: str
+    event_type: str
+    entity: Any
+
+
+def _read(body: Mapping[str, Any], kind: type[StructT], **defaults: Any) -> StructT | str:
+    """A request body as its model (what the simulator assumes for ``defaults`` when absent),
+    or why the model refuses it."""
+    try:
+        return convert({**defaults, **body}, kind)
+    except ValidationError as exc:
+        return str(exc)
 
 
 class _Market:
@@ -228,8 +299,8 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         )
         self._http = HttpServer(self.auth.handle, host=self.host)
         self.user_id = USER_ID
-        self.account_id: int = ACCOUNT["id"]
-        self.account_name: str = ACCOUNT["name"]
+        self.account_id: int = ACCOUNT.id or 0
+        self.account_name: str = ACCOUNT.name
         self.quote_rate = quote_rate
         self.dom_rate = dom_rate
         self.bar_interval = bar_interval
@@ -334,7 +405,40 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         """Whether the authorize request now received is to be refused, and its penalty."""
         return self._refusals.take("authorize")
 
-    def _publish(self, entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
+    def sync_snapshot(self) -> SyncSnapshot:
+        """What ``user/syncrequest`` answers now (call in the loop)."""
+        book = self.book
+        return SyncSnapshot(
+            users=[USER],
+            accounts=[book.account],
+            positions=list(book.positions.values()),
+            orders=list(book.orders.values()),
+            order_versions=list(book.versions.values()),
+            execution_reports=list(book.reports),
+            fills=list(book.fills),
+            fill_pairs=list(book.fill_pairs),
+            cash_balances=[book.cash],
+            contracts=[_public(c) for c in CONTRACTS.values()],
+        )
+
+    def account_state(self, timeout: float = 10.0) -> TradovateStateSnapshot:
+        """The server's truth now, as the core reducer gives a client's: its own sync answer
+        fed to a ``TradovateAccountState``. Safe from any thread."""
+
+        def take() -> TradovateStateSnapshot:
+            state = TradovateAccountState()
+            state.apply_snapshot(self.sync_snapshot())
+            return state.snapshot()
+
+        return self.read_on_loop(take, timeout)
+
+    def orders_received(self, timeout: float = 10.0) -> dict[str, int]:
+        """How many ``order/placeorder`` requests the simulator took, by ``clOrdId`` (those
+        without one under ""), so a test can prove that no order reached it twice. Safe from
+        any thread."""
+        return self.read_on_loop(lambda: dict(self.book.received), timeout)
+
+    def _publish(self, entity_type: str, event_type: str, entity: Any) -> None:
         """An entity changed: every synced trading session gets the ``props`` event."""
         for session in self.sessions():
             if session.synced:
@@ -491,57 +595,69 @@ class _TradovateSession(SimulatedSession):
             self._answer(doc.request_id, 200, _public(contract))
 
     def account_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._answer(doc.request_id, 200, [dict(self.sim.book.account)])
+        self._answer(doc.request_id, 200, [self.sim.book.account])
 
     def sync_request(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         self.synced = True
-        book = self.sim.book
-        snapshot = {
-            "users": [{"id": USER_ID, "name": "simulated-user", "status": "Active"}],
-            "accounts": [dict(book.account)],
-            "positions": [dict(p) for p in book.positions.values()],
-            "orders": [dict(o) for o in book.orders.values()],
-            "orderVersions": [dict(v) for v in book.versions.values()],
-            "fills": [dict(f) for f in book.fills],
-            "cashBalances": [book.cash_balance()],
-            "contracts": [_public(c) for c in CONTRACTS.values()],
-            "contractGroups": [],
-        }
-        self._answer(doc.request_id, 200, snapshot)
+        answer = msgspec.to_builtins(self.sim.sync_snapshot())
+        for name in _SYNC_ARRAYS:
+            answer.setdefault(name, [])
+        self._answer(doc.request_id, 200, answer)
 
     def place_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        cl_ord_id = body.get("clOrdId")
+        self.sim.book.received[cl_ord_id if isinstance(cl_ord_id, str) else ""] += 1
         contract = self._contract(body.get("symbol"))
         if contract is None:
             self._answer(doc.request_id, 200, refusal("UnknownReason", "Unknown symbol"))
-        elif not self._own_account(body):
+            return
+        if not self._own_account(body):
             self._answer(doc.request_id, 200, refusal("Unauthorized", "Unknown account"))
+            return
+        # A contract may be named by its id; the model takes the name.
+        order = _read(dict(body, symbol=contract["name"]), PlaceOrder, orderType="Market")
+        if isinstance(order, str):
+            self._answer(doc.request_id, 200, _invalid(PlaceOrderResult, order))
         else:
-            self._command(doc, lambda: self.sim.book.place(contract["id"], body))
+            self._command(doc, lambda: self.sim.book.place(contract["id"], order))
 
     def cancel_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._command(doc, lambda: self.sim.book.cancel(body.get("orderId")))
+        cancel = _read(body, CancelOrder)
+        if isinstance(cancel, str):
+            self._answer(doc.request_id, 200, _invalid(CommandResult, cancel))
+        else:
+            self._command(doc, lambda: self.sim.book.cancel(cancel))
 
     def modify_order(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._command(doc, lambda: self.sim.book.modify(body))
+        modify = _read(body, ModifyOrder, orderType="Market")
+        if isinstance(modify, str):
+            self._answer(doc.request_id, 200, _invalid(CommandResult, modify))
+        else:
+            self._command(doc, lambda: self.sim.book.modify(modify))
 
     def liquidate_position(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         contract = self._contract(body.get("contractId"))
         if contract is None:
             self._answer(doc.request_id, 200, refusal("InvalidContract", "Unknown contract"))
-        elif not self._own_account(body):
+            return
+        if not self._own_account(body):
             self._answer(doc.request_id, 200, refusal("Unauthorized", "Unknown account"))
+            return
+        request = _read(body, LiquidatePosition, accountId=self.sim.account_id, admin=False)
+        if isinstance(request, str):
+            self._answer(doc.request_id, 200, _invalid(PlaceOrderResult, request))
         else:
-            self._command(doc, lambda: self.sim.book.liquidate(contract["id"]))
+            self._command(doc, lambda: self.sim.book.liquidate(contract["id"], request.admin))
 
     def _own_account(self, body: dict[str, Any]) -> bool:
         account = body.get("accountId", self.sim.account_id)
         spec = body.get("accountSpec", self.sim.account_name)
         return bool(account == self.sim.account_id and spec == self.sim.account_name)
 
-    def _command(self, doc: RequestDocument, run: Callable[[], dict[str, Any]]) -> None:
+    def _command(self, doc: RequestDocument, run: Callable[[], Any]) -> None:
         """Answer a command, then send the entity events it caused (after the answer, as the
         service does)."""
-        events: list[tuple[str, str, dict[str, Any]]] = []
+        events: list[tuple[str, str, Any]] = []
         publish = self.sim.book.publish
         self.sim.book.publish = lambda *change: events.append(change)
         try:
@@ -567,10 +683,10 @@ class _TradovateSession(SimulatedSession):
         self._answer(doc.request_id, 200, answer)
 
     def order_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._answer(doc.request_id, 200, [dict(o) for o in self.sim.book.orders.values()])
+        self._answer(doc.request_id, 200, list(self.sim.book.orders.values()))
 
     def position_list(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        self._answer(doc.request_id, 200, [dict(p) for p in self.sim.book.positions.values()])
+        self._answer(doc.request_id, 200, list(self.sim.book.positions.values()))
 
     def cash_balance_snapshot(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         if body.get("accountId") != self.sim.account_id:
@@ -579,7 +695,7 @@ class _TradovateSession(SimulatedSession):
             self._answer(doc.request_id, 200, self.sim.book.cash_snapshot())
 
     def props(self, entity_type: str, event_type: str, entity: Any) -> None:
-        self._event("props", {"entityType": entity_type, "eventType": event_type, "entity": entity})
+        self._event("props", _Props(entity_type, event_type, entity))
 
     def subscribe_quote(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         unknown = {
@@ -787,24 +903,31 @@ class _TradovateSession(SimulatedSession):
         if contract is None or not isinstance(entry, dict) or not self._own_account(body):
             self._answer(doc.request_id, 200, {"errorText": "Invalid order strategy"})
             return
-        order = {k: v for k, v in entry.items() if k in ("orderQty", "orderType", "price")}
+        fields = {k: v for k, v in entry.items() if k in ("orderQty", "orderType", "price")}
+        fields.update(action=body.get("action"), symbol=contract["name"])
+        order = _read(fields, PlaceOrder, orderType="Market")
+        type_id = body.get("orderStrategyTypeId")
+        if isinstance(order, str) or type(type_id) is not int:
+            self._answer(doc.request_id, 200, {"errorText": "Invalid order strategy"})
+            return
 
-        def run() -> dict[str, Any]:
-            placed = self.sim.book.place(contract["id"], dict(order, action=body.get("action")))
-            if "failureReason" in placed:
-                return {"errorText": placed.get("failureText") or placed["failureReason"]}
-            strategy = {
-                "id": self.sim.next_id(),
-                "accountId": self.sim.account_id,
-                "timestamp": _wall_clock(),
-                "contractId": contract["id"],
-                "orderStrategyTypeId": body.get("orderStrategyTypeId"),
-                "action": body.get("action"),
-                "params": params,
-                "status": "ActiveStrategy",
-            }
-            self.sim.book.publish("orderStrategy", "Created", dict(strategy))
-            return {"orderStrategy": strategy}
+        def run() -> OrderStrategyStatusResponse:
+            placed = self.sim.book.place(contract["id"], order)
+            if placed.failure_reason is not None:
+                text = placed.failure_text or str(placed.failure_reason)
+                return OrderStrategyStatusResponse(error_text=text)
+            strategy = OrderStrategy(
+                id=self.sim.next_id(),
+                account_id=self.sim.account_id,
+                timestamp=_wall_clock(),
+                contract_id=contract["id"],
+                order_strategy_type_id=type_id,
+                action=order.action,
+                params=params,
+                status=OrderStrategyStatus.ACTIVE_STRATEGY,
+            )
+            self.sim.book.publish("orderStrategy", "Created", strategy)
+            return OrderStrategyStatusResponse(order_strategy=strategy)
 
         self._command(doc, run)
 

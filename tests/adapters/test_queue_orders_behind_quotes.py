@@ -127,8 +127,8 @@ def record_entity_changes(sim: TradovateSimulator) -> list[tuple[str, str, Any]]
     published: list[tuple[str, str, Any]] = []
     publish = sim.book.publish
 
-    def record(entity_type: str, event_type: str, entity: dict[str, Any]) -> None:
-        published.append((entity_type, event_type, entity["id"]))
+    def record(entity_type: str, event_type: str, entity: Any) -> None:
+        published.append((entity_type, event_type, entity.id))
         publish(entity_type, event_type, entity)
 
     sim.book.publish = record

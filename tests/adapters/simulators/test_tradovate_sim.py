@@ -30,6 +30,7 @@ from brokerwire.core.tradovate import (
     TradovateState,
 )
 from brokerwire.core.tradovate.market import BarPacket, EndOfHistory
+from brokerwire.core.tradovate.models import SyncSnapshot
 from tests.adapters.clients import sequence_number
 from tests.adapters.simulators.loopback import Loopback, on_sim_loop
 
@@ -179,7 +180,8 @@ def test_chart_history_then_end_marker_then_live_bars(sim: TradovateSimulator) -
 def test_sync_then_order_fill_and_position_events(sim: TradovateSimulator) -> None:
     with connect(sim) as link:
         snapshot = ask(link, "user/syncrequest", body={"users": [2001]})
-        assert snapshot.data["accounts"][0]["id"] == 7001
+        assert type(snapshot.data) is SyncSnapshot, "the answer fits the model, so it is typed"
+        assert snapshot.data.accounts[0].id == 7001
         start = len(link.events)
         order = ask(
             link,
