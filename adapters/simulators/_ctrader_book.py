@@ -1,22 +1,52 @@
 """The simulated cTrader trading accounts: orders, positions, deals and balances.
 
 One ``TradingAccount`` per account id, shared by every connection of a simulator. Each
-command returns the ``ProtoOAExecutionEvent`` payloads it causes, in order, or raises
-``OrderError`` with the code a ``ProtoOAOrderErrorEvent`` carries. Market orders fill at once
-(a buy at the ask, a sell at the bid); limit and stop orders rest until ``price_moved`` reports
-prices that cross them (a buy limit when the ask is at or below it, a sell limit when the bid is
-at or above it; a buy stop when the ask is at or above it, a sell stop when the bid is at or
-below it). Accounts are hedged: every filled order that closes nothing opens a position.
-Prices on the wire are in units (``1.08512``); the simulator keeps them in 1/100000.
+command takes its request Struct and returns the ``ExecutionEvent`` messages it causes, in
+order, or raises ``OrderError`` with the code a ``ProtoOAOrderErrorEvent`` carries. Market
+orders fill at once (a buy at the ask, a sell at the bid); limit and stop orders rest until
+``price_moved`` reports prices that cross them (a buy limit when the ask is at or below it, a
+sell limit when the bid is at or above it; a buy stop when the ask is at or above it, a sell
+stop when the bid is at or below it).
+
+Accounts are hedged by default: every filled order opens a position of its own, unless it
+closes one (``ProtoOAClosePositionReq``, or an order naming a ``positionId``: the opposite side
+reduces that position, the same side adds to it). A netted account (``netting``) holds one
+position per symbol that every fill adds to, reduces, closes or turns to the other side. Each
+reducing fill realizes its gross profit into the balance (``closePositionDetail``, money in
+cents: ``moneyDigits`` 2). Everything held is the Structs of ``core.ctrader.models``, replaced
+whole on each change, so what an event carries is what a reconcile answers afterwards.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from brokerwire.core.ctrader import ExecutionType, OrderType, TradeSide, as_int
+from msgspec.structs import replace
+
+from brokerwire.core.ctrader.models import (
+    AccessRights,
+    AccountType,
+    AmendOrderReq,
+    ClosePositionDetail,
+    ClosePositionReq,
+    Deal,
+    DealStatus,
+    ExecutionEvent,
+    ExecutionType,
+    NewOrderReq,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionStatus,
+    ReconcileRes,
+    TimeInForce,
+    TradeData,
+    Trader,
+    TradeSide,
+)
 
 __all__ = ["OrderError", "TradingAccount"]
 
@@ -24,12 +54,10 @@ SCALE = 100_000
 MONEY_DIGITS = 2
 STARTING_BALANCE = 1_000_000  # 10,000.00 in cents
 
-# ProtoOAOrderStatus, ProtoOAPositionStatus, ProtoOADealStatus
-ORDER_ACCEPTED, ORDER_FILLED, ORDER_CANCELLED = 1, 2, 5
-POSITION_OPEN, POSITION_CLOSED = 1, 2
-DEAL_FILLED = 2
-
 Quote = Callable[[int], tuple[int, int]]  # symbol id -> (bid, ask), raw
+
+_PENDING_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP})
+_AMENDED_PRICES = ("limit_price", "stop_price", "stop_loss", "take_profit")
 
 
 class OrderError(Exception):
@@ -50,292 +78,376 @@ def _units(raw: int) -> float:
     return raw / SCALE
 
 
-def _raw(units: Any) -> int | None:
-    if type(units) not in (int, float) or not units > 0 or units >= 2**53 / SCALE:
+def _raw(units: float | None) -> int | None:
+    if units is None or not units > 0 or units >= 2**53 / SCALE:
         return None
-    return round(float(units) * SCALE)
+    return round(units * SCALE)
+
+
+def _opposite(side: TradeSide) -> TradeSide:
+    return TradeSide.SELL if side == TradeSide.BUY else TradeSide.BUY
 
 
 class TradingAccount:
     """One trading account's state; ``next_id`` numbers orders, positions and deals."""
 
-    def __init__(self, account_id: int, *, next_id: Callable[[], int], quote: Quote) -> None:
+    def __init__(
+        self,
+        account_id: int,
+        *,
+        next_id: Callable[[], int],
+        quote: Quote,
+        netting: bool = False,
+    ) -> None:
         self.account_id = account_id
+        self.netting = netting
         self.balance = STARTING_BALANCE
         self.balance_version = 1
         self._next_id = next_id
         self._quote = quote
-        self.orders: dict[int, dict[str, Any]] = {}
-        self.positions: dict[int, dict[str, Any]] = {}
-        self.deals: list[dict[str, Any]] = []
+        self.orders: dict[int, Order] = {}
+        self.positions: dict[int, Position] = {}
+        self.deals: list[Deal] = []
         self._pending: dict[int, list[int]] = {}  # symbol id -> resting order ids
 
     # -- commands ----------------------------------------------------------------------------------
 
-    def new_order(self, payload: Mapping[str, Any], symbols: Mapping[int, Any]) -> list[Any]:
-        symbol = as_int(payload.get("symbolId"))
-        if symbol is None or symbol not in symbols:
+    def new_order(self, request: NewOrderReq, symbols: Iterable[int]) -> list[ExecutionEvent]:
+        if request.symbol_id not in symbols:
             raise OrderError("SYMBOL_NOT_FOUND", "Symbol not found")
-        volume = _volume(payload.get("volume"))
-        side, kind = as_int(payload.get("tradeSide")), as_int(payload.get("orderType", 1))
-        if side is None or side not in (TradeSide.BUY, TradeSide.SELL):
-            raise OrderError("INVALID_REQUEST", f"Invalid tradeSide {side!r}")
-        if kind is None or kind not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
-            raise OrderError("INVALID_REQUEST", f"Order type {kind!r} is not simulated")
-        order = self._order(symbol, volume, side, kind, payload)
+        volume = _volume(request.volume)
+        kind = request.order_type
+        if kind not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
+            raise OrderError("INVALID_REQUEST", f"Order type {int(kind)} is not simulated")
+        if request.position_id is not None:
+            self._open_position(request.position_id, request.symbol_id)
+        order = self._order(request, volume)
         executions = [self._execution(ExecutionType.ORDER_ACCEPTED, order)]
         if kind != OrderType.MARKET:
-            self._pending.setdefault(symbol, []).append(order["orderId"])
+            self._pending.setdefault(request.symbol_id, []).append(order.order_id)
         executions += self._try_fill(order)
         return executions
 
-    def cancel_order(self, order_id: Any) -> list[Any]:
+    def cancel_order(self, order_id: int) -> list[ExecutionEvent]:
         order = self._pending_order(order_id)
         self._unrest(order)
-        order.update(orderStatus=ORDER_CANCELLED, utcLastUpdateTimestamp=_millis())
+        order = self._store(
+            replace(
+                order,
+                order_status=OrderStatus.ORDER_STATUS_CANCELLED,
+                utc_last_update_timestamp=_millis(),
+            )
+        )
         return [self._execution(ExecutionType.ORDER_CANCELLED, order)]
 
-    def amend_order(self, payload: Mapping[str, Any]) -> list[Any]:
-        order = self._pending_order(payload.get("orderId"))
+    def amend_order(self, request: AmendOrderReq) -> list[ExecutionEvent]:
+        order = self._pending_order(request.order_id)
         changes: dict[str, Any] = {}
-        if payload.get("volume") is not None:
-            order["tradeData"]["volume"] = _volume(payload["volume"])
-        for field in ("limitPrice", "stopPrice", "stopLoss", "takeProfit"):
-            if field in payload:
-                if _raw(payload[field]) is None:
+        if request.volume is not None:
+            changes["trade_data"] = replace(order.trade_data, volume=_volume(request.volume))
+        for field in _AMENDED_PRICES:
+            value = getattr(request, field)
+            if value is not None:
+                if _raw(value) is None:
                     raise OrderError("TRADING_BAD_PRICES", f"Invalid {field}")
-                changes[field] = payload[field]
-        if "expirationTimestamp" in payload:
-            changes["expirationTimestamp"] = payload["expirationTimestamp"]
-        order.update(changes, utcLastUpdateTimestamp=_millis())
+                changes[field] = value
+        if request.expiration_timestamp is not None:
+            changes["expiration_timestamp"] = request.expiration_timestamp
+        order = self._store(replace(order, utc_last_update_timestamp=_millis(), **changes))
         return [self._execution(ExecutionType.ORDER_REPLACED, order), *self._try_fill(order)]
 
-    def close_position(self, position_id: Any, volume: Any) -> list[Any]:
-        position_id = as_int(position_id)
-        position = self.positions.get(position_id) if position_id is not None else None
-        if position is None or position["positionStatus"] != POSITION_OPEN:
-            raise OrderError(
-                "POSITION_NOT_FOUND", f"Position {position_id} not found", positionId=position_id
-            )
-        volume = _volume(volume)
-        if volume > position["tradeData"]["volume"]:
+    def close_position(self, request: ClosePositionReq) -> list[ExecutionEvent]:
+        position = self._open_position(request.position_id)
+        volume = _volume(request.volume)
+        data = position.trade_data
+        if volume > data.volume:
             raise OrderError("TRADING_BAD_VOLUME", f"Volume {volume} is more than the position's")
-        data = position["tradeData"]
-        side = TradeSide.SELL if data["tradeSide"] == TradeSide.BUY else TradeSide.BUY
-        order = self._order(data["symbolId"], volume, int(side), int(OrderType.MARKET), {})
-        order.update(closingOrder=True, positionId=position_id)
+        closing = NewOrderReq(
+            ctid_trader_account_id=self.account_id,
+            symbol_id=data.symbol_id,
+            order_type=OrderType.MARKET,
+            trade_side=_opposite(data.trade_side),
+            volume=volume,
+            position_id=position.position_id,
+        )
+        order = self._store(replace(self._order(closing, volume), closing_order=True))
         accepted = self._execution(ExecutionType.ORDER_ACCEPTED, order)
         return [accepted, *self._try_fill(order)]
 
-    def price_moved(self, symbol_id: int) -> list[Any]:
+    def price_moved(self, symbol_id: int) -> list[ExecutionEvent]:
         """The executions of the resting orders the symbol's new prices fill."""
-        executions: list[Any] = []
+        executions: list[ExecutionEvent] = []
         for order_id in list(self._pending.get(symbol_id, ())):
             executions += self._try_fill(self.orders[order_id])
         return executions
 
     # -- queries -----------------------------------------------------------------------------------
 
-    def trader(self, trader_login: int) -> dict[str, Any]:
-        return {
-            "ctidTraderAccountId": self.account_id,
-            "balance": self.balance,
-            "balanceVersion": self.balance_version,
-            "depositAssetId": 1,
-            "leverageInCents": 10_000,
-            "accessRights": 0,
-            "accountType": 0,
-            "traderLogin": trader_login,
-            "brokerName": "brokerwire simulator",
-            "moneyDigits": MONEY_DIGITS,
-        }
+    def trader(self, trader_login: int) -> Trader:
+        return Trader(
+            ctid_trader_account_id=self.account_id,
+            balance=self.balance,
+            balance_version=self.balance_version,
+            deposit_asset_id=1,
+            leverage_in_cents=10_000,
+            access_rights=AccessRights.FULL_ACCESS,
+            account_type=AccountType.NETTED if self.netting else AccountType.HEDGED,
+            trader_login=trader_login,
+            broker_name="brokerwire simulator",
+            money_digits=MONEY_DIGITS,
+        )
 
-    def reconcile(self) -> dict[str, Any]:
-        return {
-            "ctidTraderAccountId": self.account_id,
-            "position": [
-                _copy(p) for p in self.positions.values() if p["positionStatus"] == POSITION_OPEN
+    def reconcile(self) -> ReconcileRes:
+        return ReconcileRes(
+            ctid_trader_account_id=self.account_id,
+            position=[p for p in self.positions.values() if _is_open(p)],
+            order=[
+                o
+                for o in self.orders.values()
+                if o.order_status == OrderStatus.ORDER_STATUS_ACCEPTED
             ],
-            "order": [_copy(o) for o in self.orders.values() if o["orderStatus"] == ORDER_ACCEPTED],
-        }
+        )
 
-    def deal_list(self, start: int, end: int, max_rows: int | None) -> tuple[list[Any], bool]:
-        deals = [_copy(d) for d in self.deals if start <= d["executionTimestamp"] <= end]
+    def deal_list(self, start: int, end: int, max_rows: int | None) -> tuple[list[Deal], bool]:
+        deals = [d for d in self.deals if start <= d.execution_timestamp <= end]
         if max_rows is not None and 0 < max_rows < len(deals):
             return deals[:max_rows], True
         return deals, False
 
-    def order_list(self, start: int, end: int) -> list[Any]:
+    def order_list(self, start: int, end: int) -> list[Order]:
         return [
-            _copy(o)
-            for o in self.orders.values()
-            if start <= o["tradeData"]["openTimestamp"] <= end
+            o for o in self.orders.values() if start <= (o.trade_data.open_timestamp or 0) <= end
         ]
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _order(
-        self, symbol: int, volume: int, side: int, kind: int, payload: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        trade_data: dict[str, Any] = {
-            "symbolId": symbol,
-            "volume": volume,
-            "tradeSide": side,
-            "openTimestamp": _millis(),
-        }
-        for field in ("label", "comment"):
-            if isinstance(payload.get(field), str):
-                trade_data[field] = payload[field]
-        order: dict[str, Any] = {
-            "orderId": self._next_id(),
-            "tradeData": trade_data,
-            "orderType": kind,
-            "orderStatus": ORDER_ACCEPTED,
-            "utcLastUpdateTimestamp": trade_data["openTimestamp"],
-            "timeInForce": 3 if kind == OrderType.MARKET else 2,
-        }
-        price_field = {int(OrderType.LIMIT): "limitPrice", int(OrderType.STOP): "stopPrice"}.get(
-            kind
-        )
-        if price_field is not None:
-            if _raw(payload.get(price_field)) is None:
-                raise OrderError("TRADING_BAD_PRICES", f"A pending order needs a {price_field}")
-            order[price_field] = payload[price_field]
-        if isinstance(payload.get("clientOrderId"), str):
-            order["clientOrderId"] = payload["clientOrderId"]
-        self.orders[order["orderId"]] = order
+    def _store(self, order: Order) -> Order:
+        self.orders[order.order_id] = order
         return order
 
-    def _pending_order(self, order_id: Any) -> dict[str, Any]:
-        order_id = as_int(order_id)
-        order = self.orders.get(order_id) if order_id is not None else None
+    def _order(self, request: NewOrderReq, volume: int) -> Order:
+        now = _millis()
+        trade_data = TradeData(
+            symbol_id=request.symbol_id,
+            volume=volume,
+            trade_side=request.trade_side,
+            open_timestamp=now,
+            label=request.label,
+            comment=request.comment,
+        )
+        kind = request.order_type
+        if kind == OrderType.LIMIT and _raw(request.limit_price) is None:
+            raise OrderError("TRADING_BAD_PRICES", "A pending order needs a limitPrice")
+        if kind == OrderType.STOP and _raw(request.stop_price) is None:
+            raise OrderError("TRADING_BAD_PRICES", "A pending order needs a stopPrice")
+        order = Order(
+            order_id=self._next_id(),
+            trade_data=trade_data,
+            order_type=kind,
+            order_status=OrderStatus.ORDER_STATUS_ACCEPTED,
+            utc_last_update_timestamp=now,
+            time_in_force=(
+                TimeInForce.IMMEDIATE_OR_CANCEL
+                if kind == OrderType.MARKET
+                else TimeInForce.GOOD_TILL_CANCEL
+            ),
+            client_order_id=request.client_order_id,
+            position_id=request.position_id,
+            limit_price=request.limit_price if kind == OrderType.LIMIT else None,
+            stop_price=request.stop_price if kind == OrderType.STOP else None,
+        )
+        return self._store(order)
+
+    def _open_position(self, position_id: int, symbol_id: int | None = None) -> Position:
+        position = self.positions.get(position_id)
+        if (
+            position is None
+            or not _is_open(position)
+            or (symbol_id is not None and position.trade_data.symbol_id != symbol_id)
+        ):
+            raise OrderError(
+                "POSITION_NOT_FOUND", f"Position {position_id} not found", positionId=position_id
+            )
+        return position
+
+    def _pending_order(self, order_id: int) -> Order:
+        order = self.orders.get(order_id)
         if order is None:
             raise OrderError("ORDER_NOT_FOUND", f"Order {order_id} not found", orderId=order_id)
-        if order["orderStatus"] != ORDER_ACCEPTED or order["orderType"] == OrderType.MARKET:
+        if (
+            order.order_status != OrderStatus.ORDER_STATUS_ACCEPTED
+            or order.order_type not in _PENDING_TYPES
+        ):
             raise OrderError(
                 "UNABLE_TO_CANCEL_ORDER", f"Order {order_id} is not pending", orderId=order_id
             )
         return order
 
-    def _unrest(self, order: dict[str, Any]) -> None:
-        waiting = self._pending.get(order["tradeData"]["symbolId"])
-        if waiting and order["orderId"] in waiting:
-            waiting.remove(order["orderId"])
+    def _unrest(self, order: Order) -> None:
+        waiting = self._pending.get(order.trade_data.symbol_id)
+        if waiting and order.order_id in waiting:
+            waiting.remove(order.order_id)
 
-    def _fill_price(self, order: dict[str, Any]) -> int | None:
+    def _fill_price(self, order: Order) -> int | None:
         """The raw price ``order`` fills at now, or None while it rests."""
-        bid, ask = self._quote(order["tradeData"]["symbolId"])
-        buy = order["tradeData"]["tradeSide"] == TradeSide.BUY
+        bid, ask = self._quote(order.trade_data.symbol_id)
+        buy = order.trade_data.trade_side == TradeSide.BUY
         market = ask if buy else bid
-        kind = order["orderType"]
-        if kind == OrderType.LIMIT:
-            limit = _raw(order["limitPrice"]) or 0
+        if order.order_type == OrderType.LIMIT:
+            limit = _raw(order.limit_price) or 0
             return market if (market <= limit if buy else market >= limit) else None
-        if kind == OrderType.STOP:
-            stop = _raw(order["stopPrice"]) or 0
+        if order.order_type == OrderType.STOP:
+            stop = _raw(order.stop_price) or 0
             return market if (market >= stop if buy else market <= stop) else None
         return market
 
-    def _try_fill(self, order: dict[str, Any]) -> list[Any]:
+    def _target(self, order: Order) -> Position | None:
+        """The open position the order's fill changes, or None when it opens one."""
+        if order.position_id is not None:
+            position = self.positions.get(order.position_id)
+            return position if position is not None and _is_open(position) else None
+        if self.netting:
+            symbol = order.trade_data.symbol_id
+            return next(
+                (
+                    p
+                    for p in self.positions.values()
+                    if _is_open(p) and p.trade_data.symbol_id == symbol
+                ),
+                None,
+            )
+        return None
+
+    def _try_fill(self, order: Order) -> list[ExecutionEvent]:
         raw_price = self._fill_price(order)
         if raw_price is None:
             return []
         self._unrest(order)
-        price, now, data = _units(raw_price), _millis(), order["tradeData"]
-        order.update(
-            orderStatus=ORDER_FILLED,
-            executionPrice=price,
-            executedVolume=data["volume"],
-            utcLastUpdateTimestamp=now,
+        price, now, data = _units(raw_price), _millis(), order.trade_data
+        target = self._target(order)
+        position_id = self._next_id() if target is None else target.position_id
+        order = self._store(
+            replace(
+                order,
+                order_status=OrderStatus.ORDER_STATUS_FILLED,
+                execution_price=price,
+                executed_volume=data.volume,
+                utc_last_update_timestamp=now,
+                position_id=position_id,
+            )
         )
-        deal: dict[str, Any] = {
-            "dealId": self._next_id(),
-            "orderId": order["orderId"],
-            "volume": data["volume"],
-            "filledVolume": data["volume"],
-            "symbolId": data["symbolId"],
-            "createTimestamp": now,
-            "executionTimestamp": now,
-            "executionPrice": price,
-            "tradeSide": data["tradeSide"],
-            "dealStatus": DEAL_FILLED,
-            "commission": 0,
-            "moneyDigits": MONEY_DIGITS,
-        }
-        if order.get("closingOrder"):
-            position = self._reduce(order["positionId"], data["volume"], price, deal)
+        deal = Deal(
+            deal_id=self._next_id(),
+            order_id=order.order_id,
+            position_id=position_id,
+            volume=data.volume,
+            filled_volume=data.volume,
+            symbol_id=data.symbol_id,
+            create_timestamp=now,
+            execution_timestamp=now,
+            execution_price=price,
+            trade_side=data.trade_side,
+            deal_status=DealStatus.FILLED,
+            commission=0,
+            money_digits=MONEY_DIGITS,
+        )
+        if target is None:
+            position = self._open(order, position_id, price, now)
         else:
-            position = self._open(order, price, now)
-        order["positionId"] = deal["positionId"] = position["positionId"]
+            position, detail = self._change(target, data.trade_side, data.volume, raw_price, now)
+            if detail is not None:
+                deal = replace(deal, close_position_detail=detail)
+        self.positions[position_id] = position
         self.deals.append(deal)
         return [self._execution(ExecutionType.ORDER_FILLED, order, position, deal)]
 
-    def _open(self, order: dict[str, Any], price: float, now: int) -> dict[str, Any]:
-        position: dict[str, Any] = {
-            "positionId": self._next_id(),
-            "tradeData": dict(order["tradeData"], openTimestamp=now),
-            "positionStatus": POSITION_OPEN,
-            "swap": 0,
-            "price": price,
-            "utcLastUpdateTimestamp": now,
-            "commission": 0,
-            "moneyDigits": MONEY_DIGITS,
-        }
-        self.positions[position["positionId"]] = position
-        return position
+    def _open(self, order: Order, position_id: int, price: float, now: int) -> Position:
+        data = order.trade_data
+        return Position(
+            position_id=position_id,
+            trade_data=TradeData(
+                symbol_id=data.symbol_id,
+                volume=data.volume,
+                trade_side=data.trade_side,
+                open_timestamp=now,
+                label=data.label,
+                comment=data.comment,
+            ),
+            position_status=PositionStatus.POSITION_STATUS_OPEN,
+            swap=0,
+            price=price,
+            utc_last_update_timestamp=now,
+            commission=0,
+            money_digits=MONEY_DIGITS,
+        )
 
-    def _reduce(
-        self, position_id: int, volume: int, price: float, deal: dict[str, Any]
-    ) -> dict[str, Any]:
-        position = self.positions[position_id]
-        data = position["tradeData"]
-        direction = 1 if data["tradeSide"] == TradeSide.BUY else -1
-        gross = round((price - position["price"]) * volume * direction)
+    def _change(
+        self, position: Position, side: TradeSide, volume: int, raw_price: int, now: int
+    ) -> tuple[Position, ClosePositionDetail | None]:
+        """``position`` after a fill of ``volume`` on ``side`` at ``raw_price``: added to
+        (the price becomes the volume-weighted average), or reduced, closed or turned to the
+        other side, the closed part realized into the balance."""
+        data, entry = position.trade_data, position.price or 0.0
+        if side == data.trade_side:
+            total = data.volume + volume
+            average = ((_raw(entry) or 0) * data.volume + raw_price * volume) / total
+            grown = replace(data, volume=total)
+            return replace(
+                position,
+                trade_data=grown,
+                price=_units(round(average)),
+                utc_last_update_timestamp=now,
+            ), None
+        closed = min(data.volume, volume)
+        direction = 1 if data.trade_side == TradeSide.BUY else -1
+        gross = round((raw_price - (_raw(entry) or 0)) * closed * direction / SCALE)
         self.balance += gross
         self.balance_version += 1
-        data["volume"] -= volume
-        if data["volume"] == 0:
-            position["positionStatus"] = POSITION_CLOSED
-            data["closeTimestamp"] = deal["executionTimestamp"]
-        position["utcLastUpdateTimestamp"] = deal["executionTimestamp"]
-        deal["closePositionDetail"] = {
-            "entryPrice": position["price"],
-            "grossProfit": gross,
-            "swap": 0,
-            "commission": 0,
-            "balance": self.balance,
-            "closedVolume": volume,
-            "balanceVersion": self.balance_version,
-            "moneyDigits": MONEY_DIGITS,
-        }
-        return position
+        detail = ClosePositionDetail(
+            entry_price=entry,
+            gross_profit=gross,
+            swap=0,
+            commission=0,
+            balance=self.balance,
+            closed_volume=closed,
+            balance_version=self.balance_version,
+            money_digits=MONEY_DIGITS,
+        )
+        left = data.volume - closed
+        if left:
+            changed = replace(position, trade_data=replace(data, volume=left))
+        elif volume > closed:  # turned to the other side: what is beyond opens at the fill
+            turned = replace(data, trade_side=side, volume=volume - closed, open_timestamp=now)
+            changed = replace(position, trade_data=turned, price=_units(raw_price))
+        else:
+            changed = replace(
+                position,
+                trade_data=replace(data, close_timestamp=now),
+                position_status=PositionStatus.POSITION_STATUS_CLOSED,
+            )
+        return replace(changed, utc_last_update_timestamp=now), detail
 
     def _execution(
         self,
-        execution_type: int,
-        order: dict[str, Any],
-        position: dict[str, Any] | None = None,
-        deal: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "ctidTraderAccountId": self.account_id,
-            "executionType": int(execution_type),
-            "order": _copy(order),
-        }
-        if position is not None:
-            payload["position"] = _copy(position)
-        if deal is not None:
-            payload["deal"] = _copy(deal)
-        return payload
+        execution_type: ExecutionType,
+        order: Order,
+        position: Position | None = None,
+        deal: Deal | None = None,
+    ) -> ExecutionEvent:
+        return ExecutionEvent(
+            ctid_trader_account_id=self.account_id,
+            execution_type=execution_type,
+            order=order,
+            position=position,
+            deal=deal,
+        )
 
 
-def _volume(value: Any) -> int:
-    volume = as_int(value)
-    if volume is None or volume <= 0 or volume % 100:
-        raise OrderError("TRADING_BAD_VOLUME", f"Invalid volume {value!r}")
+def _is_open(position: Position) -> bool:
+    return position.position_status == PositionStatus.POSITION_STATUS_OPEN
+
+
+def _volume(volume: int) -> int:
+    if volume <= 0 or volume % 100:
+        raise OrderError("TRADING_BAD_VOLUME", f"Invalid volume {volume!r}")
     return volume
-
-
-def _copy(entity: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot of an entity, nested dicts included (later changes must not show)."""
-    return {k: dict(v) if isinstance(v, dict) else v for k, v in entity.items()}

@@ -28,17 +28,59 @@ import asyncio
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
+
+import msgspec
 
 from brokerwire.core.ctrader import (
     HISTORICAL_REQUESTS,
     MESSAGE_NAMES,
     ClientMessage,
+    CTraderAccountSnapshot,
+    CTraderAccountState,
     CTraderServerConnection,
+    CTraderSnapshot,
     Envelope,
     PayloadType,
     as_int,
 )
+from brokerwire.core.ctrader.models import (
+    AccountAuthRes,
+    AccountDisconnectEvent,
+    AccountsTokenInvalidatedEvent,
+    AmendOrderReq,
+    ApplicationAuthRes,
+    CancelOrderReq,
+    ClientDisconnectEvent,
+    ClientPermissionScope,
+    ClosePositionReq,
+    CommonErrorRes,
+    CtidTraderAccount,
+    DealListRes,
+    ExecutionEvent,
+    GetAccountListByAccessTokenRes,
+    GetTickDataRes,
+    GetTrendbarsRes,
+    LightSymbol,
+    NewOrderReq,
+    OpenApiMessage,
+    OrderErrorEvent,
+    OrderListRes,
+    RefreshTokenRes,
+    SpotEvent,
+    SubscribeSpotsRes,
+    Symbol,
+    SymbolByIdRes,
+    SymbolsListRes,
+    TraderRes,
+    TradingMode,
+    UnsubscribeSpotsRes,
+    VersionRes,
+)
+from brokerwire.core.ctrader.models import (
+    ErrorRes as OAErrorRes,
+)
+from brokerwire.core.jsonlib import ValidationError, convert
 from brokerwire.core.tcp import TcpConnection
 from brokerwire.core.websocket import ConnectionRequest, Role, WebSocketConnection
 
@@ -53,6 +95,8 @@ from ._session import SimulatedSession, paced
 from .faults import Fault
 
 __all__ = ["SYMBOLS", "CTraderSimulator"]
+
+MessageT = TypeVar("MessageT", bound=OpenApiMessage)
 
 # The symbols the simulator knows: id -> name, digits and a starting price (raw, 1/100000).
 SYMBOLS: dict[int, dict[str, Any]] = {
@@ -75,7 +119,8 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
 
     ``accounts`` are the trading account ids ``access_token`` may use; ``spot_rate`` is spot
     events per second per subscription; ``idle_timeout`` drops a client that sends nothing for
-    that long (about 30 s was observed on the real service). ``refresh_token`` is what
+    that long (about 30 s was observed on the real service). Accounts are hedged, or netted
+    with ``netting`` (``_ctrader_book``). ``refresh_token`` is what
     ProtoOARefreshTokenReq takes: it gives a new access token and refresh token, and ends the
     sessions on the old one. ``received`` counts the messages clients sent, by payload type.
     Where it listens, its faults and a slow server's ``answer_delay`` are the options every
@@ -107,6 +152,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         seed: int = 0,
         price_walk: bool = True,
         token_lifetime: float = 2_628_000.0,
+        netting: bool = False,
         **server: Unpack[ServerOptions],
     ) -> None:
         super().__init__(**server)
@@ -126,10 +172,15 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.price_walk = price_walk
         self.received: Counter[int] = Counter()
         self._refusals = Refusals()
+        self.netting = netting
         self.books = {
-            account: TradingAccount(account, next_id=self.next_id, quote=self.quote)
+            account: TradingAccount(
+                account, next_id=self.next_id, quote=self.quote, netting=netting
+            )
             for account in self.accounts
         }
+        #: ProtoOANewOrderReq messages received, by clientOrderId (else label, else "").
+        self.orders_by_key: Counter[str] = Counter()
         self.spot_rate = spot_rate
         self.heartbeat_interval = heartbeat_interval
         self.idle_timeout = idle_timeout
@@ -209,12 +260,37 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
             for execution in book.price_moved(symbol_id):
                 self.publish(account, execution)
 
-    def publish(self, account: int, execution: Mapping[str, Any], origin: Any = None) -> None:
+    def trader_login(self, account: int) -> int:
+        return 5_000_000 + self.accounts.index(account)
+
+    def account_state(self, account_id: int, timeout: float = 10.0) -> CTraderAccountSnapshot:
+        """The server's truth about an account now, as the core reducer gives a client's: the
+        simulator's own trader and reconcile answers fed to a ``CTraderAccountState``. Safe from
+        any thread."""
+
+        def take() -> CTraderAccountSnapshot:
+            book = self.books[account_id]
+            state = CTraderAccountState(account_id)
+            trader = book.trader(self.trader_login(account_id))
+            state.apply_snapshot(CTraderSnapshot.of(trader, book.reconcile()))
+            snapshot = state.snapshot()
+            assert snapshot is not None
+            return snapshot
+
+        return self.read_on_loop(take, timeout)
+
+    def orders_received(self, timeout: float = 10.0) -> dict[str, int]:
+        """How many ProtoOANewOrderReq the simulator received, by ``clientOrderId`` (by
+        ``label`` for those without one, "" for those with neither), so a test can prove that no
+        order reached it twice. Safe from any thread."""
+        return self.read_on_loop(lambda: dict(self.orders_by_key), timeout)
+
+    def publish(self, account: int, execution: ExecutionEvent, origin: Any = None) -> None:
         """An execution event for every connection where ``account`` is authorized (the
         ``origin`` session sends its own, tied to the request)."""
         for session in self.sessions():
             if session is not origin and account in session.accounts:
-                session.send_event(P.PROTO_OA_EXECUTION_EVENT, execution)
+                session.send_event(execution)
 
     def make_session(self, driver: Driver, fault: Fault | None) -> _CTraderSession:
         return _CTraderSession(self, driver, fault)
@@ -310,27 +386,38 @@ class _CTraderSession(SimulatedSession):
 
     # -- sending -----------------------------------------------------------------------------------
 
-    def _send(
-        self, payload_type: int, payload: Mapping[str, Any] | None, client_msg_id: str | None
-    ) -> bool:
+    def _send(self, message: OpenApiMessage, client_msg_id: str | None) -> bool:
         conn = self.conn
         assert isinstance(conn, CTraderServerConnection)
+        payload_type, payload = _wire(message)
         return self.deliver(lambda: conn.send(payload_type, payload, client_msg_id))
 
-    def _answer(
-        self, envelope: Envelope, payload_type: int, payload: Mapping[str, Any] | None = None
-    ) -> None:
+    def _answer(self, envelope: Envelope, message: OpenApiMessage) -> None:
         conn = self.conn
         assert isinstance(conn, CTraderServerConnection)
+        payload_type, payload = _wire(message)
         self.respond(lambda: conn.send(payload_type, payload, envelope.client_msg_id))
 
-    def _error(self, envelope: Envelope, code: str, description: str, **fields: Any) -> None:
-        payload = {"errorCode": code, "description": description, **fields}
-        self._answer(envelope, P.PROTO_OA_ERROR_RES, payload)
+    def _error(
+        self,
+        envelope: Envelope,
+        code: str,
+        description: str,
+        *,
+        account: int | None = None,
+        retry_after: Any = None,
+    ) -> None:
+        error = OAErrorRes(
+            ctid_trader_account_id=account,
+            error_code=code,
+            description=description,
+            retry_after=retry_after,
+        )
+        self._answer(envelope, error)
 
     def announce_shutdown(self, reason: str) -> None:
         if isinstance(self.conn, CTraderServerConnection) and not self.driver.closed:
-            self.conn.send(P.PROTO_OA_CLIENT_DISCONNECT_EVENT, {"reason": reason})
+            self.conn.send(*_wire(ClientDisconnectEvent(reason=reason)))
 
     def close_with(self, code: int, reason: str) -> None:
         if isinstance(self.conn, CTraderServerConnection) and self.conn.opened:
@@ -344,9 +431,7 @@ class _CTraderSession(SimulatedSession):
             for key in [k for k in self._spots if k[0] in ids]:
                 self._spots.pop(key).cancel()
             self._send(
-                P.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT,
-                {"ctidTraderAccountIds": ids, "reason": reason},
-                None,
+                AccountsTokenInvalidatedEvent(ctid_trader_account_ids=ids, reason=reason), None
             )
 
     def disconnect_account(self, account_id: int, times: int = 1) -> None:
@@ -355,12 +440,10 @@ class _CTraderSession(SimulatedSession):
             for key in [k for k in self._spots if k[0] == account_id]:
                 self._spots.pop(key).cancel()
             for _ in range(times):
-                self._send(
-                    P.PROTO_OA_ACCOUNT_DISCONNECT_EVENT, {"ctidTraderAccountId": account_id}, None
-                )
+                self._send(AccountDisconnectEvent(ctid_trader_account_id=account_id), None)
 
-    def send_event(self, payload_type: int, payload: Mapping[str, Any]) -> None:
-        self._send(payload_type, payload, None)
+    def send_event(self, message: OpenApiMessage) -> None:
+        self._send(message, None)
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -374,7 +457,7 @@ class _CTraderSession(SimulatedSession):
                 envelope,
                 "BLOCKED_PAYLOAD_TYPE",
                 "Message is blocked by server or rate limit is reached.",
-                retryAfter=retry_after,
+                retry_after=retry_after,
             )
             return True
         return False
@@ -397,7 +480,7 @@ class _CTraderSession(SimulatedSession):
                     envelope,
                     "BLOCKED_PAYLOAD_TYPE",
                     "Message is blocked by server or rate limit is reached.",
-                    retryAfter=retry_after,
+                    retry_after=retry_after,
                 )
             return
         if not self.app_authorized and payload_type not in _ALLOWED_BEFORE_APP_AUTH:
@@ -416,11 +499,10 @@ class _CTraderSession(SimulatedSession):
             else:
                 self._answer(
                     envelope,
-                    P.ERROR_RES,
-                    {
-                        "errorCode": "UNSUPPORTED_MESSAGE",
-                        "description": f"Unknown payload type {payload_type}",
-                    },
+                    CommonErrorRes(
+                        error_code="UNSUPPORTED_MESSAGE",
+                        description=f"Unknown payload type {payload_type}",
+                    ),
                 )
             return
         account = as_int(envelope.payload.get("ctidTraderAccountId"))
@@ -429,7 +511,7 @@ class _CTraderSession(SimulatedSession):
                 envelope,
                 "ACCOUNT_NOT_AUTHORIZED",
                 "Trading account is not authorized",
-                ctidTraderAccountId=account,
+                account=account,
             )
             return
         handler.function(self, envelope, account or 0)
@@ -447,12 +529,12 @@ class _CTraderSession(SimulatedSession):
             and payload.get("clientSecret") == self.sim.client_secret
         ):
             self.app_authorized = True
-            self._answer(envelope, P.PROTO_OA_APPLICATION_AUTH_RES)
+            self._answer(envelope, ApplicationAuthRes())
         else:
             self._error(envelope, "CH_CLIENT_AUTH_FAILURE", "clientId or clientSecret is incorrect")
 
     def version(self, envelope: Envelope, _: int) -> None:
-        self._answer(envelope, P.PROTO_OA_VERSION_RES, {"version": "brokerwire-simulator"})
+        self._answer(envelope, VersionRes(version="brokerwire-simulator"))
 
     def accounts_by_token(self, envelope: Envelope, _: int) -> None:
         token = envelope.payload.get("accessToken")
@@ -460,14 +542,17 @@ class _CTraderSession(SimulatedSession):
             self._error(envelope, "CH_ACCESS_TOKEN_INVALID", "Access token is invalid")
             return
         accounts = [
-            {"ctidTraderAccountId": a, "isLive": False, "traderLogin": 5_000_000 + i}
-            for i, a in enumerate(self.sim.accounts)
+            CtidTraderAccount(
+                ctid_trader_account_id=a, is_live=False, trader_login=self.sim.trader_login(a)
+            )
+            for a in self.sim.accounts
         ]
-        self._answer(
-            envelope,
-            P.PROTO_OA_GET_ACCOUNTS_BY_ACCESS_TOKEN_RES,
-            {"accessToken": token, "permissionScope": 1, "ctidTraderAccount": accounts},
+        answer = GetAccountListByAccessTokenRes(
+            access_token=token,
+            permission_scope=ClientPermissionScope.SCOPE_TRADE,
+            ctid_trader_account=accounts,
         )
+        self._answer(envelope, answer)
 
     def account_auth(self, envelope: Envelope, account: int) -> None:
         if envelope.payload.get("accessToken") != self.sim.access_token:
@@ -475,36 +560,32 @@ class _CTraderSession(SimulatedSession):
                 envelope,
                 "CH_ACCESS_TOKEN_INVALID",
                 "Access token is invalid",
-                ctidTraderAccountId=account,
+                account=account,
             )
         elif account not in self.sim.accounts:
             self._error(
                 envelope,
                 "CH_CTID_TRADER_ACCOUNT_NOT_FOUND",
                 "Trading account is not found",
-                ctidTraderAccountId=account,
+                account=account,
             )
         elif account in self.accounts:
             self._error(
                 envelope,
                 "ALREADY_LOGGED_IN",
                 "Trading account is already authorized",
-                ctidTraderAccountId=account,
+                account=account,
             )
         else:
             self.accounts.add(account)
-            self._answer(envelope, P.PROTO_OA_ACCOUNT_AUTH_RES, {"ctidTraderAccountId": account})
+            self._answer(envelope, AccountAuthRes(ctid_trader_account_id=account))
 
     def symbols_list(self, envelope: Envelope, account: int) -> None:
         symbols = [
-            {"symbolId": s["symbolId"], "symbolName": s["symbolName"], "enabled": True}
+            LightSymbol(symbol_id=s["symbolId"], symbol_name=s["symbolName"], enabled=True)
             for s in SYMBOLS.values()
         ]
-        self._answer(
-            envelope,
-            P.PROTO_OA_SYMBOLS_LIST_RES,
-            {"ctidTraderAccountId": account, "symbol": symbols},
-        )
+        self._answer(envelope, SymbolsListRes(ctid_trader_account_id=account, symbol=symbols))
 
     def _known_symbols(self, envelope: Envelope, account: int) -> list[int] | None:
         """The symbol ids a request names; None (and the error answered) unless there are
@@ -516,7 +597,7 @@ class _CTraderSession(SimulatedSession):
                 envelope,
                 "SYMBOL_NOT_FOUND",
                 f"Symbol not found: {unknown}",
-                ctidTraderAccountId=account,
+                account=account,
             )
             return None
         return symbols
@@ -526,11 +607,9 @@ class _CTraderSession(SimulatedSession):
         if symbols is None:
             return
         if any((account, s) in self._spots for s in symbols):
-            self._error(
-                envelope, "ALREADY_SUBSCRIBED", "Already subscribed", ctidTraderAccountId=account
-            )
+            self._error(envelope, "ALREADY_SUBSCRIBED", "Already subscribed", account=account)
             return
-        self._answer(envelope, P.PROTO_OA_SUBSCRIBE_SPOTS_RES, {"ctidTraderAccountId": account})
+        self._answer(envelope, SubscribeSpotsRes(ctid_trader_account_id=account))
         for symbol in symbols:
             self._spots[(account, symbol)] = self.driver.spawn(self._stream_spots(account, symbol))
 
@@ -539,47 +618,71 @@ class _CTraderSession(SimulatedSession):
             task = self._spots.pop((account, symbol), None)
             if task is not None:
                 task.cancel()
-        self._answer(envelope, P.PROTO_OA_UNSUBSCRIBE_SPOTS_RES, {"ctidTraderAccountId": account})
+        self._answer(envelope, UnsubscribeSpotsRes(ctid_trader_account_id=account))
 
     async def _stream_spots(self, account: int, symbol: int) -> None:
         seq = 0
         async for _ in paced(self.sim.spot_rate, self.driver):
             seq += 1
             bid = self.sim.tick(symbol)
-            payload = {
-                "ctidTraderAccountId": account,
-                "symbolId": symbol,
-                "bid": bid,
-                "ask": bid + 2,
-                "timestamp": seq,
-            }
-            if not self._send(P.PROTO_OA_SPOT_EVENT, payload, None):
+            spot = SpotEvent(
+                ctid_trader_account_id=account,
+                symbol_id=symbol,
+                bid=bid,
+                ask=bid + SPREAD,
+                timestamp=seq,
+            )
+            if not self._send(spot, None):
                 return
 
     def new_order(self, envelope: Envelope, account: int) -> None:
+        payload = envelope.payload
+        key = next(
+            (v for v in (payload.get("clientOrderId"), payload.get("label")) if type(v) is str),
+            "",
+        )
+        self.sim.orders_by_key[key] += 1
+        symbol = as_int(payload.get("symbolId"))
+        if symbol not in SYMBOLS:  # told before the rest, as the service does
+            self._order_error(envelope, account, "SYMBOL_NOT_FOUND", "Symbol not found")
+            return
         book = self.sim.books[account]
-        self._executions(envelope, account, lambda: book.new_order(envelope.payload, SYMBOLS))
+        # A missing orderType is taken as MARKET, as the simulator always has.
+        request = self._read_order(envelope, account, NewOrderReq, orderType=1)
+        if request is not None:
+            self._executions(envelope, account, lambda: book.new_order(request, SYMBOLS))
 
     def cancel_order(self, envelope: Envelope, account: int) -> None:
         book = self.sim.books[account]
-        self._executions(
-            envelope, account, lambda: book.cancel_order(envelope.payload.get("orderId"))
-        )
+        request = self._read_order(envelope, account, CancelOrderReq)
+        if request is not None:
+            self._executions(envelope, account, lambda: book.cancel_order(request.order_id))
 
     def amend_order(self, envelope: Envelope, account: int) -> None:
         book = self.sim.books[account]
-        self._executions(envelope, account, lambda: book.amend_order(envelope.payload))
+        request = self._read_order(envelope, account, AmendOrderReq)
+        if request is not None:
+            self._executions(envelope, account, lambda: book.amend_order(request))
 
     def close_position(self, envelope: Envelope, account: int) -> None:
-        payload, book = envelope.payload, self.sim.books[account]
-        self._executions(
-            envelope,
-            account,
-            lambda: book.close_position(payload.get("positionId"), payload.get("volume")),
-        )
+        book = self.sim.books[account]
+        request = self._read_order(envelope, account, ClosePositionReq)
+        if request is not None:
+            self._executions(envelope, account, lambda: book.close_position(request))
+
+    def _read_order(
+        self, envelope: Envelope, account: int, kind: type[MessageT], **defaults: Any
+    ) -> MessageT | None:
+        """An order request as its model, or None once a payload the model refuses has been
+        answered with ProtoOAOrderErrorEvent INVALID_REQUEST."""
+        try:
+            return convert({**defaults, **envelope.payload}, kind, numeric_strings=True)
+        except ValidationError as exc:
+            self._order_error(envelope, account, "INVALID_REQUEST", str(exc))
+            return None
 
     def _executions(
-        self, envelope: Envelope, account: int, command: Callable[[], list[Any]]
+        self, envelope: Envelope, account: int, command: Callable[[], list[ExecutionEvent]]
     ) -> None:
         """Run an order command: its execution events answer the request here (the first
         completes it, the rest follow with the same clientMsgId) and reach the account's
@@ -590,29 +693,22 @@ class _CTraderSession(SimulatedSession):
             self._order_error(envelope, account, refused.code, refused.description, refused.fields)
             return
         for execution in executions:
-            self._answer(envelope, P.PROTO_OA_EXECUTION_EVENT, execution)
+            self._answer(envelope, execution)
             self.sim.publish(account, execution, origin=self)
 
     def reconcile(self, envelope: Envelope, account: int) -> None:
-        self._answer(envelope, P.PROTO_OA_RECONCILE_RES, self.sim.books[account].reconcile())
+        self._answer(envelope, self.sim.books[account].reconcile())
 
     def trader(self, envelope: Envelope, account: int) -> None:
-        login = 5_000_000 + self.sim.accounts.index(account)
-        trader = self.sim.books[account].trader(login)
-        self._answer(
-            envelope, P.PROTO_OA_TRADER_RES, {"ctidTraderAccountId": account, "trader": trader}
-        )
+        trader = self.sim.books[account].trader(self.sim.trader_login(account))
+        self._answer(envelope, TraderRes(ctid_trader_account_id=account, trader=trader))
 
     def symbol_by_id(self, envelope: Envelope, account: int) -> None:
         wanted = self._known_symbols(envelope, account)
         if wanted is None:
             return
         symbols = [_full_symbol(SYMBOLS[s]) for s in wanted]
-        self._answer(
-            envelope,
-            P.PROTO_OA_SYMBOL_BY_ID_RES,
-            {"ctidTraderAccountId": account, "symbol": symbols},
-        )
+        self._answer(envelope, SymbolByIdRes(ctid_trader_account_id=account, symbol=symbols))
 
     def deal_list(self, envelope: Envelope, account: int) -> None:
         start, end = _time_range(envelope.payload)
@@ -622,9 +718,7 @@ class _CTraderSession(SimulatedSession):
         if not more:
             deals, more = chunked(deals, self.sim.history_chunk)
         self._answer(
-            envelope,
-            P.PROTO_OA_DEAL_LIST_RES,
-            {"ctidTraderAccountId": account, "deal": deals, "hasMore": more},
+            envelope, DealListRes(ctid_trader_account_id=account, deal=deals, has_more=more)
         )
 
     def order_list(self, envelope: Envelope, account: int) -> None:
@@ -633,9 +727,7 @@ class _CTraderSession(SimulatedSession):
             self.sim.books[account].order_list(start, end), self.sim.history_chunk
         )
         self._answer(
-            envelope,
-            P.PROTO_OA_ORDER_LIST_RES,
-            {"ctidTraderAccountId": account, "order": orders, "hasMore": more},
+            envelope, OrderListRes(ctid_trader_account_id=account, order=orders, has_more=more)
         )
 
     def refresh_token(self, envelope: Envelope, _: int) -> None:
@@ -646,13 +738,12 @@ class _CTraderSession(SimulatedSession):
         self.sim.refresh_token = f"sim-refresh-token-{self.sim.next_id()}"
         self._answer(
             envelope,
-            P.PROTO_OA_REFRESH_TOKEN_RES,
-            {
-                "accessToken": self.sim.access_token,
-                "tokenType": "bearer",
-                "expiresIn": 2_628_000,
-                "refreshToken": self.sim.refresh_token,
-            },
+            RefreshTokenRes(
+                access_token=self.sim.access_token,
+                token_type="bearer",  # noqa: S106 - the kind of token, not one
+                expires_in=2_628_000,
+                refresh_token=self.sim.refresh_token,
+            ),
         )
         self.sim.invalidate_token("token was refreshed")
 
@@ -664,20 +755,27 @@ class _CTraderSession(SimulatedSession):
         description: str,
         fields: Mapping[str, Any] | None = None,
     ) -> None:
-        payload = {"ctidTraderAccountId": account, "errorCode": code, "description": description}
-        self._answer(envelope, P.PROTO_OA_ORDER_ERROR_EVENT, {**payload, **(fields or {})})
+        fields = fields or {}
+        error = OrderErrorEvent(
+            ctid_trader_account_id=account,
+            error_code=code,
+            description=description,
+            order_id=fields.get("orderId"),
+            position_id=fields.get("positionId"),
+        )
+        self._answer(envelope, error)
 
     def trendbars(self, envelope: Envelope, account: int) -> None:
-        self._history(envelope, account, P.PROTO_OA_GET_TRENDBARS_RES, "trendbar", trendbar_page)
+        self._history(envelope, account, GetTrendbarsRes, "trendbar", trendbar_page)
 
     def tick_data(self, envelope: Envelope, account: int) -> None:
-        self._history(envelope, account, P.PROTO_OA_GET_TICKDATA_RES, "tickData", tick_page)
+        self._history(envelope, account, GetTickDataRes, "tickData", tick_page)
 
     def _history(
         self,
         envelope: Envelope,
         account: int,
-        answer_type: int,
+        answer_type: type[GetTrendbarsRes | GetTickDataRes],
         field: str,
         page: Callable[[int, int, dict[str, Any], int], tuple[list[Any], bool]],
     ) -> None:
@@ -685,36 +783,45 @@ class _CTraderSession(SimulatedSession):
         payload = envelope.payload
         symbol = as_int(payload.get("symbolId"))
         if symbol not in SYMBOLS:
-            self._error(
-                envelope, "SYMBOL_NOT_FOUND", "Symbol not found", ctidTraderAccountId=account
-            )
+            self._error(envelope, "SYMBOL_NOT_FOUND", "Symbol not found", account=account)
             return
         try:
             records, more = page(symbol, SYMBOLS[symbol]["price"], payload, self.sim.history_chunk)
         except Refused as refused:
-            self._error(envelope, refused.code, refused.description, ctidTraderAccountId=account)
+            self._error(envelope, refused.code, refused.description, account=account)
             return
         answer: dict[str, Any] = {"ctidTraderAccountId": account, field: records, "hasMore": more}
-        if answer_type == P.PROTO_OA_GET_TRENDBARS_RES:
+        if answer_type is GetTrendbarsRes:
             answer.update(period=payload.get("period", 1), symbolId=symbol)
-        self._answer(envelope, answer_type, answer)
+        try:
+            message = convert(answer, answer_type, numeric_strings=True)
+        except ValidationError as exc:
+            self._error(envelope, "INVALID_REQUEST", str(exc), account=account)
+            return
+        self._answer(envelope, message)
 
 
-def _full_symbol(symbol: Mapping[str, Any]) -> dict[str, Any]:
+def _full_symbol(symbol: Mapping[str, Any]) -> Symbol:
     """A ProtoOASymbol: what trading the symbol needs to know."""
     lot = 10_000_000 if symbol["digits"] == 5 else 10_000
-    return {
-        "symbolId": symbol["symbolId"],
-        "digits": symbol["digits"],
-        "pipPosition": symbol["pipPosition"],
-        "enableShortSelling": True,
-        "minVolume": 100,
-        "maxVolume": 10_000_000_000,
-        "stepVolume": 100,
-        "lotSize": lot,
-        "tradingMode": 0,
-        "measurementUnits": symbol["symbolName"][:3],
-    }
+    return Symbol(
+        symbol_id=symbol["symbolId"],
+        digits=symbol["digits"],
+        pip_position=symbol["pipPosition"],
+        enable_short_selling=True,
+        min_volume=100,
+        max_volume=10_000_000_000,
+        step_volume=100,
+        lot_size=lot,
+        trading_mode=TradingMode.ENABLED,
+        measurement_units=symbol["symbolName"][:3],
+    )
+
+
+def _wire(message: OpenApiMessage) -> tuple[int, dict[str, Any]]:
+    """The payload type and payload (by wire name) of a message the simulator sends."""
+    payload: dict[str, Any] = msgspec.to_builtins(message)
+    return type(message).PAYLOAD_TYPE, payload
 
 
 def _time_range(payload: Mapping[str, Any]) -> tuple[int, int]:
