@@ -41,6 +41,15 @@ from brokerwire.core.tradovate import (
     TradovateServerConnection,
 )
 from brokerwire.core.tradovate.account import TradovateAccountState, TradovateStateSnapshot
+from brokerwire.core.tradovate.market import (
+    Bar,
+    BarPacket,
+    Dom,
+    EndOfHistory,
+    Quote,
+    QuoteEntries,
+    QuoteEntry,
+)
 from brokerwire.core.tradovate.models import (
     Account,
     Contract,
@@ -53,12 +62,22 @@ from brokerwire.core.tradovate.models import (
 )
 from brokerwire.core.tradovate.requests import (
     CancelOrder,
+    ChangeSpeed,
+    ChartSubscriptionResult,
+    CheckReplaySession,
+    CheckReplaySessionResponse,
+    CheckStatus,
     CommandResult,
+    GetChart,
+    InitializeClock,
     LiquidatePosition,
     ModifyOrder,
     OrderStrategyStatusResponse,
     PlaceOrder,
     PlaceOrderResult,
+    SimpleResponse,
+    SubscriptionErrorCode,
+    SubscriptionMode,
 )
 from brokerwire.core.websocket import ConnectionRequest
 
@@ -185,6 +204,31 @@ def _public(contract: Mapping[str, Any]) -> Contract:
 def _invalid(kind: type[StructT], reason: str) -> StructT:
     """The refusal of a command whose body the model does not take."""
     return kind(failure_reason=RejectReason.UNKNOWN_REASON, failure_text=f"Invalid order: {reason}")
+
+
+class _Quotes(msgspec.Struct, frozen=True):
+    """The ``d`` of an ``md`` event of quotes."""
+
+    quotes: list[Quote]
+
+
+class _Doms(msgspec.Struct, frozen=True):
+    """The ``d`` of an ``md`` event of depth of market."""
+
+    doms: list[Dom]
+
+
+class _Charts(msgspec.Struct, frozen=True):
+    """The ``d`` of a ``chart`` event."""
+
+    charts: list[BarPacket | EndOfHistory]
+
+
+class _Clock(msgspec.Struct, frozen=True):
+    """A replay clock tick, sent as JSON inside the ``clock`` event's string."""
+
+    t: str
+    s: int
 
 
 class _Props(msgspec.Struct, frozen=True, rename="camel"):
@@ -737,24 +781,20 @@ class _TradovateSession(SimulatedSession):
         market = self.sim.market
         seq = 0
 
-        def quote() -> dict[str, Any]:
+        def quote() -> Quote:
             price = market.tick(contract_id)
             tick = _BY_ID[contract_id]["tickSize"]
-            return {
-                "timestamp": _wall_clock(),
-                "contractId": contract_id,
-                "id": seq,
-                "entries": {
-                    "Bid": {"price": round(price - tick, 6), "size": 10},
-                    "Offer": {"price": price, "size": 12},
-                    "Trade": {"price": price, "size": 1},
-                    "TotalTradeVolume": {"size": market.volume[contract_id]},
-                },
-            }
+            entries = QuoteEntries(
+                bid=QuoteEntry(price=round(price - tick, 6), size=10),
+                offer=QuoteEntry(price=price, size=12),
+                trade=QuoteEntry(price=price, size=1),
+                total_trade_volume=QuoteEntry(size=market.volume[contract_id]),
+            )
+            return Quote(timestamp=_wall_clock(), contract_id=contract_id, id=seq, entries=entries)
 
         async for _ in paced(self.sim.quote_rate, self.driver):
             seq += 1
-            if not self._event("md", {"quotes": [quote()]}):
+            if not self._event("md", _Quotes([quote()])):
                 return
 
     def subscribe_dom(self, doc: RequestDocument, body: dict[str, Any]) -> None:
@@ -768,30 +808,45 @@ class _TradovateSession(SimulatedSession):
         tick = _BY_ID[contract_id]["tickSize"]
         async for _ in paced(self.sim.dom_rate, self.driver):
             price = self.sim.market.price(contract_id)
-            dom = {
-                "contractId": contract_id,
-                "timestamp": _wall_clock(),
-                "bids": [
-                    {"price": round(price - tick * (i + 1), 6), "size": 10 + i} for i in range(5)
+            dom = Dom(
+                contract_id=contract_id,
+                timestamp=_wall_clock(),
+                bids=[
+                    QuoteEntry(price=round(price - tick * (i + 1), 6), size=10 + i)
+                    for i in range(5)
                 ],
-                "offers": [{"price": round(price + tick * i, 6), "size": 12 + i} for i in range(5)],
-            }
-            if not self._event("md", {"doms": [dom]}):
+                offers=[
+                    QuoteEntry(price=round(price + tick * i, 6), size=12 + i) for i in range(5)
+                ],
+            )
+            if not self._event("md", _Doms([dom])):
                 return
 
     def get_chart(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         contract = self._contract(body.get("symbol"))
         if contract is None:
-            self._answer(doc.request_id, 200, {"mode": "None", "errorCode": "UnknownSymbol"})
+            answer = ChartSubscriptionResult(
+                mode=SubscriptionMode.NONE, error_code=SubscriptionErrorCode.UNKNOWN_SYMBOL
+            )
+            self._answer(doc.request_id, 200, answer)
+            return
+        request = _read(body, GetChart)
+        if isinstance(request, str):
+            answer = ChartSubscriptionResult(
+                mode=SubscriptionMode.NONE,
+                error_code=SubscriptionErrorCode.UNKNOWN_REASON,
+                error_text=f"Invalid chart request: {request}",
+            )
+            self._answer(doc.request_id, 200, answer)
             return
         historical_id, realtime_id = self.sim.next_id(), self.sim.next_id()
-        self._answer(
-            doc.request_id,
-            200,
-            {"mode": "RealTime", "historicalId": historical_id, "realtimeId": realtime_id},
+        answer = ChartSubscriptionResult(
+            mode=SubscriptionMode.REAL_TIME, historical_id=historical_id, realtime_id=realtime_id
         )
+        self._answer(doc.request_id, 200, answer)
         self.sim.chart_requests += 1
-        stamps = history_minutes(body.get("timeRange"), _minute_now(), self.sim.chart_batch)
+        time_range = msgspec.to_builtins(request.time_range)
+        stamps = history_minutes(time_range, _minute_now(), self.sim.chart_batch)
         task = self.driver.spawn(
             self._stream_chart(contract["id"], historical_id, realtime_id, stamps)
         )
@@ -813,83 +868,91 @@ class _TradovateSession(SimulatedSession):
         for stamp in stamps:
             price = history_price(contract_id, stamp, _BY_ID[contract_id]["tickSize"])
             bars.append(
-                {
-                    "timestamp": _iso(stamp),
-                    "open": price,
-                    "high": price + 1,
-                    "low": price - 1,
-                    "close": price,
-                    "upVolume": 10,
-                    "downVolume": 8,
-                    "upTicks": 5,
-                    "downTicks": 4,
-                    "bidVolume": 9,
-                    "offerVolume": 9,
-                }
+                Bar(
+                    timestamp=_iso(stamp),
+                    open=price,
+                    high=price + 1,
+                    low=price - 1,
+                    close=price,
+                    up_volume=10,
+                    down_volume=8,
+                    up_ticks=5,
+                    down_ticks=4,
+                    bid_volume=9,
+                    offer_volume=9,
+                )
             )
         trade_date = int(now.strftime("%Y%m%d"))
-        if bars and not self._event(
-            "chart", {"charts": [{"id": historical_id, "td": trade_date, "bars": bars}]}
-        ):
+        history = BarPacket(id=historical_id, td=trade_date, bars=bars)
+        if bars and not self._event("chart", _Charts([history])):
             return
-        if not self._event("chart", {"charts": [{"id": historical_id, "eoh": True}]}):
+        if not self._event("chart", _Charts([EndOfHistory(id=historical_id)])):
             return
         async for _ in paced(1.0 / self.sim.bar_interval, self.driver):
             price = self.sim.market.tick(contract_id)
-            bar = {
-                "timestamp": _wall_clock(),
-                "open": price,
-                "high": price,
-                "low": price,
-                "close": price,
-                "upVolume": 1,
-                "downVolume": 0,
-                "upTicks": 1,
-                "downTicks": 0,
-                "bidVolume": 0,
-                "offerVolume": 1,
-            }
-            if not self._event(
-                "chart", {"charts": [{"id": realtime_id, "td": trade_date, "bars": [bar]}]}
-            ):
+            bar = Bar(
+                timestamp=_wall_clock(),
+                open=price,
+                high=price,
+                low=price,
+                close=price,
+                up_volume=1,
+                down_volume=0,
+                up_ticks=1,
+                down_ticks=0,
+                bid_volume=0,
+                offer_volume=1,
+            )
+            live = BarPacket(id=realtime_id, td=trade_date, bars=[bar])
+            if not self._event("chart", _Charts([live])):
                 return
 
     def initialize_clock(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        start = body.get("startTimestamp")
-        speed = body.get("speed", 100)
+        request = _read(body, InitializeClock, speed=100)
+        if isinstance(request, str):
+            self._answer(doc.request_id, 200, SimpleResponse(ok=False, error_text=request))
+            return
+        start = request.start_timestamp
         try:
-            moment = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
         except ValueError:
-            self._answer(
-                doc.request_id, 200, {"ok": False, "errorText": f"Invalid startTimestamp {start!r}"}
-            )
+            text = f"Invalid startTimestamp {start!r}"
+            self._answer(doc.request_id, 200, SimpleResponse(ok=False, error_text=text))
             return
-        if not isinstance(speed, int) or not 0 <= speed <= 400:
-            self._answer(doc.request_id, 200, {"ok": False, "errorText": "speed must be 0 to 400"})
+        if not 0 <= request.speed <= 400:
+            text = "speed must be 0 to 400"
+            self._answer(doc.request_id, 200, SimpleResponse(ok=False, error_text=text))
             return
-        self._clock_speed = speed
-        self._answer(doc.request_id, 200, {"ok": True})
+        self._clock_speed = request.speed
+        self._answer(doc.request_id, 200, SimpleResponse(ok=True))
         if self._clock is not None:
             self._clock.cancel()
         self._clock = self.driver.spawn(self._stream_clock(moment))
 
     def change_speed(self, doc: RequestDocument, body: dict[str, Any]) -> None:
-        speed = body.get("speed")
-        if not isinstance(speed, int) or not 0 <= speed <= 400:
-            self._answer(doc.request_id, 200, {"ok": False, "errorText": "speed must be 0 to 400"})
+        request = _read(body, ChangeSpeed)
+        if isinstance(request, str) or not 0 <= request.speed <= 400:
+            text = "speed must be 0 to 400"
+            self._answer(doc.request_id, 200, SimpleResponse(ok=False, error_text=text))
             return
-        self._clock_speed = speed
-        self._answer(doc.request_id, 200, {"ok": True})
+        self._clock_speed = request.speed
+        self._answer(doc.request_id, 200, SimpleResponse(ok=True))
 
     def check_replay_session(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         """Any start that reads as a time may be replayed; anything else is ineligible."""
-        start = body.get("startTimestamp")
-        try:
-            dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-        except ValueError:
-            self._answer(doc.request_id, 200, {"checkStatus": "Ineligible"})
+        request = _read(body, CheckReplaySession)
+        ineligible = CheckReplaySessionResponse(check_status=CheckStatus.INELIGIBLE)
+        if isinstance(request, str):
+            self._answer(doc.request_id, 200, ineligible)
             return
-        self._answer(doc.request_id, 200, {"checkStatus": "OK", "startTimestamp": start})
+        start = request.start_timestamp
+        try:
+            dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            self._answer(doc.request_id, 200, ineligible)
+            return
+        answer = CheckReplaySessionResponse(check_status=CheckStatus.OK, start_timestamp=start)
+        self._answer(doc.request_id, 200, answer)
 
     def start_order_strategy(self, doc: RequestDocument, body: dict[str, Any]) -> None:
         """The strategy's entry order is placed as ``order/placeorder`` would place it; its
@@ -935,7 +998,7 @@ class _TradovateSession(SimulatedSession):
         interval = self.sim.clock_interval
         async for _ in paced(1.0 / interval, self.driver):
             moment += dt.timedelta(seconds=interval * self._clock_speed / 100)
-            payload = dumps_str({"t": _iso(moment), "s": self._clock_speed})
+            payload = dumps_str(_Clock(_iso(moment), self._clock_speed))
             if not self._event("clock", payload):
                 return
 
