@@ -29,10 +29,12 @@ from brokerwire.core.ctrader.models import (
     AccessRights,
     AccountType,
     AmendOrderReq,
+    ChangeBalanceType,
     ClosePositionDetail,
     ClosePositionReq,
     Deal,
     DealStatus,
+    DepositWithdraw,
     ExecutionEvent,
     ExecutionType,
     NewOrderReq,
@@ -173,6 +175,29 @@ class TradingAccount:
         order = self._store(replace(self._order(closing, volume), closing_order=True))
         accepted = self._execution(ExecutionType.ORDER_ACCEPTED, order)
         return [accepted, *self._try_fill(order)]
+
+    def deposit(self, delta: int) -> ExecutionEvent:
+        """Money in (``delta`` cents above 0) or out (below 0): the DEPOSIT_WITHDRAW event."""
+        self.balance += delta
+        self.balance_version += 1
+        operation = ChangeBalanceType.BALANCE_DEPOSIT
+        if delta < 0:
+            operation = ChangeBalanceType.BALANCE_WITHDRAW
+        cash = DepositWithdraw(
+            operation_type=operation,
+            balance_history_id=self._next_id(),
+            balance=self.balance,
+            delta=abs(delta),
+            change_balance_timestamp=_millis(),
+            balance_version=self.balance_version,
+            money_digits=MONEY_DIGITS,
+        )
+        return ExecutionEvent(
+            ctid_trader_account_id=self.account_id,
+            execution_type=ExecutionType.DEPOSIT_WITHDRAW,
+            deposit_withdraw=cash,
+            is_server_event=True,
+        )
 
     def price_moved(self, symbol_id: int) -> list[ExecutionEvent]:
         """The executions of the resting orders the symbol's new prices fill."""

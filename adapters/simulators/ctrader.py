@@ -20,6 +20,13 @@ random walk that ``set_price`` overrides (and ``price_walk=False`` stops).
 Each spot event's ``timestamp`` is a per-subscription counter starting at 1, not a time, so a
 client can prove that nothing was lost or repeated (the real service sends the spot's time
 there, when asked to).
+
+Requests are read into their generated Structs (``core.ctrader.models``, numbers sent as numeric
+strings accepted); an order request the model refuses is answered with ProtoOAOrderErrorEvent
+``INVALID_REQUEST``, as a refused order is. Every answer and event is a Struct too, and the
+accounts are kept as them (``_ctrader_book``: hedged, or netted with ``netting``), so that
+``account_state()`` gives the server's truth in the form a client's ``CTraderAccountState``
+reaches, and ``orders_received()`` shows whether an order arrived twice.
 """
 
 from __future__ import annotations
@@ -278,6 +285,13 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
             return snapshot
 
         return self.read_on_loop(take, timeout)
+
+    def deposit(self, account_id: int, amount: int) -> None:
+        """Money into the account (``amount`` in cents; below 0 takes it out): its balance
+        changes and every connection where it is authorized gets the DEPOSIT_WITHDRAW execution
+        event. Safe from any thread."""
+        book = self.books[account_id]
+        self.on_loop(lambda: self.publish(account_id, book.deposit(amount)))
 
     def orders_received(self, timeout: float = 10.0) -> dict[str, int]:
         """How many ProtoOANewOrderReq the simulator received, by ``clientOrderId`` (by

@@ -19,6 +19,14 @@ or a 429, to test a client's patience.
 
 Each quote's ``id`` is a per-subscription counter starting at 1, so a client can prove that
 nothing was lost or repeated.
+
+Request bodies are read into the models of ``core.tradovate.requests`` (a missing ``orderType``
+taken as Market, as the simulator always has); a command whose body the model refuses is
+refused inside a 200, as a bad order is. Entities, answers and events are the Structs of
+``core.tradovate.models`` and ``market``, and the account is kept as them (``_tradovate_book``:
+netted positions, fills and fill pairs, execution reports, order versions, cash), so that
+``account_state()`` gives the server's truth in the form a client's ``TradovateAccountState``
+reaches, and ``orders_received()`` shows whether an order arrived twice.
 """
 
 from __future__ import annotations

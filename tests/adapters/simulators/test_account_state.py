@@ -253,6 +253,23 @@ def test_ctrader_pending_orders_rest_amend_and_cancel() -> None:
         book.cancel_order(limit_id)
 
 
+def test_ctrader_deposit_and_withdrawal_change_the_balance() -> None:
+    sim = CTraderSimulator(price_walk=False)
+    account = sim.accounts[0]
+    book = sim.books[account]
+    deposit = book.deposit(12_345)
+    withdrawal = book.deposit(-345)
+    assert withdrawal.deposit_withdraw is not None
+    assert deposit.deposit_withdraw is not None
+    assert deposit.deposit_withdraw.operation_type.name == "BALANCE_DEPOSIT"
+    assert withdrawal.deposit_withdraw.operation_type.name == "BALANCE_WITHDRAW"
+    assert (withdrawal.deposit_withdraw.delta, withdrawal.deposit_withdraw.balance) == (
+        345,
+        1_012_000,
+    )
+    assert sim.account_state(account).balance == Decimal("10120.00")
+
+
 # -- the server's truth equals what a client built from what it received ---------------------------
 
 
@@ -336,6 +353,9 @@ def random_ctrader_step(
     choice = rng.random()
     if choice < 0.15:
         sim.set_price(EURUSD, 1.1 + rng.randrange(-40, 41) / 100_000)
+        return
+    if choice < 0.18:
+        sim.deposit(account, rng.choice([-1, 1]) * rng.randint(1, 50_000))
         return
     if choice < 0.25 and pending:
         message: Any = CancelOrderReq(ctid_trader_account_id=account, order_id=rng.choice(pending))
