@@ -78,7 +78,7 @@ def test_tradovate_requests_helpers_and_errors(clean_process: None) -> None:
         chart = client.get_chart("ESZ6", as_much_as_elements=10)
         assert {"historicalId", "realtimeId"} <= set(chart)
         snapshot = client.sync_user(2001)
-        assert snapshot["accounts"][0]["id"] == 7001
+        assert snapshot.accounts[0].id == 7001, "the sync answer arrives typed"
         order = client.place_order(
             account_spec="SIM7001", account_id=7001, symbol="ESZ6", action="Buy", order_qty=1
         )
