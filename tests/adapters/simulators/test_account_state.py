@@ -425,3 +425,26 @@ def test_ctrader_state_from_reconcile_and_executions_equals_the_simulators(netti
             received = sim.orders_received()
     assert received
     assert set(received.values()) == {1}, "no order reached the simulator twice"
+
+
+def test_orders_received_counts_each_arrival() -> None:
+    with TradovateSimulator(price_walk=False) as sim:
+        conn = TradovateConnection("127.0.0.1")
+        with Loopback(conn, sim.trading_url) as link:
+            link.until(lambda evs: any(type(e).__name__ == "Opened" for e in evs))
+            authorized = conn.authorize(sim.token)
+            link.until(lambda evs: any(getattr(e, "request_id", None) == authorized for e in evs))
+            body = {"action": "Buy", "symbol": "ESZ6", "orderQty": 1, "orderType": "Market"}
+            for cl_ord_id in ("twice", "twice", "once"):
+                tradovate_answer(link, "order/placeorder", dict(body, clOrdId=cl_ord_id))
+            tradovate_answer(link, "order/placeorder", {"orderQty": "not a number"})
+        assert sim.orders_received() == {"twice": 2, "once": 1, "": 1}
+    with CTraderSimulator(price_walk=False) as sim:
+        account = sim.accounts[0]
+        conn = CTraderConnection.tcp()
+        with Loopback(conn, sim.tcp_url) as link:
+            ctrader_outcome(link, conn.authorize_application(sim.client_id, sim.client_secret))
+            ctrader_outcome(link, conn.authorize_account(account, sim.access_token))
+            for fields in ({"client_order_id": "a"}, {"label": "b"}, {"label": "b"}, {}):
+                ctrader_outcome(link, conn.request(order(sim, TradeSide.BUY, 100_000, **fields)))
+        assert sim.orders_received() == {"a": 1, "b": 2, "": 1}
