@@ -105,6 +105,7 @@ class TradingBook:
         self._value_per_point = value_per_point
         self.orders: dict[int, Order] = {}
         self.versions: dict[int, OrderVersion] = {}  # order id -> its latest orderVersion
+        self.all_versions: list[OrderVersion] = []  # every version, as a sync answer has them
         self.reports: list[ExecutionReport] = []
         self.positions: dict[int, Position] = {}  # contract id -> position
         self.fills: list[Fill] = []
@@ -237,6 +238,7 @@ class TradingBook:
     def _new_version(self, order: Order, fields: dict[str, Any]) -> None:
         version = OrderVersion(id=self._next_id(), order_id=_id(order), **fields)
         self.versions[_id(order)] = version
+        self.all_versions.append(version)
         self.publish("orderVersion", "Created", version)
 
     def _set_status(self, order: Order, status: OrdStatus) -> Order:
@@ -395,7 +397,7 @@ class TradingBook:
             queue.append(incoming)
 
     def _realize(self, profit: float) -> None:
-        self.realized += profit
+        self.realized = round(self.realized + profit, 2)  # money is in cents
         self.cash = replace(
             self.cash,
             timestamp=_wall_clock(),

@@ -465,7 +465,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
             accounts=[book.account],
             positions=list(book.positions.values()),
             orders=list(book.orders.values()),
-            order_versions=list(book.versions.values()),
+            order_versions=list(book.all_versions),
             execution_reports=list(book.reports),
             fills=list(book.fills),
             fill_pairs=list(book.fill_pairs),

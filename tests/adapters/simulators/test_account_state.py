@@ -48,6 +48,17 @@ pytestmark = pytest.mark.timeout(120)
 ES, VALUE_PER_POINT = 3570918, 50.0
 EURUSD = 1
 P = PayloadType
+#: What a Tradovate reducer holds, each compared whole with the simulator's.
+TABLES = (
+    "accounts",
+    "cash_balances",
+    "contracts",
+    "positions",
+    "orders",
+    "order_versions",
+    "execution_reports",
+    "fills",
+)
 
 
 # -- Tradovate: netting ----------------------------------------------------------------------------
@@ -288,10 +299,13 @@ def random_tradovate_step(rng: random.Random, link: Loopback, sim: TradovateSimu
     elif choice < 0.3 and working:
         body = {"orderId": rng.choice(working)}
         tradovate_answer(link, "order/cancelorder", body)
-    elif choice < 0.45 and working:
+    elif choice < 0.35 and working:
         body = {"orderId": rng.choice(working), "orderQty": rng.randint(1, 3)}
         body.update(orderType="Limit", price=6000.0 + rng.randrange(-12, 13) * 0.25)
         tradovate_answer(link, "order/modifyorder", body)
+    elif choice < 0.4:
+        body = {"accountId": sim.account_id, "contractId": ES, "admin": False}
+        tradovate_answer(link, "order/liquidateposition", body)
     else:
         kind = rng.choice(["Market", "Limit", "Limit", "Stop"])
         body = {
@@ -310,8 +324,9 @@ def random_tradovate_step(rng: random.Random, link: Loopback, sim: TradovateSimu
         tradovate_answer(link, "order/placeorder", body)
 
 
-def test_tradovate_state_from_sync_and_props_equals_the_simulators() -> None:
-    rng = random.Random(20261207)
+@pytest.mark.parametrize("seed", [20261207, 1, 2])
+def test_tradovate_state_from_sync_and_props_equals_the_simulators(seed: int) -> None:
+    rng = random.Random(seed)
     with TradovateSimulator(price_walk=False, request_limit=100_000) as sim:
         sim.set_price("ESZ6", 6000.0)
         conn = TradovateConnection("127.0.0.1")
@@ -330,6 +345,10 @@ def test_tradovate_state_from_sync_and_props_equals_the_simulators() -> None:
             for event in link.events[start:]:
                 state.apply(event)
             assert state.snapshot() == sim.account_state()
+            truth = TradovateAccountState()
+            truth.apply_snapshot(sim.read_on_loop(sim.sync_snapshot))
+            for table in TABLES:
+                assert dict(getattr(state, table)) == dict(getattr(truth, table)), table
             received = sim.orders_received()
     assert received
     assert set(received.values()) == {1}, "no order reached the simulator twice"
@@ -396,9 +415,12 @@ def random_ctrader_step(
     ctrader_outcome(link, conn.request(message))
 
 
+@pytest.mark.parametrize("seed", [7, 8])
 @pytest.mark.parametrize("netting", [False, True], ids=["hedged", "netted"])
-def test_ctrader_state_from_reconcile_and_executions_equals_the_simulators(netting: bool) -> None:
-    rng = random.Random(7 + netting)
+def test_ctrader_state_from_reconcile_and_executions_equals_the_simulators(
+    netting: bool, seed: int
+) -> None:
+    rng = random.Random(seed)
     with CTraderSimulator(price_walk=False, requests_per_second=100_000, netting=netting) as sim:
         sim.set_price(EURUSD, 1.1)
         account = sim.accounts[0]
