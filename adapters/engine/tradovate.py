@@ -9,8 +9,8 @@ defines ``_call`` (``client_base`` says how the two halves fit).
 from __future__ import annotations
 
 import ssl
-from functools import partial
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
@@ -30,8 +30,8 @@ from brokerwire.core.tradovate import (
     SubscriptionRegistry,
     TradovateConnection,
 )
-from brokerwire.core.tradovate.bodies import body_of, typed_answer
 from brokerwire.core.tradovate.account import TradovateStateSnapshot
+from brokerwire.core.tradovate.bodies import body_of, typed_answer
 from brokerwire.core.tradovate.codec import Body, Query
 from brokerwire.core.tradovate.requests import (
     CancelOrder,

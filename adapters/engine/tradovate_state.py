@@ -37,10 +37,7 @@ __all__ = ["TradovateTracking"]
 
 def order_id_of(value: Any) -> int | None:
     """The ``orderId`` of a place-order answer, typed or not."""
-    if isinstance(value, dict):
-        order_id = value.get("orderId")
-    else:
-        order_id = getattr(value, "order_id", None)
+    order_id = value.get("orderId") if isinstance(value, dict) else getattr(value, "order_id", None)
     return order_id if type(order_id) is int else None
 
 
