@@ -1,0 +1,371 @@
+"""Account state and order handles through both adapters, against both simulators.
+
+The server's truth comes from ``server_truth``: today the simulators' own answers (Tradovate's
+position and order lists and cash snapshot, cTrader's reconcile and trader), each reduced to
+the same plain shape as the client's ``account_state()`` (``client_truth``); a simulator that
+reports its state directly can take their place there alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from brokerwire.adapters.errors import RequestError
+from brokerwire.adapters.events import AccountSynced, Disconnected
+from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, TradovateSimulator
+from brokerwire.core.orders import OrderStatus
+from tests.adapters.clients import FAST_RECONNECT, ctrader_credentials
+from tests.adapters.drivers import ADAPTERS, Driver, open_client
+
+pytestmark = pytest.mark.timeout(90)
+
+ES = "ESZ6"
+EURUSD = 1
+WAIT = 15.0
+
+
+class Collector:
+    """Takes every event of a driver on a thread of its own, so the client never waits."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+        self.events: list[Any] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self.driver.next_event(1.0)
+            except queue.Empty:
+                continue
+            except StopIteration:
+                return
+            with self._lock:
+                self.events.append(event)
+
+    def of(self, kind: type) -> list[Any]:
+        with self._lock:
+            return [event for event in self.events if type(event) is kind]
+
+    def join(self) -> None:
+        self._thread.join(20)
+
+
+def on_client(driver: Driver, function: Callable[[Any], Any]) -> Any:
+    """``function(client)`` where the client lives: its thread, or its loop."""
+    if not hasattr(driver, "_loop"):
+        return function(driver.client)
+
+    async def run() -> Any:
+        return function(driver.client)
+
+    return driver._run(run())  # type: ignore[attr-defined]
+
+
+def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition not met in time")
+
+
+def final(driver: Driver, handle: Any) -> Any:
+    if hasattr(driver, "_loop"):
+        return driver._run(handle.wait(WAIT))  # type: ignore[attr-defined]
+    return handle.wait(WAIT)
+
+
+# -- the truths --------------------------------------------------------------------------------
+
+
+def client_truth(driver: Driver, broker: str) -> dict[str, Any]:
+    state = on_client(driver, lambda client: client.account_state())
+    if broker == "tradovate":
+        (account,) = state.accounts.values()
+        return {
+            "positions": {p.contract_id: p.net_pos for p in account.positions},
+            "orders": sorted(order.id for order in account.open_orders),
+            "balance": account.balances[1],
+        }
+    (account,) = state.values()
+    return {
+        "positions": {p.position_id: p.trade_data.volume for p in account.positions},
+        "orders": sorted(order.order_id for order in account.open_orders),
+        "balance": account.balance,
+    }
+
+
+def server_truth(driver: Driver, broker: str, sim: Any) -> dict[str, Any]:
+    if broker == "tradovate":
+        positions = driver.call("list_positions")
+        orders = driver.call("list_orders")
+        cash = driver.call("get_cash_balance_snapshot", sim.account_id)
+        return {
+            "positions": {p["contractId"]: p["netPos"] for p in positions if p["netPos"]},
+            "orders": sorted(o["id"] for o in orders if o["ordStatus"] == "Working"),
+            "balance": Decimal(repr(cash["totalCashValue"])),
+        }
+    account = sim.accounts[0]
+    reconcile = driver.call("reconcile", account)
+    trader = driver.call("get_trader", account).trader
+    return {
+        "positions": {p.position_id: p.trade_data.volume for p in reconcile.position},
+        "orders": sorted(order.order_id for order in reconcile.order),
+        "balance": trader.money(trader.balance),
+    }
+
+
+# -- the clients -------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["tradovate", "ctrader"])
+def broker(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def sim(broker: str) -> Iterator[Any]:
+    kind = TradovateSimulator if broker == "tradovate" else CTraderSimulator
+    with kind(seed=3, price_walk=False) as simulator:
+        yield simulator
+
+
+def connect(adapter: str, broker: str, sim: Any) -> Driver:
+    if broker == "tradovate":
+        driver = open_client(
+            adapter,
+            broker,
+            sim.url,
+            token=sim.token,
+            track_state=True,
+            user_id=sim.user_id,
+            reconnect=FAST_RECONNECT,
+        )
+        return driver
+    driver = open_client(
+        adapter,
+        broker,
+        sim.tcp_url,
+        **ctrader_credentials(sim),
+        track_state=True,
+        reconnect=FAST_RECONNECT,
+    )
+    driver.call("authorize_account", sim.accounts[0])
+    return driver
+
+
+def synced(collector: Collector, count: int = 1) -> Callable[[], bool]:
+    return lambda: len(collector.of(AccountSynced)) >= count
+
+
+def place(driver: Driver, broker: str, sim: Any, buy: bool, quantity: int, limit: Any = None) -> Any:
+    """A tracked order: market, or a limit at ``limit`` (a price, or "far" to rest)."""
+    if broker == "tradovate":
+        kwargs: dict[str, Any] = {
+            "account_spec": sim.account_name,
+            "account_id": sim.account_id,
+            "symbol": ES,
+            "action": "Buy" if buy else "Sell",
+            "order_qty": quantity,
+        }
+        if limit is not None:
+            price = sim.price(ES) * (0.5 if buy else 1.5) if limit == "far" else limit
+            kwargs.update(order_type="Limit", price=round(price, 2))
+        return on_client(driver, lambda client: client.place_order_tracked(**kwargs))
+    options: dict[str, Any] = {}
+    if limit is not None:
+        options = {"order_type": "LIMIT", "limit_price": 0.5 if buy else 2.5}
+    side = "BUY" if buy else "SELL"
+    account = sim.accounts[0]
+    return on_client(
+        driver,
+        lambda client: client.new_order_tracked(account, EURUSD, side, quantity * 100_000, **options),
+    )
+
+
+def cancel(driver: Driver, broker: str, sim: Any, order_id: int) -> None:
+    try:
+        if broker == "tradovate":
+            driver.call("cancel_order", order_id)
+        else:
+            driver.call("cancel_order", sim.accounts[0], order_id)
+    except RequestError:
+        pass  # too late, or lost with the link: the handle and the state tell
+
+
+def modify(driver: Driver, broker: str, sim: Any, order_id: int, quantity: int) -> None:
+    try:
+        if broker == "tradovate":
+            price = round(sim.price(ES) * 0.5, 2)
+            driver.call(
+                "modify_order", order_id, order_qty=quantity, order_type="Limit", price=price
+            )
+        else:
+            driver.call("amend_order", sim.accounts[0], order_id, volume=quantity * 100_000)
+    except RequestError:
+        pass
+
+
+def sim_order_ids(broker: str, sim: Any) -> list[int]:
+    if broker == "tradovate":
+        return sorted(sim.book.orders)
+    return sorted(sim.books[sim.accounts[0]].orders)
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_orders_are_followed_to_their_final_state_and_the_state_is_the_servers(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    with connect(adapter, broker, sim) as driver:
+        collector = Collector(driver)
+        until(synced(collector))
+        filled = place(driver, broker, sim, True, 2)
+        view = final(driver, filled)
+        assert view.status is OrderStatus.FILLED
+        assert view.filled_quantity == (2 if broker == "tradovate" else 200_000)
+        assert view.average_price is not None
+        assert view.order_id is not None
+        resting = place(driver, broker, sim, True, 1, "far")
+        until(lambda: resting.status is OrderStatus.WORKING)
+        assert client_truth(driver, broker) == server_truth(driver, broker, sim)
+        cancel(driver, broker, sim, resting.order_id)
+        assert final(driver, resting).status is OrderStatus.CANCELLED
+        assert client_truth(driver, broker) == server_truth(driver, broker, sim)
+    collector.join()
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_order_in_flight_when_the_link_drops_is_unknown_then_resolved_once(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    """The simulator takes the order, then the link closes instead of the answer: the handle
+    says unknown, the order is not sent again, and the snapshot of the new link resolves it."""
+    with connect(adapter, broker, sim) as driver:
+        collector = Collector(driver)
+        until(synced(collector))
+        before = sim_order_ids(broker, sim)
+        sim.on_loop(lambda: sim.inject(Fault(FaultKind.CLOSE, after=0)))
+        time.sleep(0.05)  # the fault is armed on the simulator's loop
+        handle = place(driver, broker, sim, True, 1)
+        until(lambda: handle.status is not OrderStatus.SENT)
+        seen = handle.status
+        view = final(driver, handle)
+        assert seen in (OrderStatus.UNKNOWN, OrderStatus.FILLED)
+        assert view.status is OrderStatus.FILLED
+        placed = [i for i in sim_order_ids(broker, sim) if i not in before]
+        assert placed == [view.order_id]  # taken once, never sent again
+        lost = collector.of(Disconnected)
+        assert lost
+        assert len(lost[0].unknown_orders) == 1
+        until(synced(collector, 2))
+        assert client_truth(driver, broker) == server_truth(driver, broker, sim)
+    collector.join()
+
+
+def _strike(broker: str, sim: Any, rng: random.Random) -> None:
+    kinds = [FaultKind.CLOSE, FaultKind.DROP_MID_FRAME, FaultKind.GARBAGE]
+    if broker == "ctrader":
+        kinds.append(None)  # an account disconnect
+    kind = rng.choice(kinds)
+    if kind is None:
+        account = sim.accounts[0]
+        sim.on_loop(lambda: sim.disconnect_account(account))
+    else:
+        fault = Fault(kind, after=rng.randrange(3))
+        sim.on_loop(lambda: sim.inject(fault))
+
+
+def _step(driver: Driver, broker: str, sim: Any, rng: random.Random, handles: list[Any]) -> None:
+    working = [h for h in handles if h.status is OrderStatus.WORKING and h.order_id]
+    roll = rng.random()
+    if working and roll < 0.2:
+        cancel(driver, broker, sim, rng.choice(working).order_id)
+    elif working and roll < 0.3:
+        modify(driver, broker, sim, rng.choice(working).order_id, rng.randint(1, 3))
+    else:
+        limit = "far" if roll < 0.6 else None
+        handles.append(place(driver, broker, sim, rng.random() < 0.5, rng.randint(1, 3), limit))
+
+
+def _settled(handles: list[Any]) -> bool:
+    return all(h.status not in (OrderStatus.SENT, OrderStatus.UNKNOWN) for h in handles)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_random_run_with_faults_ends_with_the_servers_state_and_every_handle_final(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    rng = random.Random(f"{adapter}-{broker}-30")
+    orders = 50
+    with connect(adapter, broker, sim) as driver:
+        collector = Collector(driver)
+        until(synced(collector))
+        handles: list[Any] = []
+        for number in range(orders * 2):
+            if len(handles) >= orders:
+                break
+            if number % 12 == 11:
+                _strike(broker, sim, rng)
+            try:
+                _step(driver, broker, sim, rng, handles)
+            except RequestError:
+                until(lambda: driver.client.ready)  # not connected just now: nothing was sent
+        until(lambda: _settled(handles) and driver.client.ready, 30)
+        for handle in handles:
+            if handle.status is OrderStatus.WORKING:
+                cancel(driver, broker, sim, handle.order_id)
+        until(lambda: all(h.done for h in handles), 30)
+        assert all(h.view.final for h in handles)
+        placed = sorted(h.order_id for h in handles if h.order_id is not None)
+        assert placed == sim_order_ids(broker, sim)  # each order reached the simulator once
+        until(lambda: client_truth(driver, broker) == server_truth(driver, broker, sim))
+    collector.join()
+
+
+def test_the_asyncio_handle_is_awaitable() -> None:
+    """``await handle`` gives the final view, on the client's loop."""
+
+    async def run() -> None:
+        from brokerwire.adapters.asyncio import TradovateClient
+
+        async with TradovateSimulator(seed=3, price_walk=False) as sim:
+            client = TradovateClient(
+                sim.url, token=sim.token, track_state=True, user_id=sim.user_id
+            )
+            async with client:
+                handle = client.place_order_tracked(
+                    account_spec=sim.account_name,
+                    account_id=sim.account_id,
+                    symbol=ES,
+                    action="Buy",
+                    order_qty=1,
+                )
+                view = await asyncio.wait_for(asyncio.ensure_future(_awaited(handle)), WAIT)
+                assert view.status is OrderStatus.FILLED
+                state = client.account_state()
+                (account,) = state.accounts.values()
+                assert {p.contract_id: p.net_pos for p in account.positions} == {
+                    view.fills[0] and 3570918: 1
+                }
+
+    asyncio.run(run())
+
+
+async def _awaited(handle: Any) -> Any:
+    return await handle
