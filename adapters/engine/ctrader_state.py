@@ -154,11 +154,11 @@ class CTraderTracking:
     def place(self, key: int, call: CTraderCall, sink: HandleSink, now: float) -> OrderView:
         """Send a new-order ``call`` (with its ``clientOrderId``) for the handle ``sink``."""
         payload = call.payload or {}
+        engine = self.engine
+        request_id = engine.send(call, now)  # first: a request the core refuses has no handle
         view = self.orders.sent(key, payload["ctidTraderAccountId"], payload["clientOrderId"])
         self._sinks[key] = sink
         self._sent_ms[key] = int(time.time() * 1000)
-        engine = self.engine
-        request_id = engine.send(call, now)
         engine.wait_internal(request_id, partial(self._answered, key))
         engine.remember_order(request_id, UnknownOrder(request_id, call.name, call.sent_body))
         return view

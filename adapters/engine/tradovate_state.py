@@ -126,9 +126,9 @@ class TradovateTracking:
     def place(self, key: int, call: TradovateCall, sink: HandleSink, now: float) -> OrderView:
         """Send a placing ``call`` whose outcome goes to the handle ``sink``."""
         engine = self.engine
+        request_id = engine.send(call, now)  # first: a request the core refuses has no handle
         view = self.orders.sent(key, TradovateOrderRequest.of(call.body), self.state)
         self._sinks[key] = sink
-        request_id = engine.send(call, now)
         engine.wait_internal(request_id, partial(self._answered, key, call))
         engine.remember_order(request_id, UnknownOrder(request_id, call.name, call.sent_body))
         return view

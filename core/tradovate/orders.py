@@ -100,6 +100,8 @@ class TradovateOrderTracker:
     def __init__(self) -> None:
         self._followed: dict[int, _Followed] = {}
         self._by_order: dict[int, int] = {}
+        #: Every order id a handle has followed, final ones too: none is claimed twice.
+        self._claimed: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._followed)
@@ -123,6 +125,7 @@ class TradovateOrderTracker:
         if followed is None:
             return []
         self._by_order[order_id] = key
+        self._claimed.add(order_id)
         followed.view = msgspec.structs.replace(
             followed.view, status=OrderStatus.WORKING, order_id=order_id
         )
@@ -186,7 +189,7 @@ class TradovateOrderTracker:
     def _find(self, followed: _Followed, state: TradovateAccountState) -> int | None:
         request = followed.request
         for order_id in sorted(state.orders):
-            if order_id <= followed.watermark or order_id in self._by_order:
+            if order_id <= followed.watermark or order_id in self._claimed:
                 continue
             order = state.orders[order_id]
             version = _first_version(state, order_id)
