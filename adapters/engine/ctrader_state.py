@@ -2,8 +2,9 @@
 
 With ``track_state``, each account, once authorized (by the caller, after a reconnect, or again
 after ``ProtoOAAccountDisconnectEvent``), gets a snapshot: ``ProtoOATraderReq`` and
-``ProtoOAReconcileReq``, and ``ProtoOAOrderListReq`` over the time its unknown orders were sent
-when it has some. The parts belong to the account's epoch (``SnapshotGate``): an answer of an
+``ProtoOAReconcileReq``, and ``ProtoOAOrderListReq`` over the time its followed orders were
+sent when it has some (an order whose answer, or whose last execution, was lost with the link
+is found there). The parts belong to the account's epoch (``SnapshotGate``): an answer of an
 earlier epoch is dropped, so a state never mixes two. Execution, order-error, margin and
 trader events that come before the snapshot is complete are held by the reducer and replayed
 on top of it; those after it are applied as they come. The differences go out as change events,
@@ -82,8 +83,8 @@ class CTraderTracking:
             state = self.states[account] = CTraderAccountState(account)
         elif state.synced:
             state.begin_resync()
-        unknown = account in self.orders.unknown_accounts()
-        parts = _PARTS | {"orders"} if unknown else _PARTS
+        followed = account in self.orders.followed_accounts()
+        parts = _PARTS | {"orders"} if followed else _PARTS
         epoch = self.gate.begin(account, parts)
         for part in sorted(parts):
             payload: dict[str, Any] = {"ctidTraderAccountId": account}

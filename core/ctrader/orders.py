@@ -122,6 +122,13 @@ class CTraderOrderTracker:
             f.account_id for f in self._followed.values() if f.view.status is OrderStatus.UNKNOWN
         }
 
+    def followed_accounts(self) -> set[int]:
+        """The accounts with handles the server has answered or may have taken (not ``SENT``):
+        their next snapshot looks for those orders too."""
+        return {
+            f.account_id for f in self._followed.values() if f.view.status is not OrderStatus.SENT
+        }
+
     def apply(self, event: object) -> list[OrderView]:
         """The views an execution event moves (of any account; others change nothing)."""
         execution = execution_of(event)
@@ -151,21 +158,27 @@ class CTraderOrderTracker:
         return [] if view == followed.view else self._settle(key, view)
 
     def resolve(self, account_id: int, orders: Iterable[Order]) -> list[OrderView]:
-        """The account's unknown handles, found in ``orders`` (what the server holds) by
-        ``clientOrderId``, or not placed."""
+        """After the account's snapshot: its handles found in ``orders`` (what the server
+        holds: pending orders and the order list) by ``clientOrderId``, as the server holds
+        them (an execution event lost with the link is made up for); an unknown handle not
+        found was never placed. A handle still waiting for its answer is left to it."""
         held = {order.client_order_id: order for order in orders if order.client_order_id}
         views: list[OrderView] = []
         for key in sorted(self._followed):
             followed = self._followed[key]
-            if followed.account_id != account_id or followed.view.status is not OrderStatus.UNKNOWN:
+            status = followed.view.status
+            if followed.account_id != account_id or status is OrderStatus.SENT:
                 continue
             order = held.get(followed.client_order_id)
-            if order is None:
-                view = msgspec.structs.replace(followed.view, status=OrderStatus.NOT_PLACED)
-            else:
+            if order is not None:
                 self._by_order[order.order_id] = key
                 view = _with_order(followed.view, order)
-            views += self._settle(key, view)
+            elif status is OrderStatus.UNKNOWN:
+                view = msgspec.structs.replace(followed.view, status=OrderStatus.NOT_PLACED)
+            else:
+                continue
+            if view != followed.view:
+                views += self._settle(key, view)
         return views
 
     def _key_of(self, order: Order) -> int | None:
