@@ -22,6 +22,7 @@ import pytest
 
 from brokerwire.adapters.errors import RequestError
 from brokerwire.adapters.events import AccountSynced, Disconnected
+from brokerwire.adapters.order_handles import OrderHandle
 from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, TradovateSimulator
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.orders import OrderStatus
@@ -261,20 +262,25 @@ def test_orders_are_followed_to_their_final_state_and_the_state_is_the_servers(
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_an_order_in_flight_when_the_link_drops_is_unknown_then_resolved_once(
-    adapter: str, broker: str, sim: Any
+    adapter: str, broker: str, sim: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The simulator takes the order, then the link closes instead of the answer: the handle
     says unknown, the order is not sent again, and the snapshot of the new link resolves it."""
+    seen: list[OrderStatus] = []
+    update = OrderHandle._update
+
+    def recorded(handle: OrderHandle, view: Any) -> None:
+        seen.append(view.status)
+        update(handle, view)
+
+    monkeypatch.setattr(OrderHandle, "_update", recorded)
     with connect(adapter, broker, sim) as driver, Collector(driver) as collector:
         until(synced(collector))
         before = sim_order_ids(broker, sim)
-        sim.on_loop(lambda: sim.inject(Fault(FaultKind.CLOSE, after=0)))
-        time.sleep(0.05)  # the fault is armed on the simulator's loop
+        arm(sim, Fault(FaultKind.CLOSE, after=0))  # the next message: the order's answer
         handle = place(driver, broker, sim, True, 1)
-        until(lambda: handle.status is not OrderStatus.SENT)
-        seen = handle.status
         view = final(driver, handle)
-        assert seen in (OrderStatus.UNKNOWN, OrderStatus.FILLED)
+        assert seen == [OrderStatus.UNKNOWN, OrderStatus.FILLED]
         assert view.status is OrderStatus.FILLED
         placed = [i for i in sim_order_ids(broker, sim) if i not in before]
         assert placed == [view.order_id]  # taken once, never sent again
@@ -283,6 +289,18 @@ def test_an_order_in_flight_when_the_link_drops_is_unknown_then_resolved_once(
         assert len(lost[0].unknown_orders) == 1
         until(synced(collector, 2))
         until(lambda: client_truth(driver, broker) == server_truth(driver, broker, sim))
+
+
+def arm(sim: Any, fault: Fault) -> None:
+    """Arm ``fault`` on the simulator's newest connection, and return once it is armed."""
+    armed = threading.Event()
+
+    def inject() -> None:
+        sim.inject(fault)
+        armed.set()
+
+    sim.on_loop(inject)
+    assert armed.wait(WAIT)
 
 
 def _strike(broker: str, sim: Any, rng: random.Random) -> None:
