@@ -21,7 +21,13 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from brokerwire.core.ctrader import ErrorResponse, PayloadType, RequestFailed, Response
+from brokerwire.core.ctrader import (
+    ErrorResponse,
+    PayloadType,
+    RequestFailed,
+    RequestTimedOut,
+    Response,
+)
 from brokerwire.core.ctrader.account import (
     CTraderAccountSnapshot,
     CTraderAccountState,
@@ -33,6 +39,7 @@ from brokerwire.core.orders import OrderView, SnapshotGate
 from ..events import AccountSynced, UnknownOrder
 from .client_engine import log
 from .tracking import HandleSink
+from .tradovate_state import SNAPSHOT_TIMEOUT
 
 if TYPE_CHECKING:
     from .ctrader import CTraderCall, CTraderEngine
@@ -90,7 +97,7 @@ class CTraderTracking:
             payload: dict[str, Any] = {"ctidTraderAccountId": account}
             if part == "orders":
                 payload.update(self._order_window())
-            request_id = conn.request(_REQUESTS[part], payload, now=now)
+            request_id = conn.request(_REQUESTS[part], payload, timeout=SNAPSHOT_TIMEOUT, now=now)
             self.engine.wait_internal(request_id, partial(self._part, account, epoch, part))
 
     def _order_window(self) -> dict[str, int]:
@@ -160,11 +167,12 @@ class CTraderTracking:
         view = self.orders.sent(key, payload["ctidTraderAccountId"], payload["clientOrderId"])
         self._sinks[key] = sink
         self._sent_ms[key] = int(time.time() * 1000)
-        engine.wait_internal(request_id, partial(self._answered, key))
+        account = payload["ctidTraderAccountId"]
+        engine.wait_internal(request_id, partial(self._answered, key, account))
         engine.remember_order(request_id, UnknownOrder(request_id, call.name, call.sent_body))
         return view
 
-    def _answered(self, key: int, event: Any, now: float) -> None:
+    def _answered(self, key: int, account: int, event: Any, now: float) -> None:
         kind = type(event)
         if kind is Response or kind is ErrorResponse:
             self.observe(event)
@@ -175,6 +183,8 @@ class CTraderTracking:
             self._push(self.orders.not_placed(key, "the link went down before it was sent"))
         elif kind is not Response:
             self._push(self.orders.lost(key))
+            if kind is RequestTimedOut and self.engine.ready:
+                self.take_snapshot(account, now)  # the link is up: the order list tells now
 
     def _push(self, views: list[OrderView]) -> None:
         for view in views:

@@ -7,7 +7,8 @@ reconnect) is compared with what was held and the differences go out as change e
 by the reducer and replayed on top of it; those after it are applied as they come; an answer
 of an earlier link (a sync asked before the link dropped again) is dropped by its epoch number.
 Handles follow their orders through ``TradovateOrderTracker``; a handle whose answer was lost
-is resolved by the next snapshot.
+is resolved by the next snapshot, taken at once (a new epoch on the same link) when the answer
+timed out while the link stayed up.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
 from brokerwire.core.tradovate.models import SyncSnapshot
 from brokerwire.core.tradovate.orders import TradovateOrderRequest, TradovateOrderTracker
 
-from ..errors import RequestError, RequestRefused, Throttled
+from ..errors import RequestError, RequestRefused, RequestTimeout, Throttled
 from ..events import AccountSynced, UnknownOrder
 from .client_engine import log
 from .tracking import HandleSink
@@ -66,6 +67,15 @@ def _held_parts(data: Any) -> SyncSnapshot | None:
     return typed if isinstance(typed, SyncSnapshot) else None
 
 
+#: How long a snapshot may take: longer than an ordinary request, as a slow answer only delays
+#: it, while giving up leaves the state unsynced until the next link.
+SNAPSHOT_TIMEOUT = 60.0
+
+
+def _nothing() -> None:
+    """What a sync asked on a ready link does once answered: nothing more."""
+
+
 class TradovateTracking:
     """The state, the handles and the sync of one Tradovate client."""
 
@@ -88,7 +98,8 @@ class TradovateTracking:
         conn = self.engine.conn
         assert conn is not None
         self.epoch += 1
-        request_id = conn.request(SYNC_ENDPOINT, None, {"users": [self.user_id]}, now=now)
+        body = {"users": [self.user_id]}
+        request_id = conn.request(SYNC_ENDPOINT, None, body, SNAPSHOT_TIMEOUT, now=now)
         self.engine.wait_internal(request_id, partial(self._synced, self.epoch, then))
 
     def _synced(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> None:
@@ -103,6 +114,13 @@ class TradovateTracking:
         else:
             log.warning("the account snapshot could not be taken: %r", event)
         then()
+
+    def resync_now(self, now: float) -> None:
+        """A new epoch on the same link (an order's answer timed out): a fresh snapshot."""
+        if self.engine.conn is None or not self.engine.ready:
+            return
+        self.state.begin_resync()
+        self.sync(now, _nothing)
 
     def lost(self) -> None:
         """The link went down: a new epoch starts; answers still awaited are unknown."""
@@ -138,6 +156,9 @@ class TradovateTracking:
             value = self.engine.result(call, event)
         except (RequestRefused, Throttled) as exc:
             self._push(self.orders.refused(key, str(exc)))
+        except RequestTimeout:
+            self._push(self.orders.lost(key))
+            self.resync_now(now)  # the link is up: the order list tells at once
         except RequestError:
             self._push(self.orders.lost(key))
         else:
