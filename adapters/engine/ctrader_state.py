@@ -148,10 +148,13 @@ class CTraderTracking:
         self.gate.lost(account)
 
     def observe(self, event: Any) -> None:
-        """An event, or an answer to one of the caller's requests (an execution event)."""
-        for state in self.states.values():
-            for change in state.apply(event):
-                self.engine.emit(change)
+        """An event, or an answer to one of the caller's requests (an execution event). An
+        account with no snapshot awaited (the last one failed) is not fed: nothing to hold
+        its events for until it is authorized again."""
+        for account, state in self.states.items():
+            if state.synced or self.gate.current(account) is not None:
+                for change in state.apply(event):
+                    self.engine.emit(change)
         self._push(self.orders.apply(event))
 
     # -- handles -------------------------------------------------------------------------------

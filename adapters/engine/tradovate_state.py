@@ -85,6 +85,8 @@ class TradovateTracking:
         self.state = TradovateAccountState()
         self.orders = TradovateOrderTracker()
         self.epoch = 0
+        #: A snapshot is asked for and not answered yet: events are held for it.
+        self.awaiting = False
         self._sinks: dict[int, HandleSink] = {}
         self._keys = itertools.count(1)
 
@@ -98,6 +100,7 @@ class TradovateTracking:
         conn = self.engine.conn
         assert conn is not None
         self.epoch += 1
+        self.awaiting = True
         body = {"users": [self.user_id]}
         request_id = conn.request(SYNC_ENDPOINT, None, body, SNAPSHOT_TIMEOUT, now=now)
         self.engine.wait_internal(request_id, partial(self._synced, self.epoch, then))
@@ -105,6 +108,7 @@ class TradovateTracking:
     def _synced(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> None:
         if epoch != self.epoch:
             return
+        self.awaiting = False
         snapshot = _held_parts(event.data) if type(event) is Response else None
         if isinstance(snapshot, SyncSnapshot):
             for change in self.state.apply_snapshot(snapshot):
@@ -126,10 +130,13 @@ class TradovateTracking:
         """The link went down: a new epoch starts; answers still awaited are unknown."""
         self.state.begin_resync()
         self.epoch += 1
+        self.awaiting = False
         for key in self.orders.pending():
             self._push(self.orders.lost(key))
 
     def observe(self, event: Any) -> None:
+        if not (self.state.synced or self.awaiting):
+            return  # no snapshot to hold it for (the last one failed): the next link syncs
         changes = self.state.apply(event)
         if changes:
             for change in changes:

@@ -426,3 +426,16 @@ def test_an_order_whose_answer_times_out_is_resolved_on_the_same_link(
         assert [i for i in sim_order_ids(broker, sim) if i not in before] == [view.order_id]
         assert collector.of(Disconnected) == []
         until(lambda: client_truth(driver, broker) == server_truth(driver, broker, sim))
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_closing_the_client_completes_its_handles_as_they_are(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    with connect(adapter, broker, sim) as driver, Collector(driver) as collector:
+        until(synced(collector))
+        resting = place(driver, broker, sim, True, 1, limit="far")
+        until(lambda: resting.status is OrderStatus.WORKING)
+        assert not resting.done
+    assert resting.done
+    assert resting.status is OrderStatus.WORKING  # still resting at the server: not final
