@@ -421,10 +421,16 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     def _account_reauthorized(self, account: int, event: Any, now: float) -> None:
         """The answer to authorizing ``account`` again: restore its subscriptions (counted in
         ``_resubscribed`` for this link), or forget it and pass the refusal on. An answer lost
-        to the link going down refuses nothing: the reconnect authorizes the account again."""
+        to the link going down refuses nothing: the reconnect authorizes the account again; nor
+        does a yes to an account that another disconnect ended in the same read."""
         if type(event) is RequestFailed:
             return
         assert self.conn is not None
+        if type(event) is Response and account not in self.conn.authorized_accounts:
+            # Authorized, then ended again by an event read with this answer (the core has
+            # read it, the engine not yet): that event, acted on next, authorizes it again.
+            log.info("account %s was disconnected again as its authorization came", account)
+            return
         if account not in self.conn.authorized_accounts:
             log.warning("account %s could not be authorized again: %r", account, event)
             self._accounts.pop(account, None)
