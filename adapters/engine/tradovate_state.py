@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from brokerwire.core.orders import OrderView
+from brokerwire.core.orders import OrderView, SnapshotGate
 from brokerwire.core.tradovate import Response
 from brokerwire.core.tradovate.account import TradovateAccountState, TradovateStateSnapshot
 from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
@@ -61,8 +61,8 @@ def _held_parts(data: Any) -> SyncSnapshot | None:
     """The sync answer typed, read for the parts the state holds; None when it is not one."""
     if isinstance(data, SyncSnapshot):
         return data
-    if type(data) is not dict:
-        return None
+    if type(data) is not dict or "errorText" in data:
+        return None  # not a snapshot, or a refusal: an empty snapshot would wipe the state
     typed = sync_snapshot_of(SYNC_ENDPOINT, {key: data[key] for key in _HELD if key in data})
     return typed if isinstance(typed, SyncSnapshot) else None
 
@@ -84,9 +84,8 @@ class TradovateTracking:
         self.user_id = user_id
         self.state = TradovateAccountState()
         self.orders = TradovateOrderTracker()
-        self.epoch = 0
-        #: A snapshot is asked for and not answered yet: events are held for it.
-        self.awaiting = False
+        #: The epochs of the user's snapshots: an answer of an earlier one is dropped.
+        self.gate: SnapshotGate[int] = SnapshotGate(frozenset({"sync"}))
         self._sinks: dict[int, HandleSink] = {}
         self._keys = itertools.count(1)
 
@@ -99,16 +98,19 @@ class TradovateTracking:
         """Ask for the snapshot of this link's epoch; ``then`` runs once it is answered."""
         conn = self.engine.conn
         assert conn is not None
-        self.epoch += 1
-        self.awaiting = True
+        epoch = self.gate.begin(self.user_id)
         body = {"users": [self.user_id]}
         request_id = conn.request(SYNC_ENDPOINT, None, body, SNAPSHOT_TIMEOUT, now=now)
-        self.engine.wait_internal(request_id, partial(self._synced, self.epoch, then))
+        self.engine.wait_internal(request_id, partial(self._synced, epoch, then))
+
+    @property
+    def awaiting(self) -> bool:
+        """A snapshot is asked for and not answered yet: events are held for it."""
+        return self.gate.current(self.user_id) is not None
 
     def _synced(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> None:
-        if epoch != self.epoch:
-            return
-        self.awaiting = False
+        if self.gate.take(self.user_id, epoch, "sync", event) is None:
+            return  # the answer of an earlier epoch
         snapshot = _held_parts(event.data) if type(event) is Response else None
         if isinstance(snapshot, SyncSnapshot):
             for change in self.state.apply_snapshot(snapshot):
@@ -129,8 +131,7 @@ class TradovateTracking:
     def lost(self) -> None:
         """The link went down: a new epoch starts; answers still awaited are unknown."""
         self.state.begin_resync()
-        self.epoch += 1
-        self.awaiting = False
+        self.gate.lost(self.user_id)
         for key in self.orders.pending():
             self._push(self.orders.lost(key))
 
