@@ -786,7 +786,8 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
     ) -> Any:
         """``new_order``, sent at once, returning an order handle that follows the order to its
         final state (``track_state`` clients only; see ``adapters.order_handles``). Without a
-        ``client_order_id`` the client makes one: it finds the order after a lost answer."""
+        ``client_order_id`` the client makes one: it finds the order after a lost answer. Not
+        connected, it raises ``ConnectionLost`` and sends nothing; the handle never raises."""
         payload = _new_order_payload(
             account_id,
             symbol_id,

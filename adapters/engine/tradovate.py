@@ -642,7 +642,8 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         timeout: float | None = None,
     ) -> Any:
         """``place_order``, sent at once, returning an order handle that follows the order to
-        its final state (``track_state`` clients only; see ``adapters.order_handles``)."""
+        its final state (``track_state`` clients only; see ``adapters.order_handles``). Not
+        connected, it raises ``ConnectionLost`` and sends nothing; the handle never raises."""
         call = _place_call(
             request,
             account_spec=account_spec,
