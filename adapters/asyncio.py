@@ -22,9 +22,9 @@ import contextlib
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from brokerwire.core.errors import LocalProtocolError
 
@@ -37,6 +37,7 @@ from .engine.tradovate import TradovateCalls, TradovateEngine
 from .engine.tradovate_history import AsyncTradovateHistory
 from .errors import ConnectError, RequestError
 from .logins_asyncio import CTraderLogin, TradovateLogin
+from .order_handles import AsyncOrderHandle
 
 __all__ = ["CTraderClient", "CTraderLogin", "TradovateClient", "TradovateLogin"]
 
@@ -219,6 +220,18 @@ class _AsyncClient(ClientBase[EngineT]):
         if future.cancelled():
             self._engine.forget(request_id)
             self._after([])
+
+    def _track_order(self, call: Any) -> AsyncOrderHandle:
+        self._check_loop()
+        loop = asyncio.get_running_loop()
+        make = partial(AsyncOrderHandle, loop=loop)
+        engine: Any = self._engine  # a broker engine: both define track_order
+        handle = engine.track_order(call, make, loop.time())
+        self._after([])
+        return cast("AsyncOrderHandle", handle)
+
+    def _read_state(self, read: Callable[[], Any]) -> Any:
+        return read()  # on the loop: the state is never mid-change here
 
     # -- driving the core ------------------------------------------------------------------------
 

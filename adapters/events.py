@@ -13,7 +13,7 @@ from brokerwire.core.errors import RemoteProtocolError
 
 from .errors import ConnectError
 
-__all__ = ["Disconnected", "ReconnectFailed", "Reconnected", "UnknownOrder"]
+__all__ = ["AccountSynced", "Disconnected", "ReconnectFailed", "Reconnected", "UnknownOrder"]
 
 
 class UnknownOrder(Event, frozen=True):
@@ -70,3 +70,13 @@ class ReconnectFailed(Event, frozen=True, gc=True):
     attempts: int
     reason: str
     error: ConnectError | None = None
+
+
+class AccountSynced(Event, frozen=True):
+    """A client that tracks account state took a fresh snapshot (after connecting, a
+    reconnect, or an account's authorization) and emitted the changes it made, just before
+    this event. ``account_id`` is the cTrader account (None for Tradovate, whose one snapshot
+    holds every account of the user); ``epoch`` counts the snapshots of that target."""
+
+    account_id: int | None
+    epoch: int

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from brokerwire.core.errors import LocalProtocolError
 
@@ -40,6 +40,7 @@ from .engine.tradovate import TradovateCalls, TradovateEngine
 from .engine.tradovate_history import TradovateHistory
 from .errors import ConnectError, RequestError
 from .logins import CTraderLogin, TradovateLogin
+from .order_handles import ThreadedOrderHandle
 
 __all__ = ["CTraderClient", "CTraderLogin", "TradovateClient", "TradovateLogin"]
 
@@ -282,6 +283,17 @@ class _ThreadedClient(ClientBase[EngineT]):
 
     def _call(self, call: Any) -> Any:
         return self._submit(call).result()
+
+    def _track_order(self, call: Any) -> ThreadedOrderHandle:
+        with self._lock:
+            engine: Any = self._engine  # a broker engine: both define track_order
+            handle = engine.track_order(call, ThreadedOrderHandle, time.monotonic())
+        self._wake()
+        return cast("ThreadedOrderHandle", handle)
+
+    def _read_state(self, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            return read()
 
     # -- the reader thread -----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import ssl
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from brokerwire.core.errors import LocalProtocolError
@@ -84,6 +84,14 @@ class ClientBase(ABC, Generic[EngineT]):
     def _submit(self, call: Any) -> Any:
         """Send ``call`` now and return a future of its outcome: a ``concurrent.futures.Future``
         in the threaded adapter, an ``asyncio.Future`` in the asyncio one (``request_async``)."""
+
+    def _track_order(self, call: Any) -> Any:
+        """Send an order ``call`` with a handle (the adapter makes the handle)."""
+        raise NotImplementedError
+
+    def _read_state(self, read: Callable[[], Any]) -> Any:
+        """``read()`` the engine's account state safely (under the lock, or on the loop)."""
+        raise NotImplementedError
 
     @abstractmethod
     def events(

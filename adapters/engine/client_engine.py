@@ -230,6 +230,10 @@ class ClientEngine(Generic[ConnT, CallT]):
     def emit(self, event: Any) -> None:
         self._out.append(event)
 
+    def remember_order(self, request_id: Any, order: UnknownOrder) -> None:
+        """An order the engine sent for itself: listed in ``Disconnected`` if its answer is lost."""
+        self._orders[request_id] = order
+
     def authorized(self, resubscribed: int) -> None:
         """Authorization (and resubscription) is done: the link is READY."""
         self.phase = Phase.READY

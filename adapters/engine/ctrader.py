@@ -23,11 +23,13 @@ from brokerwire.core.ctrader import (
     CTraderConnection,
     CTraderSubscriptionRegistry,
     ErrorResponse,
+    FollowUp,
     OrderType,
     PayloadType,
     RequestFailed,
     RequestTimedOut,
     Response,
+    ServerEvent,
     TokenInvalidated,
     TradeSide,
     TrendbarPeriod,
@@ -38,9 +40,11 @@ from brokerwire.core.ctrader import (
 from brokerwire.core.ctrader import (
     Opened as CTraderOpened,
 )
+from brokerwire.core.ctrader.account import CTraderAccountSnapshot
 from brokerwire.core.ctrader.messages import payload_of, typed_payload
 from brokerwire.core.ctrader.models import OpenApiMessage
 from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.orders import OrderStatus, OrderView
 from brokerwire.core.tcp import Framing
 
 from ..endpoint import Endpoint, parse_url
@@ -53,8 +57,10 @@ from ..reconnect import ReconnectPolicy, told_wait
 from ..secrets import Secret, without_secrets
 from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, Phase, log, unanswered
+from .ctrader_state import CTraderTracking, new_client_order_id
 from .login import TokenSource, token_text
 from .retrying import RetryingEngine
+from .tracking import HandleSink, ensure_sendable
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 
@@ -146,7 +152,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     outcome_types = frozenset({Response, ErrorResponse, RequestTimedOut, RequestFailed})
     opened_type = CTraderOpened
     failed_type = RequestFailed
-    watched_types = frozenset({TokenInvalidated, AccountDisconnected})
+    watched_types = frozenset({TokenInvalidated, AccountDisconnected, FollowUp, ServerEvent})
 
     def request_id_of(self, outcome: Any) -> str:
         client_msg_id: str = outcome.client_msg_id
@@ -163,8 +169,11 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         framing: Framing = Framing.LENGTH_PREFIX,
         registry: CTraderSubscriptionRegistry | None = None,
         connection_options: Mapping[str, Any] | None = None,
+        track_state: bool = False,
     ) -> None:
         super().__init__(endpoint, reconnect=reconnect)
+        #: The account states and order handles (``track_state``).
+        self.tracking = CTraderTracking(self) if track_state else None
         self.client_id = client_id
         self.client_secret = client_secret
         #: A login the access token comes from; each of its renewals re-authorizes the accounts.
@@ -284,8 +293,40 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     def withdraw(self, request_id: Any) -> bool:
         return self.conn is not None and self.conn.cancel(request_id)
 
+    def link_lost(self) -> None:
+        if self.tracking is not None:
+            self.tracking.lost()
+
+    def finish(self, reason: str) -> list[Any]:
+        out = super().finish(reason)
+        if self.tracking is not None:
+            self.tracking.closed()
+        return out
+
+    def track_order(
+        self, call: CTraderCall, make_handle: Callable[[OrderView], HandleSink], now: float
+    ) -> HandleSink:
+        """Send a new-order ``call`` and return the handle ``make_handle`` makes for it."""
+        tracking = self.tracking
+        ensure_sendable(self.phase, tracking, call)
+        assert tracking is not None
+        key = tracking.new_key()
+        handle = make_handle(OrderView(key, OrderStatus.SENT))
+        tracking.place(key, call, handle, now)
+        return handle
+
+    def state_snapshot(self) -> Mapping[int, CTraderAccountSnapshot]:
+        if self.tracking is None:
+            raise LocalProtocolError("account state needs the client made with track_state=True")
+        return self.tracking.snapshot()
+
     def observe(self, event: Any, now: float) -> None:
-        if type(event) is TokenInvalidated and self.login is not None:
+        kind = type(event)
+        if kind is FollowUp or kind is ServerEvent:
+            if self.tracking is not None:
+                self.tracking.observe(event)
+            return
+        if kind is TokenInvalidated and self.login is not None:
             self._invalidated_by_renewal(event.account_ids, now)
             return
         if type(event) is TokenInvalidated:
@@ -296,6 +337,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         # still holds. Authorize it again and restore its subscriptions, as after a reconnect;
         # once per account however many such events come before the answer.
         account = event.account_id
+        if self.tracking is not None and account is not None:
+            self.tracking.account_lost(account)
         token = self._accounts.get(account)
         if (
             token is None
@@ -378,10 +421,16 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     def _account_reauthorized(self, account: int, event: Any, now: float) -> None:
         """The answer to authorizing ``account`` again: restore its subscriptions (counted in
         ``_resubscribed`` for this link), or forget it and pass the refusal on. An answer lost
-        to the link going down refuses nothing: the reconnect authorizes the account again."""
+        to the link going down refuses nothing: the reconnect authorizes the account again; nor
+        does a yes to an account that another disconnect ended in the same read."""
         if type(event) is RequestFailed:
             return
         assert self.conn is not None
+        if type(event) is Response and account not in self.conn.authorized_accounts:
+            # Authorized, then ended again by an event read with this answer (the core has
+            # read it, the engine not yet): that event, acted on next, authorizes it again.
+            log.info("account %s was disconnected again as its authorization came", account)
+            return
         if account not in self.conn.authorized_accounts:
             log.warning("account %s could not be authorized again: %r", account, event)
             self._accounts.pop(account, None)
@@ -391,6 +440,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         for request_id in replayed:
             self.wait_internal(request_id, self._resubscribe_answered)
         self._resubscribed += len(replayed)
+        if self.tracking is not None:
+            self.tracking.take_snapshot(account, now)
 
     def send(self, call: CTraderCall, now: float) -> str:
         assert self.conn is not None
@@ -408,6 +459,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
     def result(self, call: CTraderCall, event: Any) -> Any:
         kind = type(event)
         request_id = event.client_msg_id
+        if self.tracking is not None and (kind is Response or kind is ErrorResponse):
+            self.tracking.observe(event)
         if kind is Response:
             if call.payload_type == _ACCOUNT_AUTH:
                 self._remember_account(call)
@@ -458,6 +511,8 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         token = payload.get("accessToken")
         if account is not None and isinstance(token, str):
             self._accounts[account] = token
+            if self.tracking is not None:
+                self.tracking.take_snapshot(account, None)
 
 
 R = TypeVar("R")
@@ -481,6 +536,26 @@ def _member(enum_class: type[E], value: E | str | int) -> int:
 
 def _symbol_list(symbol_ids: int | Sequence[int]) -> list[int]:
     return [symbol_ids] if isinstance(symbol_ids, int) else list(symbol_ids)
+
+
+def _new_order_payload(
+    account_id: int,
+    symbol_id: int,
+    trade_side: TradeSide | str | int,
+    volume: int,
+    *,
+    order_type: OrderType | str | int,
+    optional: Mapping[str, Any],
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "ctidTraderAccountId": account_id,
+        "symbolId": symbol_id,
+        "orderType": _member(OrderType, order_type),
+        "tradeSide": _member(TradeSide, trade_side),
+        "volume": volume,
+    }
+    payload.update({key: value for key, value in optional.items() if value is not None})
+    return payload
 
 
 class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
@@ -521,6 +596,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         on_full: OnFull = "conflate",
         on_received: OnReceived | None = None,
         registry: CTraderSubscriptionRegistry | None = None,
+        track_state: bool = False,
         **connection_options: Any,
     ) -> None:
         """``url``: ``wss://demo.ctraderapi.com:5036`` (WebSocket),
@@ -532,7 +608,10 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         through the client are authorized again, and their subscriptions restored, after a
         reconnect. The other options are as for ``TradovateClient``; ``connection_options`` go
         to the core ``CTraderConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
-        ``request_timeout``, ``requests_per_second`` ...).
+        ``request_timeout``, ``requests_per_second`` ...). ``track_state=True`` keeps each
+        authorized account's state: a snapshot (trader, reconcile) on every authorization,
+        execution, order-error, margin and trader events applied, change events in the
+        stream, ``account_state()``, and order handles from ``new_order_tracked``.
         """
         endpoint = parse_url(url, schemes=frozenset({"ws", "wss", "tcp", "tls"}))
         engine = CTraderEngine(
@@ -544,6 +623,7 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
             framing=framing,
             registry=registry,
             connection_options=connection_options,
+            track_state=track_state,
         )
         self._start(
             engine,
@@ -673,22 +753,63 @@ class CTraderCalls(ClientBase[CTraderEngine], Generic[R, F]):
         result is the first execution event (ORDER_ACCEPTED, or the fill); later ones arrive as
         ``FollowUp`` events. Never sent twice: after a lost link the outcome is reported
         unknown."""
-        payload: dict[str, Any] = {
-            "ctidTraderAccountId": account_id,
-            "symbolId": symbol_id,
-            "orderType": _member(OrderType, order_type),
-            "tradeSide": _member(TradeSide, trade_side),
-            "volume": volume,
-        }
-        optional = {
-            "limitPrice": limit_price,
-            "stopPrice": stop_price,
-            "label": label,
-            "comment": comment,
-            "clientOrderId": client_order_id,
-        }
-        payload.update({key: value for key, value in optional.items() if value is not None})
+        payload = _new_order_payload(
+            account_id,
+            symbol_id,
+            trade_side,
+            volume,
+            order_type=order_type,
+            optional={
+                "limitPrice": limit_price,
+                "stopPrice": stop_price,
+                "label": label,
+                "comment": comment,
+                "clientOrderId": client_order_id,
+            },
+        )
         return self._ask(_helper_call(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
+
+    def new_order_tracked(
+        self,
+        account_id: int,
+        symbol_id: int,
+        trade_side: TradeSide | str | int,
+        volume: int,
+        *,
+        order_type: OrderType | str | int = OrderType.MARKET,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        label: str | None = None,
+        comment: str | None = None,
+        client_order_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """``new_order``, sent at once, returning an order handle that follows the order to its
+        final state (``track_state`` clients only; see ``adapters.order_handles``). Without a
+        ``client_order_id`` the client makes one: it finds the order after a lost answer. Not
+        connected, it raises ``ConnectionLost`` and sends nothing; the handle never raises."""
+        payload = _new_order_payload(
+            account_id,
+            symbol_id,
+            trade_side,
+            volume,
+            order_type=order_type,
+            optional={
+                "limitPrice": limit_price,
+                "stopPrice": stop_price,
+                "label": label,
+                "comment": comment,
+                "clientOrderId": client_order_id or new_client_order_id(),
+            },
+        )
+        return self._track_order(_helper_call(PayloadType.PROTO_OA_NEW_ORDER_REQ, payload, timeout))
+
+    def account_state(self) -> Mapping[int, CTraderAccountSnapshot]:
+        """Each synced account's balance, positions and pending orders now, by account id, as
+        frozen values (``track_state`` clients only)."""
+        return cast(
+            "Mapping[int, CTraderAccountSnapshot]", self._read_state(self._engine.state_snapshot)
+        )
 
     def get_trendbars(
         self,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 import msgspec
 
 from brokerwire.core.errors import LocalProtocolError
+from brokerwire.core.orders import OrderStatus, OrderView
 from brokerwire.core.tradovate import (
     Chart,
+    EntityChanged,
     ErrorResponse,
     Opened,
     Penalty,
@@ -27,6 +30,7 @@ from brokerwire.core.tradovate import (
     SubscriptionRegistry,
     TradovateConnection,
 )
+from brokerwire.core.tradovate.account import TradovateStateSnapshot
 from brokerwire.core.tradovate.bodies import body_of, typed_answer
 from brokerwire.core.tradovate.codec import Body, Query
 from brokerwire.core.tradovate.requests import (
@@ -63,6 +67,8 @@ from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, log, unanswered
 from .login import TokenSource, token_text
 from .retrying import RetryingEngine
+from .tracking import HandleSink, ensure_sendable
+from .tradovate_state import TradovateTracking
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
 
@@ -153,6 +159,42 @@ def _required(helper: str, **fields: Any) -> None:
         raise TypeError(f"{helper}() needs {', '.join(missing)} (or a typed request)")
 
 
+def _place_call(
+    request: PlaceOrder | None,
+    *,
+    account_spec: str | None,
+    account_id: int | None,
+    symbol: str | int | None,
+    action: str | None,
+    order_qty: int | None,
+    order_type: str,
+    price: float | None,
+    stop_price: float | None,
+    time_in_force: str | None,
+    is_automated: bool,
+    timeout: float | None,
+) -> TradovateCall:
+    """The ``order/placeorder`` call of ``place_order``'s arguments."""
+    if request is not None:
+        _alone(request, account_spec=account_spec, account_id=account_id, symbol=symbol)
+        _alone(request, action=action, order_qty=order_qty, price=price)
+        _alone(request, stop_price=stop_price, time_in_force=time_in_force)
+        return _call_of("order/placeorder", None, request, timeout, order_refusal)
+    _required("place_order", account_spec=account_spec, account_id=account_id, symbol=symbol)
+    _required("place_order", action=action, order_qty=order_qty)
+    body: dict[str, Any] = {
+        "accountSpec": account_spec,
+        "accountId": account_id,
+        "action": action,
+        "symbol": symbol,
+        "orderQty": order_qty,
+        "orderType": order_type,
+        "isAutomated": is_automated,
+    }
+    _add_prices(body, price, stop_price, time_in_force)
+    return TradovateCall("order/placeorder", None, body, timeout, order_refusal)
+
+
 class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     outcome_types = frozenset(
         {Response, ErrorResponse, Penalty, RateLimited, RequestTimedOut, RequestFailed}
@@ -160,6 +202,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
     opened_type = Opened
     failed_type = RequestFailed
     diverted_types = frozenset({Chart})
+    watched_types = frozenset({EntityChanged})
 
     def request_id_of(self, outcome: Any) -> int:
         request_id: int = outcome.request_id
@@ -173,8 +216,11 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         reconnect: ReconnectPolicy | None,
         registry: SubscriptionRegistry | None = None,
         connection_options: Mapping[str, Any] | None = None,
+        state_user: int | None = None,
     ) -> None:
         super().__init__(endpoint, reconnect=reconnect)
+        #: The account state and order handles (``track_state``), synced for ``state_user``.
+        self.tracking = None if state_user is None else TradovateTracking(self, state_user)
         self.token = token
         self.registry = registry if registry is not None else SubscriptionRegistry()
         self._options = dict(connection_options or {})
@@ -186,6 +232,42 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
 
     def link_lost(self) -> None:
         self.charts.lost()
+        if self.tracking is not None:
+            self.tracking.lost()
+
+    def observe(self, event: Any, now: float) -> None:
+        if self.tracking is not None:
+            self.tracking.observe(event)
+
+    def finish(self, reason: str) -> list[Any]:
+        out = super().finish(reason)
+        if self.tracking is not None:
+            self.tracking.closed()
+        return out
+
+    def ready_after_sync(self, resubscribed: int, now: float) -> None:
+        """READY, once the account snapshot is in when the client tracks state."""
+        if self.tracking is None:
+            self.authorized(resubscribed)
+        else:
+            self.tracking.sync(now, partial(self.authorized, resubscribed))
+
+    def track_order(
+        self, call: TradovateCall, make_handle: Callable[[OrderView], HandleSink], now: float
+    ) -> HandleSink:
+        """Send a placing ``call`` and return the handle ``make_handle`` makes for it."""
+        tracking = self.tracking
+        ensure_sendable(self.phase, tracking, call)
+        assert tracking is not None
+        key = tracking.new_key()
+        handle = make_handle(OrderView(key, OrderStatus.SENT))
+        tracking.place(key, call, handle, now)
+        return handle
+
+    def state_snapshot(self) -> TradovateStateSnapshot:
+        if self.tracking is None:
+            raise LocalProtocolError("account state needs the client made with track_state=True")
+        return self.tracking.snapshot()
 
     def make_connection(self) -> TradovateConnection:
         return TradovateConnection(
@@ -197,7 +279,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
 
     def on_open(self, now: float) -> None:
         if self.token is None:
-            self.authorized(0)
+            self.ready_after_sync(0, now)
             return
         self._authorize(now)
 
@@ -220,7 +302,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
             replayed = self.conn.replay_subscriptions(now=now)
             for request_id in replayed:
                 self.wait_internal(request_id, self._resubscribe_answered)
-            self.authorized(len(replayed))
+            self.ready_after_sync(len(replayed), now)
         elif type(event) is RequestTimedOut:
             log.info("authorize got no answer in time; dropping the connection")
             self.close_core(now)
@@ -323,6 +405,8 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         on_full: OnFull = "conflate",
         on_received: OnReceived | None = None,
         registry: SubscriptionRegistry | None = None,
+        track_state: bool = False,
+        user_id: int | None = None,
         **connection_options: Any,
     ) -> None:
         """``url`` is the WebSocket (``wss://md.tradovateapi.com/v1/websocket`` for market
@@ -345,14 +429,21 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         ``registry`` holds the subscriptions to restore. ``connection_options`` go to the core
         ``TradovateConnection`` (``heartbeat_interval``, ``watchdog_timeout``,
         ``request_timeout``, ``max_message_size``).
+        ``track_state=True`` keeps the account state of user ``user_id`` (required then): each
+        connection takes a ``user/syncrequest`` snapshot before it is ready, ``props`` events
+        keep it, change events go out with the others, ``account_state()`` gives it, and
+        ``place_order_tracked`` returns order handles.
         """
         endpoint = parse_url(url, schemes=frozenset({"ws", "wss"}), default_target="/v1/websocket")
+        if track_state and type(user_id) is not int:
+            raise ValueError("track_state needs user_id, the user whose accounts to sync")
         engine = TradovateEngine(
             endpoint,
             token=token,
             reconnect=ReconnectPolicy.from_option(reconnect),
             registry=registry,
             connection_options=connection_options,
+            state_user=user_id if track_state else None,
         )
         self._start(
             engine,
@@ -517,25 +608,62 @@ class TradovateCalls(ClientBase[TradovateEngine], Generic[R, F]):
         ``RequestRefused``. Never sent twice: after a lost link the outcome is reported unknown.
 
         Given a ``PlaceOrder`` (alone), the result is a ``PlaceOrderResult``."""
-        if request is not None:
-            _alone(request, account_spec=account_spec, account_id=account_id, symbol=symbol)
-            _alone(request, action=action, order_qty=order_qty, price=price)
-            _alone(request, stop_price=stop_price, time_in_force=time_in_force)
-            call = _call_of("order/placeorder", None, request, timeout, order_refusal)
-            return self._ask(call)
-        _required("place_order", account_spec=account_spec, account_id=account_id, symbol=symbol)
-        _required("place_order", action=action, order_qty=order_qty)
-        body: dict[str, Any] = {
-            "accountSpec": account_spec,
-            "accountId": account_id,
-            "action": action,
-            "symbol": symbol,
-            "orderQty": order_qty,
-            "orderType": order_type,
-            "isAutomated": is_automated,
-        }
-        _add_prices(body, price, stop_price, time_in_force)
-        return self._ask(TradovateCall("order/placeorder", None, body, timeout, order_refusal))
+        return self._ask(
+            _place_call(
+                request,
+                account_spec=account_spec,
+                account_id=account_id,
+                symbol=symbol,
+                action=action,
+                order_qty=order_qty,
+                order_type=order_type,
+                price=price,
+                stop_price=stop_price,
+                time_in_force=time_in_force,
+                is_automated=is_automated,
+                timeout=timeout,
+            )
+        )
+
+    def place_order_tracked(
+        self,
+        request: PlaceOrder | None = None,
+        *,
+        account_spec: str | None = None,
+        account_id: int | None = None,
+        symbol: str | int | None = None,
+        action: str | None = None,
+        order_qty: int | None = None,
+        order_type: str = "Market",
+        price: float | None = None,
+        stop_price: float | None = None,
+        time_in_force: str | None = None,
+        is_automated: bool = True,
+        timeout: float | None = None,
+    ) -> Any:
+        """``place_order``, sent at once, returning an order handle that follows the order to
+        its final state (``track_state`` clients only; see ``adapters.order_handles``). Not
+        connected, it raises ``ConnectionLost`` and sends nothing; the handle never raises."""
+        call = _place_call(
+            request,
+            account_spec=account_spec,
+            account_id=account_id,
+            symbol=symbol,
+            action=action,
+            order_qty=order_qty,
+            order_type=order_type,
+            price=price,
+            stop_price=stop_price,
+            time_in_force=time_in_force,
+            is_automated=is_automated,
+            timeout=timeout,
+        )
+        return self._track_order(call)
+
+    def account_state(self) -> TradovateStateSnapshot:
+        """Every account's positions, open orders and balances now, as one frozen value
+        (``track_state`` clients only)."""
+        return cast("TradovateStateSnapshot", self._read_state(self._engine.state_snapshot))
 
     def cancel_order(
         self,

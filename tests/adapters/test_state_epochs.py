@@ -1,0 +1,95 @@
+"""The epoch rule inside a client's engine, without a socket: a snapshot answered for an
+earlier link is dropped, and events read before the current one's answer are held and replayed
+on top of it, so the changes never mix two epochs."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import msgspec
+
+from brokerwire.adapters.engine.tradovate_state import TradovateTracking
+from brokerwire.adapters.events import AccountSynced
+from brokerwire.core.tradovate import EntityChanged, EntityEventType, Response
+from brokerwire.core.tradovate.account import AccountChanged, PositionChanged
+from tests.core.tradovate.test_account import _account, _position
+
+
+class _Conn:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def request(self, endpoint: str, query: Any, body: Any, timeout: Any, *, now: Any) -> int:
+        self.sent.append(endpoint)
+        return len(self.sent)
+
+
+class _Engine:
+    """What the tracking asks of its engine."""
+
+    def __init__(self) -> None:
+        self.conn = _Conn()
+        self.ready = True
+        self.waiting: dict[int, Any] = {}
+        self.out: list[Any] = []
+
+    def wait_internal(self, request_id: int, on_outcome: Any) -> None:
+        self.waiting[request_id] = on_outcome
+
+    def emit(self, event: Any) -> None:
+        self.out.append(event)
+
+
+def _answer(request_id: int, **parts: Any) -> Response:
+    return Response(request_id, 200, parts, "user/syncrequest")
+
+
+def _tracking() -> tuple[TradovateTracking, _Engine]:
+    engine = _Engine()
+    return TradovateTracking(cast(Any, engine), user_id=7), engine
+
+
+def _account_dict(account_id: int) -> dict[str, Any]:
+    built: dict[str, Any] = msgspec.to_builtins(_account(account_id, 1))
+    return built
+
+
+def test_the_answer_of_an_earlier_link_is_dropped() -> None:
+    tracking, engine = _tracking()
+    ready: list[int] = []
+    tracking.sync(0.0, lambda: ready.append(1))
+    tracking.lost()  # the link dropped before the answer
+    tracking.sync(1.0, lambda: ready.append(2))
+    engine.waiting[1](_answer(1, accounts=[_account_dict(1)]), 1.0)
+    assert engine.out == []
+    assert ready == []
+    engine.waiting[2](_answer(2, accounts=[_account_dict(2)]), 1.0)
+    assert [type(e) for e in engine.out] == [AccountChanged, AccountSynced]
+    assert engine.out[0].account_id == 2
+    assert ready == [2]
+    assert set(tracking.snapshot().accounts) == {2}
+
+
+def test_events_before_the_answer_are_held_then_replayed_on_it() -> None:
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    created = EntityChanged("position", EntityEventType.CREATED, _position(5, 1, 9, 2))
+    tracking.observe(created)
+    assert engine.out == []  # held: the epoch has no snapshot yet
+    engine.waiting[1](_answer(1, accounts=[_account_dict(1)]), 0.0)
+    kinds = [type(e) for e in engine.out]
+    assert kinds == [AccountChanged, PositionChanged, AccountSynced]
+    engine.out.clear()
+    moved = EntityChanged("position", EntityEventType.UPDATED, _position(5, 1, 9, 0))
+    tracking.observe(moved)
+    assert [type(e) for e in engine.out] == [PositionChanged]  # after it: applied at once
+    assert tracking.snapshot().accounts[1].positions == ()
+
+
+def test_a_state_with_no_snapshot_awaited_holds_nothing() -> None:
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    engine.waiting[1](Response(1, 200, {"errorText": "no"}, "user/syncrequest"), 0.0)
+    tracking.observe(EntityChanged("position", EntityEventType.CREATED, _position(5, 1, 9, 2)))
+    assert engine.out == []
+    assert tracking.awaiting is False
