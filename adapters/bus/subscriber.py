@@ -8,14 +8,18 @@ each message decoded into the Struct its subject names: the very ``SpotEvent`` o
 Acknowledgement is cumulative (``AckPolicy.ALL``): when the reader asks for the next batch, the
 last message it was given is acknowledged, and with it every earlier one. A message the server
 delivers again (an ack lost while a node was down) is recognised by its stream sequence and
-skipped, so one reader of a durable consumer sees each event once, in the stream's order. A
-reader that stops without ``close()`` has its last messages delivered again to the next.
+skipped, so one reader of a durable consumer sees each event once, in the stream's order. What
+a reader fetched but did not take is handed back on ``close()``; a reader that stops without it
+has those messages delivered again to the next once the server's ack wait is over.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
@@ -37,6 +41,10 @@ log = logging.getLogger("brokerwire.bus")
 
 #: Seconds one fetch waits for messages before the reader looks at its own deadline.
 _FETCH_WAIT = 1.0
+#: Seconds to wait for JetStream to make the consumer while a cluster elects its leader.
+_READY_TIMEOUT = 30.0
+#: Seconds between two tries while JetStream does not answer (a node down, a leader elected).
+_RETRY_WAIT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ class Subscriber:
         self._nc: NATS | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._unacked: Msg | None = None
+        self._fetched: deque[Msg] = deque()
         self._last_sequence = 0
 
     def __repr__(self) -> str:
@@ -111,19 +120,29 @@ class Subscriber:
             deliver_policy=self._deliver,
             max_ack_pending=max(1000, 4 * self._batch),
         )
+        deadline = time.monotonic() + _READY_TIMEOUT
         try:
-            self._sub = await js.pull_subscribe(
-                self.subject, durable=self.durable, stream=self.stream, config=config
-            )
+            while self._sub is None:
+                try:
+                    self._sub = await js.pull_subscribe(
+                        self.subject, durable=self.durable, stream=self.stream, config=config
+                    )
+                except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(_RETRY_WAIT)
         except BaseException:
             await self.close()
             raise
         return self
 
     async def close(self) -> None:
-        """Acknowledge what was read, and disconnect."""
+        """Acknowledge what was read, hand back what was fetched but not read (the next reader
+        gets it at once), and disconnect."""
         with contextlib.suppress(nats.errors.Error, OSError):
             await self._ack()
+            while self._fetched:
+                await self._fetched.popleft().nak()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
 
@@ -134,9 +153,12 @@ class Subscriber:
         await self.close()
 
     async def _ack(self) -> None:
-        msg, self._unacked = self._unacked, None
+        """Acknowledge the last message given (and every earlier one); one whose ack cannot
+        go now is acknowledged with the next."""
+        msg = self._unacked
         if msg is not None:
             await msg.ack()
+            self._unacked = None
 
     async def deliveries(self, idle: float | None = None) -> AsyncIterator[Delivery]:
         """Each event of the stream in order, once; ends after ``idle`` seconds without one
@@ -147,15 +169,24 @@ class Subscriber:
         waited = 0.0
         while idle is None or waited < idle:
             wait = _FETCH_WAIT if idle is None else min(_FETCH_WAIT, idle - waited)
-            await self._ack()
             try:
+                await self._ack()
                 msgs = await sub.fetch(self._batch, timeout=wait)
             except (nats.errors.TimeoutError, TimeoutError):
                 waited += wait
                 continue
+            except (nats.errors.Error, OSError) as exc:
+                # The connection is down or JetStream has no leader for the consumer yet: the
+                # nats client reconnects meanwhile, and the server keeps the consumer's place.
+                log.debug("reading paused: %s", type(exc).__name__)
+                await asyncio.sleep(_RETRY_WAIT)
+                waited += _RETRY_WAIT
+                continue
             waited = 0.0
-            for msg in msgs:
-                self._unacked = msg
+            fetched = self._fetched
+            fetched.extend(msgs)
+            while fetched:
+                msg = self._unacked = fetched.popleft()
                 if msg.metadata.sequence.stream <= self._last_sequence:
                     continue  # delivered again after an ack was lost: already given
                 self._last_sequence = msg.metadata.sequence.stream
