@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
@@ -34,6 +33,7 @@ from brokerwire.core.errors import LocalProtocolError
 
 from .codec import decode
 from .connection import DEFAULT_STREAM, connect
+from .pull import PullRequests
 
 __all__ = ["Delivery", "Subscriber"]
 
@@ -45,6 +45,8 @@ _FETCH_WAIT = 1.0
 _READY_TIMEOUT = 30.0
 #: Seconds between two tries while JetStream does not answer (a node down, a leader elected).
 _RETRY_WAIT = 0.25
+#: Seconds the server keeps an ephemeral consumer after its reader went.
+_EPHEMERAL_LINGER = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,8 @@ class Subscriber:
         self._deliver = DeliverPolicy.ALL if deliver == "all" else DeliverPolicy.NEW
         self._batch = batch
         self._nc: NATS | None = None
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._pull: PullRequests | None = None
         self._unacked: Msg | None = None
-        self._fetched: deque[Msg] = deque()
         self._last_sequence = 0
 
     def __repr__(self) -> str:
@@ -114,35 +115,53 @@ class Subscriber:
 
     async def connect(self) -> Self:
         self._nc = await connect(self._servers, name=f"brokerwire-{self.durable or 'reader'}")
-        js = self._nc.jetstream()
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.ALL,
-            deliver_policy=self._deliver,
-            max_ack_pending=max(1000, 4 * self._batch),
-        )
         deadline = time.monotonic() + _READY_TIMEOUT
         try:
-            while self._sub is None:
+            while self._pull is None:
                 try:
-                    self._sub = await js.pull_subscribe(
-                        self.subject, durable=self.durable, stream=self.stream, config=config
-                    )
+                    consumer = await self._consumer(self._nc.jetstream())
                 except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
                     if time.monotonic() > deadline:
                         raise
                     await asyncio.sleep(_RETRY_WAIT)
+                    continue
+                self._pull = PullRequests(self._nc, self.stream, consumer, self._batch)
+            await self._pull.start()
         except BaseException:
             await self.close()
             raise
         return self
 
+    async def _consumer(self, js: JetStreamContext) -> str:
+        """The durable consumer's name (made if missing), or a new ephemeral one's."""
+        if self.durable is not None:
+            try:
+                await js.consumer_info(self.stream, self.durable)
+                return self.durable
+            except nats.js.errors.NotFoundError:
+                pass
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            filter_subject=self.subject,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=self._deliver,
+            max_ack_pending=max(1000, 4 * self._batch),
+            inactive_threshold=None if self.durable is not None else _EPHEMERAL_LINGER,
+        )
+        info = await js.add_consumer(self.stream, config)
+        return info.name
+
     async def close(self) -> None:
         """Acknowledge what was read, hand back what was fetched but not read (the next reader
-        gets it at once), and disconnect."""
+        gets it at once), and disconnect. Waits (at most a second or two) for the last pull
+        request to end first."""
         with contextlib.suppress(nats.errors.Error, OSError):
             await self._ack()
-            while self._fetched:
-                await self._fetched.popleft().nak()
+            if self._pull is not None:
+                await self._pull.settle()
+                while self._pull.arrived:
+                    await self._pull.arrived.popleft().nak()
+                await self._pull.stop()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
 
@@ -163,34 +182,40 @@ class Subscriber:
     async def deliveries(self, idle: float | None = None) -> AsyncIterator[Delivery]:
         """Each event of the stream in order, once; ends after ``idle`` seconds without one
         (None: never)."""
-        sub = self._sub
-        if sub is None:
+        pull = self._pull
+        if pull is None:
             raise LocalProtocolError("connect() first")
-        waited = 0.0
-        while idle is None or waited < idle:
-            wait = _FETCH_WAIT if idle is None else min(_FETCH_WAIT, idle - waited)
-            try:
-                await self._ack()
-                msgs = await sub.fetch(self._batch, timeout=wait)
-            except (nats.errors.TimeoutError, TimeoutError):
-                waited += wait
+        quiet_since = time.monotonic()
+        while True:
+            if not pull.arrived:
+                waited = time.monotonic() - quiet_since
+                if idle is not None and waited >= idle:
+                    return
+                wait = max(0.01, _FETCH_WAIT if idle is None else min(_FETCH_WAIT, idle - waited))
+                if not pull.open and not await self._ask(pull, wait):
+                    continue
+                await pull.arrival(wait)
                 continue
-            except (nats.errors.Error, OSError) as exc:
-                # The connection is down or JetStream has no leader for the consumer yet: the
-                # nats client reconnects meanwhile, and the server keeps the consumer's place.
-                log.debug("reading paused: %s", type(exc).__name__)
-                await asyncio.sleep(_RETRY_WAIT)
-                waited += _RETRY_WAIT
-                continue
-            waited = 0.0
-            fetched = self._fetched
-            fetched.extend(msgs)
-            while fetched:
-                msg = self._unacked = fetched.popleft()
-                if msg.metadata.sequence.stream <= self._last_sequence:
-                    continue  # delivered again after an ack was lost: already given
-                self._last_sequence = msg.metadata.sequence.stream
-                yield _delivery(msg)
+            quiet_since = time.monotonic()
+            msg = self._unacked = pull.arrived.popleft()
+            sequence = msg.metadata.sequence.stream
+            if sequence <= self._last_sequence:
+                continue  # delivered again after an ack was lost: already given
+            self._last_sequence = sequence
+            yield _delivery(msg)
+
+    async def _ask(self, pull: PullRequests, wait: float) -> bool:
+        """Acknowledge what was given and ask for the next batch; False (after a pause) while
+        the connection is down."""
+        try:
+            await self._ack()
+            await pull.request(wait)
+        except (nats.errors.Error, OSError) as exc:
+            # The nats client reconnects meanwhile, and the server keeps the consumer's place.
+            log.debug("reading paused: %s", type(exc).__name__)
+            await asyncio.sleep(_RETRY_WAIT)
+            return False
+        return True
 
     async def events(self, idle: float | None = None) -> AsyncIterator[Any]:
         """Just the typed events of ``deliveries``."""
