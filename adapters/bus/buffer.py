@@ -18,10 +18,12 @@ __all__ = ["Outgoing", "PublishBuffer"]
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One event as it goes on the bus: subject, payload and its message id."""
+    """One event as it goes on the bus: subject, payload, its number in what the publisher
+    took, and its message id."""
 
     subject: str
     payload: bytes
+    number: int
     msg_id: str
 
 

@@ -59,7 +59,7 @@ class PublishStats:
     stored: int = 0  #: events JetStream acknowledged (each once)
     duplicates: int = 0  #: resends JetStream had already stored, and dropped
     resent: int = 0  #: windows sent again after a failure
-    out_of_order: int = 0  #: messages stored before an earlier one of their window
+    out_of_order: int = 0  #: messages stored after one taken later (see the module text)
     unencodable: int = 0  #: events with no JSON form, logged and left out
     buffered: int = 0  #: events waiting or in flight now
 
@@ -113,6 +113,7 @@ class Publisher:
         self._room = asyncio.Event()
         self._more = asyncio.Event()
         self._ended = False
+        self._ahead = 0  # the highest number stored while an earlier one was not (yet) acked
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
 
@@ -152,7 +153,7 @@ class Publisher:
         self._ended = False
         reader = asyncio.get_running_loop().create_task(self._take(aiter(events)))
         try:
-            await self._send(reader)
+            await self._send()
             await reader  # its error, if it failed
         finally:
             if not reader.done():
@@ -187,14 +188,16 @@ class Publisher:
             stats.unencodable += 1
             log.warning("an event left off the bus: %s", exc)
             return
-        msg_id = f"{self.publisher_id}.{stats.taken}"
-        self._buffer.add(Outgoing(subject(self.broker, self.account, event), payload, msg_id))
+        number = stats.taken
+        msg_id = f"{self.publisher_id}.{number}"
+        topic = subject(self.broker, self.account, event)
+        self._buffer.add(Outgoing(topic, payload, number, msg_id))
         stats.buffered = len(self._buffer)
         self._more.set()
 
     # -- publishing ------------------------------------------------------------------------------
 
-    async def _send(self, reader: asyncio.Task[None]) -> None:
+    async def _send(self) -> None:
         buffer = self._buffer
         probing = False
         backoff = _FIRST_BACKOFF
@@ -222,25 +225,29 @@ class Publisher:
         """Send ``batch`` and await its acks: how many, from the first, JetStream stored."""
         js = self._js
         assert js is not None
-        futures: list[asyncio.Future[PubAck]] = []
+        futures: list[tuple[Outgoing, asyncio.Future[PubAck]]] = []
         try:
             for entry in batch:
                 headers = {"Nats-Msg-Id": entry.msg_id}
                 sent = await js.publish_async(entry.subject, entry.payload, headers=headers)
-                futures.append(sent)
+                futures.append((entry, sent))
         except (nats.errors.Error, OSError) as exc:
             log.debug("publishing failed: %s", type(exc).__name__)
         if futures:
-            _, late = await asyncio.wait(futures, timeout=self._ack_timeout)
+            _, late = await asyncio.wait([f for _, f in futures], timeout=self._ack_timeout)
             for future in late:
                 future.cancel()
         return self._count_stored(futures)
 
-    def _count_stored(self, futures: list[asyncio.Future[PubAck]]) -> int:
+    def _count_stored(self, futures: list[tuple[Outgoing, asyncio.Future[PubAck]]]) -> int:
+        """How many of the window, from the first, were stored. A message stored past one that
+        was not acknowledged is noted: if that earlier one then turns out to be new to the
+        stream (not a duplicate of a copy whose ack was lost), the stream holds the two out of
+        order, and ``stats.out_of_order`` counts it."""
         stats = self.stats
         stored = 0
         failed = False
-        for future in futures:
+        for entry, future in futures:
             error = None if future.cancelled() else future.exception()
             if future.cancelled() or error is not None:
                 if not failed:
@@ -250,11 +257,13 @@ class Publisher:
             ack = future.result()
             if failed:
                 if not ack.duplicate:
-                    stats.out_of_order += 1
-                    log.warning("a message was stored before an earlier one of its window")
+                    self._ahead = max(self._ahead, entry.number)
                 continue
             stored += 1
             if ack.duplicate:
                 stats.duplicates += 1
+            elif entry.number < self._ahead:
+                stats.out_of_order += 1
+                log.warning("a message was stored after one taken later than it")
         stats.stored += stored
         return stored

@@ -1,5 +1,6 @@
 """A TCP relay on loopback whose connections the test can cut, as a network that drops a
-client's link to its NATS server."""
+client's link to its NATS server. Like a load balancer, it relays to the first of its targets
+that accepts."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import contextlib
 
 
 class CuttingProxy:
-    """Relays each connection to ``127.0.0.1:target``; ``cut()`` aborts every one of them."""
+    """Relays each connection to a port of ``targets`` on loopback; ``cut()`` aborts every one
+    of them."""
 
-    def __init__(self, target: int) -> None:
-        self.target = target
+    def __init__(self, targets: list[int]) -> None:
+        self.targets = targets
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -46,7 +48,7 @@ class CuttingProxy:
         self._relays.add(task)
         writers = [client_out]
         try:
-            server_in, server_out = await asyncio.open_connection("127.0.0.1", self.target)
+            server_in, server_out = await self._open()
             writers.append(server_out)
             self._writers.update(writers)
             await asyncio.gather(
@@ -61,6 +63,12 @@ class CuttingProxy:
                 with contextlib.suppress(OSError):
                     await writer.wait_closed()
             self._relays.discard(task)
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        for port in self.targets[:-1]:
+            with contextlib.suppress(OSError):
+                return await asyncio.open_connection("127.0.0.1", port)
+        return await asyncio.open_connection("127.0.0.1", self.targets[-1])
 
     @staticmethod
     async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

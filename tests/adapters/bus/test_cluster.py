@@ -74,9 +74,15 @@ class Expected:
         self.taken += 1
         self.subjects[subject("tradovate", "md", event)].append(event)
 
-    def match(self, delivery: Delivery) -> bool:
+    def match(self, delivery: Delivery) -> str | None:
+        """None when ``delivery`` is the next event of its subject; otherwise what it is."""
         waiting = self.subjects[delivery.subject]
-        return bool(waiting) and waiting.popleft() == delivery.event
+        if not waiting:
+            return f"{delivery.msg_id} #{delivery.sequence}: no event of its subject is due"
+        due = waiting.popleft()
+        if due == delivery.event:
+            return None
+        return f"{delivery.msg_id} #{delivery.sequence}: {delivery.event!r} where {due!r} is due"
 
 
 async def _market_data(client: TradovateClient, expected: Expected) -> AsyncIterator[Any]:
@@ -89,7 +95,7 @@ async def _market_data(client: TradovateClient, expected: Expected) -> AsyncIter
 
 
 async def _publish(cluster: NatsCluster, expected: Expected) -> tuple[Publisher, list[str]]:
-    proxy = CuttingProxy(cluster.nodes[0].port)
+    proxy = CuttingProxy([node.port for node in cluster.nodes])
     await proxy.start()
     try:
         with TradovateSimulator(quote_rate=50_000.0) as sim:
@@ -134,7 +140,7 @@ async def _read(cluster: NatsCluster, expected: Expected) -> tuple[int, list[Any
         deliveries = sub.deliveries()
         while matched < EVENTS:
             delivery = await anext(deliveries)
-            assert expected.match(delivery), f"{delivery.subject} #{delivery.sequence}"
+            assert expected.match(delivery) is None
             matched += 1
         await deliveries.aclose()
         extra = [delivery async for delivery in sub.deliveries(idle=1.0)]
