@@ -16,6 +16,8 @@ from pathlib import Path
 
 #: Seconds a server may take to report itself ready (a busy machine is slow).
 READY_TIMEOUT = 30.0
+#: Tries at starting, each on newly chosen ports (another program may take a free port first).
+START_TRIES = 3
 
 
 def server_binary() -> str:
@@ -49,7 +51,8 @@ class NatsNode:
     def __init__(self, name: str, store: Path, routes: list[int] | None = None) -> None:
         self.name = name
         self.store = store
-        self.port, self.monitor, self.cluster = free_ports(3)
+        self.port = self.monitor = self.cluster = 0
+        self.choose_ports()
         self.routes = routes
         self.process: subprocess.Popen[bytes] | None = None
         self.log = store / f"{name}.log"
@@ -57,6 +60,9 @@ class NatsNode:
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    def choose_ports(self) -> None:
+        self.port, self.monitor, self.cluster = free_ports(3)
 
     def command(self) -> list[str]:
         args = [
@@ -122,9 +128,12 @@ class NatsCluster:
     """One node, or three routed to each other; ``urls`` is what a client connects to."""
 
     def __init__(self, store: Path, size: int) -> None:
-        names = [f"n{i + 1}" for i in range(size)]
-        self.nodes = [NatsNode(name, store) for name in names]
-        if size > 1:
+        self.size = size
+        self.nodes = [NatsNode(f"n{i + 1}", store) for i in range(size)]
+        self._route()
+
+    def _route(self) -> None:
+        if self.size > 1:
             clusters = [node.cluster for node in self.nodes]
             for node in self.nodes:
                 node.routes = [port for port in clusters if port != node.cluster]
@@ -134,9 +143,19 @@ class NatsCluster:
         return [node.url for node in self.nodes]
 
     def start(self) -> None:
-        for node in self.nodes:
-            node.start()
-        self.wait_ready(self.nodes)
+        for attempt in range(START_TRIES):
+            for node in self.nodes:
+                node.start()
+            try:
+                self.wait_ready(self.nodes)
+                return
+            except RuntimeError:
+                self.stop()
+                if attempt == START_TRIES - 1:
+                    raise
+                for node in self.nodes:
+                    node.choose_ports()
+                self._route()
 
     def wait_ready(self, nodes: list[NatsNode]) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
