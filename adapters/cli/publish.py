@@ -21,6 +21,7 @@ from typing import Any
 
 from ..events import Disconnected, ReconnectFailed
 from ._common import CommandError
+from .subscribe import failure_text
 
 __all__ = ["add_publish_options", "publish_events"]
 
@@ -92,7 +93,7 @@ async def _publish(
     try:
         await publisher.connect()
     except Exception as exc:
-        raise CommandError(f"cannot reach NATS JetStream: {type(exc).__name__}") from None
+        raise CommandError(f"cannot publish to NATS JetStream: {failure_text(exc)}") from None
     loop = asyncio.get_running_loop()
     handoff: asyncio.Queue[Any] = asyncio.Queue(_HANDOFF)
     stop = threading.Event()

@@ -91,7 +91,7 @@ async def _print(subscriber: Any, args: argparse.Namespace) -> int:
     try:
         await subscriber.connect()
     except Exception as exc:
-        raise CommandError(f"cannot read from NATS JetStream: {_reason(exc)}") from None
+        raise CommandError(f"cannot read from NATS JetStream: {failure_text(exc)}") from None
     output = Output()
     counted = 0
     try:
@@ -114,7 +114,7 @@ def _line(delivery: Any) -> str:
     return json_text(redact(record))
 
 
-def _reason(exc: Exception) -> str:
+def failure_text(exc: Exception) -> str:
     """What failed, without the server's address (which may carry a password)."""
     description = getattr(exc, "description", None)
     return f"{type(exc).__name__}: {description}" if description else type(exc).__name__
