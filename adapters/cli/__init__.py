@@ -1,4 +1,5 @@
-"""The ``brokerwire`` command: ``stream``, ``decode``, ``simulate`` and ``login``.
+"""The ``brokerwire`` command: ``stream``, ``decode``, ``simulate``, ``login`` and
+``subscribe``.
 
 Every failure ends in one line on stderr and exit code 1 (2 for a command line that does not
 parse), after every event decoded before it has been printed. A failure that is a bug in
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from . import decode, login, simulate, stream
+from . import decode, login, simulate, stream, subscribe
 from ._common import CommandError, OutputClosed
 
 __all__ = ["build_parser", "main"]
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (stream, decode, simulate, login):
+    for module in (stream, decode, simulate, login, subscribe):
         module.add_parser(commands, [common])
     return parser
 

@@ -92,9 +92,13 @@ def _payload_type_name(value: Any) -> str | None:
         return None
 
 
-def _raw_fields(event: Any, received_at: str | None = None) -> dict[str, Any]:
+def _raw_fields(
+    event: Any, received_at: str | None = None, subject: str | None = None
+) -> dict[str, Any]:
     """The event's type and fields, not yet converted, with payload type names added."""
     fields: dict[str, Any] = {"type": type(event).__name__}
+    if subject is not None:
+        fields["subject"] = subject
     if received_at is not None:
         fields["received_at"] = received_at
     for name, value in struct_members(event):
@@ -113,9 +117,10 @@ def event_record(event: Any) -> dict[str, Any]:
     return _plain_fields(_raw_fields(event))
 
 
-def json_line(event: Any, received_at: str | None = None) -> str:
-    """The event as one line of JSON; ``received_at`` (text) follows its type when given."""
-    fields = _raw_fields(event, received_at)
+def json_line(event: Any, received_at: str | None = None, subject: str | None = None) -> str:
+    """The event as one line of JSON; ``subject`` (the bus subject it came on) and
+    ``received_at`` (text) follow its type when given."""
+    fields = _raw_fields(event, received_at, subject)
     try:
         return jsonlib.dumps_str(_plain_fields(fields))
     except (_Unusual, LocalProtocolError, ValueError, TypeError, OverflowError, RecursionError):

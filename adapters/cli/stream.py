@@ -30,6 +30,7 @@ from ..threaded import CTraderClient, TradovateClient
 from ..token_events import TokenExpired, TokenRenewalFailed, TokenRenewed
 from ._common import CommandError, Output, non_negative_int, positive_float, positive_int
 from .login import ctrader_login_for_stream, tradovate_login_for_stream
+from .publish import add_publish_options, publish_events
 from .record import Recorder
 from .render import json_line, pretty_line, symbol_digits
 
@@ -177,6 +178,7 @@ def _common_options() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds to connect and authorize (default: 10)",
     )
+    add_publish_options(common)
     return common
 
 
@@ -212,6 +214,7 @@ def _until_interrupted(
 
 def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     token: Any
+    _check_publish_options(args, parser)
     with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
@@ -238,15 +241,17 @@ def _stream_tradovate(args: argparse.Namespace, parser: argparse.ArgumentParser)
                 connect_timeout=args.connect_timeout,
                 reconnect=_reconnect(args),
                 on_received=recorder,
+                on_full="pause" if args.publish else "conflate",
             ),
         )
         _connect(stack, client)
         for symbol in _tradovate_symbols(symbols):
             _ask(f"cannot subscribe to {symbol}", partial(client.subscribe_quote, symbol))
-        return _print_events(client.events, args, {})
+        return _deliver(client.events, args, {}, "tradovate", "md")
 
 
 def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_publish_options(args, parser)
     with contextlib.ExitStack() as stack:
         if args.url is None:
             _check_simulator_options(args, parser)
@@ -291,6 +296,7 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
                 connect_timeout=args.connect_timeout,
                 reconnect=_reconnect(args),
                 on_received=recorder,
+                on_full="pause" if args.publish else "conflate",
             ),
         )
         _connect(stack, client)
@@ -300,7 +306,7 @@ def _stream_ctrader(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         symbol_ids = _symbol_ids(client, account, symbols)
         digits = _symbol_digits(client, account, symbol_ids)
         _ask("cannot subscribe", lambda: client.subscribe_spots(account, symbol_ids))
-        return _print_events(client.events, args, digits)
+        return _deliver(client.events, args, digits, "ctrader", str(account))
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -456,6 +462,33 @@ def _is_notice(event: Any) -> bool:
         | TokenRenewalFailed
         | TokenExpired,
     )
+
+
+def _check_publish_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if args.publish is None:
+        for option, value in (
+            ("--subject-account", args.subject_account),
+            ("--stream-name", args.stream_name != "BROKERWIRE"),
+            ("--replicas", args.replicas != 1),
+        ):
+            if value:
+                parser.error(f"{option} is for --publish")
+    elif args.pretty or args.timestamps:
+        parser.error("--pretty and --timestamps shape printed lines: not for --publish")
+
+
+def _deliver(
+    events: Callable[[float | None], Iterator[Any]],
+    args: argparse.Namespace,
+    digits: dict[int, int],
+    broker: str,
+    account: str,
+) -> int:
+    """Print the events, or with --publish put them on NATS JetStream (without losing any:
+    the client pauses reading while JetStream catches up)."""
+    if args.publish is not None:
+        return publish_events(events, args, broker, account, _is_notice)
+    return _print_events(events, args, digits)
 
 
 def _print_events(

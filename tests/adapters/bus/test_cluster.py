@@ -1,0 +1,177 @@
+"""100,000 events through a three-node JetStream cluster while one node is killed and started
+again and while the publisher's own connection is cut: a durable consumer, reading all the
+while, gets each event once, in order per subject."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import nats
+import pytest
+
+from brokerwire.adapters.asyncio import TradovateClient
+from brokerwire.adapters.bus import Delivery, Publisher, Subscriber, subject
+from brokerwire.adapters.simulators import TradovateSimulator
+from brokerwire.core.tradovate import MarketData
+from tests.adapters.bus.natsserver import NatsCluster
+from tests.adapters.bus.proxy import CuttingProxy
+
+EVENTS = 100_000
+#: Stored counts at which the test strikes: kill a node, start it again, cut the publisher.
+KILL_AT, RESTART_AT, CUT_AT = 20_000, 40_000, 65_000
+
+
+async def _until(condition: Callable[[], bool], what: str, limit: float = 120.0) -> None:
+    """Wait (bounded) until ``condition`` holds."""
+    for _ in range(int(limit / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never: {what}")
+
+
+async def _stream_leader(cluster: NatsCluster) -> str:
+    nc = await nats.connect(cluster.urls)
+    try:
+        info = await nc.jetstream().stream_info("BROKERWIRE")
+        assert info.cluster is not None
+        assert info.cluster.leader is not None
+        return info.cluster.leader
+    finally:
+        await nc.close()
+
+
+async def _strike(cluster: NatsCluster, publisher: Publisher, proxy: CuttingProxy) -> list[str]:
+    """Kill the stream's leader, start it again, then cut the publisher's connection."""
+    stats = publisher.stats
+    done = []
+    await _until(lambda: stats.stored >= KILL_AT, "the first events stored")
+    leader = await _stream_leader(cluster)
+    node = next(node for node in cluster.nodes if node.name == leader)
+    await asyncio.to_thread(node.kill)
+    done.append(f"killed {leader}")
+    await _until(lambda: stats.stored >= RESTART_AT, "events stored with a node down")
+    await asyncio.to_thread(cluster.restart, node)
+    done.append(f"restarted {leader}")
+    await _until(lambda: stats.stored >= CUT_AT, "events stored after the restart")
+    proxy.cut()
+    done.append("cut the publisher's connection")
+    return done
+
+
+class Expected:
+    """The events taken from the client, per subject, in order, until a reader matches them."""
+
+    def __init__(self) -> None:
+        self.stream_made = asyncio.Event()
+        self.taken = 0
+        self.subjects: dict[str, deque[Any]] = defaultdict(deque)
+
+    def add(self, event: Any) -> None:
+        self.taken += 1
+        self.subjects[subject("tradovate", "md", event)].append(event)
+
+    def match(self, delivery: Delivery) -> str | None:
+        """None when ``delivery`` is the next event of its subject; otherwise what it is."""
+        waiting = self.subjects[delivery.subject]
+        if not waiting:
+            return f"{delivery.msg_id} #{delivery.sequence}: no event of its subject is due"
+        due = waiting.popleft()
+        if due == delivery.event:
+            return None
+        return f"{delivery.msg_id} #{delivery.sequence}: {delivery.event!r} where {due!r} is due"
+
+
+async def _market_data(client: TradovateClient, expected: Expected) -> AsyncIterator[Any]:
+    async for event in client.events():
+        if isinstance(event, MarketData):
+            expected.add(event)
+            yield event
+            if expected.taken == EVENTS:
+                return
+
+
+async def _publish(cluster: NatsCluster, expected: Expected) -> tuple[Publisher, list[str]]:
+    proxy = CuttingProxy([node.port for node in cluster.nodes])
+    await proxy.start()
+    try:
+        with TradovateSimulator(quote_rate=50_000.0) as sim:
+            async with (
+                TradovateClient(
+                    sim.url, token=sim.token, on_full="pause", max_queued_events=2_000
+                ) as client,
+                Publisher(
+                    [proxy.url],
+                    broker="tradovate",
+                    account="md",
+                    replicas=3,
+                    window=1_000,
+                    max_buffered=8_000,
+                    ack_timeout=1.0,
+                ) as publisher,
+            ):
+                expected.stream_made.set()
+                loop = asyncio.get_running_loop()
+                # Publishing starts first: a client that pauses reading while its queue is full
+                # would leave the answers to later subscriptions waiting in the socket.
+                publishing = loop.create_task(publisher.run(_market_data(client, expected)))
+                for symbol in ("ESZ6", "NQZ6", "CLZ6"):
+                    await client.subscribe_quote(symbol)
+                strike = loop.create_task(_strike(cluster, publisher, proxy))
+                await publishing
+                done = await strike
+        return publisher, done
+    finally:
+        await proxy.stop()
+
+
+async def _read(cluster: NatsCluster, expected: Expected) -> tuple[int, list[Any]]:
+    """Read the stream through a durable consumer while it is being published, checking each
+    delivery against the next event taken for its subject; returns how many matched, and what
+    came beyond them."""
+    matched = 0
+    await expected.stream_made.wait()
+    async with Subscriber(
+        cluster.urls, "brokerwire.tradovate.>", durable="audit", batch=500
+    ) as sub:
+        deliveries = sub.deliveries()
+        while matched < EVENTS:
+            delivery = await anext(deliveries)
+            assert expected.match(delivery) is None
+            matched += 1
+        await deliveries.aclose()
+        extra = [delivery async for delivery in sub.deliveries(idle=1.0)]
+    return matched, extra
+
+
+@pytest.mark.timeout(300)
+def test_every_event_once_in_order_through_a_node_crash_and_a_cut_link(
+    nats_cluster: NatsCluster,
+) -> None:
+    expected = Expected()
+
+    async def scenario() -> tuple[Publisher, list[str], int, list[Any], int]:
+        reading = asyncio.get_running_loop().create_task(_read(nats_cluster, expected))
+        publisher, done = await _publish(nats_cluster, expected)
+        matched, extra = await reading
+        nc = await nats.connect(nats_cluster.urls)
+        try:
+            stored = (await nc.jetstream().stream_info("BROKERWIRE")).state.messages
+        finally:
+            await nc.close()
+        return publisher, done, matched, extra, stored
+
+    publisher, done, matched, extra, stored = asyncio.run(scenario())
+    assert len(done) == 3, done
+    assert expected.taken == EVENTS
+    assert publisher.stats.stored == EVENTS
+    assert publisher.stats.out_of_order == 0
+    assert publisher.stats.resent >= 1  # the strikes did fail some windows
+    assert stored == EVENTS  # JetStream dropped every resent copy
+    assert matched == EVENTS
+    assert extra == []
+    assert len(expected.subjects) == 3
+    assert all(not waiting for waiting in expected.subjects.values())
