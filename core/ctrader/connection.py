@@ -348,21 +348,21 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         for t_event in t_events:
             if type(t_event) is bytes:
                 typed = decode(t_event)
-                if typed is not None:
-                    message = typed.payload
-                    if typed.client_msg_id is None and type(message) in market:
-                        yield message
-                    else:
-                        yield from self._receive_typed(message, typed.client_msg_id, t_event)
+                if (
+                    typed is not None
+                    and typed.client_msg_id is None
+                    and type(message := typed.payload) in market
+                ):
+                    yield message
                     continue
                 data = t_event
             elif type(t_event) is BinaryMessage:  # read as a text message is
-                data = t_event.data
+                typed, data = None, t_event.data
             else:
                 yield from self._transport_event(t_event, now)
                 continue
             out: list[CTraderEvent] = []
-            received = self._receive_message(data, out)
+            received = self._receive(typed, data, out)
             yield from out
             if not received:
                 return
@@ -381,14 +381,19 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
             return [t_event]
         return []
 
-    def _receive_typed(
-        self, message: OpenApiMessage, client_msg_id: str | None, data: bytes
-    ) -> list[CTraderEvent]:
-        """The events of a message that decoded typed in one pass (from ``data``)."""
-        envelope = typed_envelope_of(message, client_msg_id, data)
-        events: list[CTraderEvent] = []
+    def _receive(self, typed: Any, data: bytes, events: list[CTraderEvent]) -> bool:
+        """Append the events of a message, ``typed`` by ``decode_typed`` or None; False when it
+        was not JSON, and the connection has failed (as ``_receive_message`` says)."""
+        if typed is None:
+            return self._receive_message(data, events)
+        try:
+            envelope = typed_envelope_of(typed.payload, typed.client_msg_id, data)
+        except (ValueError, RecursionError):
+            # The payload as sent does not read as JSON (an integer of thousands of digits in a
+            # field the model does not have): the general path says so and ends the connection.
+            return self._receive_message(data, events)
         self._receive_envelope(envelope, events, None)
-        return events
+        return True
 
     def _receive_message(self, data: bytes, events: list[CTraderEvent]) -> bool:
         """Append the events of a message the one-pass path did not take; False when it was

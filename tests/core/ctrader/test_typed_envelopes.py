@@ -19,6 +19,7 @@ import pytest
 from brokerwire.core.ctrader import (
     AccountDisconnected,
     ClientDisconnected,
+    Closed,
     CTraderConnection,
     CTraderState,
     DepthEvent,
@@ -42,6 +43,7 @@ from brokerwire.core.ctrader.models import (
     TradeSide,
     TrendbarPeriod,
 )
+from brokerwire.core.errors import RemoteProtocolError
 from brokerwire.core.jsonlib import ValidationError, dumps, loads, to_builtins
 from tests.core.ctrader.helpers import TRANSPORTS, client, wire
 from tests.core.ctrader.test_connection import ACCOUNT, ORDER, authorized
@@ -326,3 +328,23 @@ def test_encoding_writes_enum_numbers() -> None:
     )
     assert payload_of(order)[1]["orderType"] == 1
     assert type(payload_of(order)[1]["tradeSide"]) is int
+
+
+@pytest.mark.parametrize("kind", ["websocket", "tcp-length-prefix"])
+def test_a_typed_message_whose_payload_is_not_json_as_sent_ends_the_connection(kind: str) -> None:
+    """An integer of thousands of digits in a field the model does not have: the one-pass
+    decode skips it, the payload read as sent cannot hold it; invalid JSON, as on the general
+    path, after the events before it (found by fuzzing)."""
+    huge = b'{"payloadType":2148,"payload":{"reason":"r","x":' + b"9" * 5000 + b"}}"
+    spot = {"payloadType": 2131, "payload": SPOT_PAYLOAD}
+    data = wire(kind, spot, huge, spot)
+    for how, chunks in feedings(data, seed=3):
+        conn = client(kind)
+        events = feed(conn, chunks)
+        assert len(events) == 2, (how, events)
+        assert events[0] == SPOT
+        closed = events[1]
+        assert type(closed) is Closed, how
+        assert isinstance(closed.error, RemoteProtocolError)
+        assert closed.code == (1007 if kind == "websocket" else None)
+        assert conn.state is CTraderState.CLOSED
