@@ -182,20 +182,22 @@ _decode_typed: Callable[[bytes], Any] = decoder(Union[_ENVELOPES], numeric_strin
 def decode_typed(data: bytes) -> Any:
     """One message typed straight from its bytes in one pass, or None.
 
-    The result has ``payload``, the generated Struct its ``payloadType`` picks (whose
-    ``PAYLOAD_TYPE`` says which), and ``client_msg_id``. None for a payload type without a
-    model, a payload the model does not take (as written: enum names included), an envelope
-    in a shape this path does not read (a numeric ``clientMsgId`` or ``payloadType``, a
-    ``null`` payload), bytes that are not UTF-8 or are not JSON: the general path
-    (``parse_message``, ``envelope_from``, ``typed_envelope``) then reads the message and
-    says what was wrong, if anything.
+    A message without a ``clientMsgId`` is its generated Struct alone (a ``SpotEvent`` is the
+    event to hand out as it is); one with a ``clientMsgId`` is its envelope, whose ``payload``
+    is that Struct (its class's ``PAYLOAD_TYPE`` says which) and ``client_msg_id`` the id.
+    None for a payload type without a model, a payload the model does not take (as written:
+    enum names included), an envelope in a shape this path does not read (a numeric
+    ``clientMsgId`` or ``payloadType``, a ``null`` payload), bytes that are not UTF-8 or are
+    not JSON: the general path (``parse_message``, ``envelope_from``, ``typed_envelope``) then
+    reads the message and says what was wrong, if anything.
     """
     if not data.isascii() and not is_utf8(data):
         return None
     try:
-        return _decode_typed(data)
+        envelope = _decode_typed(data)
     except (ValueError, RecursionError):
         return None
+    return envelope.payload if envelope.client_msg_id is None else envelope
 
 
 def typed_envelope(envelope: Envelope) -> tuple[Envelope, str | None]:

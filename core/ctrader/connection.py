@@ -103,7 +103,6 @@ _HEARTBEAT = PayloadType.HEARTBEAT_EVENT
 _SPOT = PayloadType.PROTO_OA_SPOT_EVENT
 _SPOT_TYPE = int(_SPOT)
 _MARKET = frozenset({_SPOT, PayloadType.PROTO_OA_DEPTH_EVENT})
-_MARKET_TYPES = frozenset({SpotEvent, DepthEvent})
 _APP_AUTH = PayloadType.PROTO_OA_APPLICATION_AUTH_REQ
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 _HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
@@ -344,16 +343,12 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         request's answer is then the event itself. A message that path does not take goes the
         general way (``_receive_message``), which says why if it cannot be typed.
         """
-        decode, market = decode_typed, _MARKET_TYPES
+        decode = decode_typed
         for t_event in t_events:
             if type(t_event) is bytes:
                 typed = decode(t_event)
-                if (
-                    typed is not None
-                    and typed.client_msg_id is None
-                    and type(message := typed.payload) in market
-                ):
-                    yield message
+                if (kind := type(typed)) is SpotEvent or kind is DepthEvent:
+                    yield typed
                     continue
                 data = t_event
             elif type(t_event) is BinaryMessage:  # read as a text message is
@@ -382,12 +377,16 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         return []
 
     def _receive(self, typed: Any, data: bytes, events: list[CTraderEvent]) -> bool:
-        """Append the events of a message, ``typed`` by ``decode_typed`` or None; False when it
-        was not JSON, and the connection has failed (as ``_receive_message`` says)."""
+        """Append the events of a message, as ``decode_typed`` read it (None: it did not);
+        False when it was not JSON, and the connection has failed (see ``_receive_message``)."""
         if typed is None:
             return self._receive_message(data, events)
+        if isinstance(typed, OpenApiMessage):
+            message, client_msg_id = typed, None
+        else:
+            message, client_msg_id = typed.payload, typed.client_msg_id
         try:
-            envelope = typed_envelope_of(typed.payload, typed.client_msg_id, data)
+            envelope = typed_envelope_of(message, client_msg_id, data)
         except (ValueError, RecursionError):
             # The payload as sent does not read as JSON (an integer of thousands of digits in a
             # field the model does not have): the general path says so and ends the connection.
