@@ -23,7 +23,7 @@ def _holds_secret(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if type(item) is dict:
+        if isinstance(item, dict):  # a cTrader payload is a dict subclass holding its message
             if not SECRET_FIELDS.isdisjoint(item):
                 return True
             stack.extend(v for v in item.values() if type(v) is dict or type(v) is list)
@@ -41,7 +41,7 @@ def without_secrets(value: Any) -> Any:
     stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
     while stack:
         source, target, slot = stack.pop()
-        if type(source) is dict:
+        if isinstance(source, dict):  # a plain copy: a payload's typed message is not redacted
             copy: Any = {}
             target[slot] = copy
             for key, item in source.items():

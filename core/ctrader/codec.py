@@ -1,28 +1,30 @@
 """The cTrader Open API JSON envelope: ``{"clientMsgId", "payloadType", "payload"}``.
 
-Spot and depth events, the stream's bulk, decode in one pass into their generated Structs
-(``decode_market_message``, a union tagged by ``payloadType``); every other message goes through
-the general path below, which decodes the JSON and reads the envelope by hand.
+Every message decodes in one pass into its generated Struct (``decode_typed``, a union of one
+envelope per payload type, tagged by ``payloadType``). A message that path does not take goes
+through the general path below, which decodes the JSON, reads the envelope by hand and types
+the payload if its model takes it (``typed_envelope``), or says why not.
 
 Decoding is tolerant where the server is known (or suspected) to vary: ``payload`` may be
 missing (``{"payloadType":51}``), ``clientMsgId`` may be missing or a number, and
-``payloadType`` may arrive as a numeric string. Inside ``payload`` values are kept as sent; the
-connection and the units helpers accept 64-bit integers and enums as numbers or numeric strings
-alike. An unknown ``payloadType`` is not an error: it passes through.
+``payloadType`` may arrive as a numeric string. Inside ``payload``, 64-bit integers may come as
+numeric strings and enum values by name. An unknown ``payloadType`` is not an error: it passes
+through with its payload as sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, Union
 
 import msgspec
 
 from .._guards import is_utf8
 from ..errors import RemoteProtocolError
-from ..jsonlib import decoder, dumps, loads
+from ..jsonlib import ValidationError, decoder, dumps, loads
 from ..redaction import SECRET_FIELDS, redact
-from .models import DepthEvent, SpotEvent
+from .messages import typed_payload, wire_payload
+from .models import MESSAGE_TYPES, OpenApiMessage
 
 __all__ = [
     "SECRET_FIELDS",
@@ -31,12 +33,14 @@ __all__ = [
     "as_int",
     "as_ints",
     "decode_envelope",
-    "decode_market_message",
+    "decode_typed",
     "encode_envelope",
     "envelope_from",
     "invalid_json",
     "parse_message",
     "redact",
+    "typed_envelope",
+    "typed_envelope_of",
 ]
 
 
@@ -144,33 +148,83 @@ def envelope_from(message: Any, data: str | bytes) -> Envelope:
     return Envelope(payload_type, payload, client_msg_id)
 
 
-class _SpotEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadType", tag=2131):
-    payload: SpotEvent
-    client_msg_id: str | None = msgspec.field(default=None, name="clientMsgId")
+def _envelope_class(payload_type: int, kind: type[OpenApiMessage]) -> type[msgspec.Struct]:
+    """The envelope that carries ``kind``, tagged by its payload type.
+
+    A payload may be left out when its model has no required field (``{"payloadType":51}``);
+    otherwise leaving it out fails here, and the general path says which field is missing.
+    """
+    optional = not any(field.required for field in msgspec.structs.fields(kind))
+    payload: Any = (
+        ("payload", kind, msgspec.field(default_factory=kind))
+        if optional
+        else (
+            "payload",
+            kind,
+        )
+    )
+    client_msg_id = ("client_msg_id", str | None, msgspec.field(default=None, name="clientMsgId"))
+    return msgspec.defstruct(
+        f"{kind.__name__}Envelope",
+        [payload, client_msg_id],
+        tag_field="payloadType",
+        tag=payload_type,
+        frozen=True,
+        gc=False,
+        module=__name__,
+    )
 
 
-class _DepthEnvelope(msgspec.Struct, frozen=True, gc=False, tag_field="payloadType", tag=2155):
-    payload: DepthEvent
-    client_msg_id: str | None = msgspec.field(default=None, name="clientMsgId")
+_ENVELOPES = tuple(_envelope_class(t, kind) for t, kind in MESSAGE_TYPES.items())
+_decode_typed: Callable[[bytes], Any] = decoder(Union[_ENVELOPES], numeric_strings=True)  # type: ignore[arg-type]  # noqa: UP007
 
 
-_decode_market = decoder(_SpotEnvelope | _DepthEnvelope, numeric_strings=True)  # type: ignore[arg-type]
+def decode_typed(data: bytes) -> Any:
+    """One message typed straight from its bytes in one pass, or None.
 
-
-def decode_market_message(data: bytes) -> SpotEvent | DepthEvent | None:
-    """A spot or depth event, typed straight from the message's bytes in one pass.
-
-    The envelope's ``payloadType`` picks the model. None for any other message, one with a
-    ``clientMsgId``, one the model does not take, or bytes that are not UTF-8: the general path
-    (``parse_message``, ``envelope_from``) then reads it and says what was wrong.
+    A message without a ``clientMsgId`` is its generated Struct alone (a ``SpotEvent`` is the
+    event to hand out as it is); one with a ``clientMsgId`` is its envelope, whose ``payload``
+    is that Struct (its class's ``PAYLOAD_TYPE`` says which) and ``client_msg_id`` the id.
+    None for a payload type without a model, a payload the model does not take (as written:
+    enum names included), an envelope in a shape this path does not read (a numeric
+    ``clientMsgId`` or ``payloadType``, a ``null`` payload), bytes that are not UTF-8 or are
+    not JSON: the general path (``parse_message``, ``envelope_from``, ``typed_envelope``) then
+    reads the message and says what was wrong, if anything.
     """
     if not data.isascii() and not is_utf8(data):
         return None
     try:
-        envelope = _decode_market(data)
+        envelope = _decode_typed(data)
     except (ValueError, RecursionError):
         return None
-    return envelope.payload if envelope.client_msg_id is None else None
+    return envelope.payload if envelope.client_msg_id is None else envelope
+
+
+def typed_envelope(envelope: Envelope) -> tuple[Envelope, str | None]:
+    """An envelope of the general path with its payload typed where its model takes it.
+
+    Returns the envelope with a ``WirePayload``, or as it was with the reason it could not be
+    typed: a payload type without a model, or the model's refusal.
+    """
+    payload_type = envelope.payload_type
+    if payload_type not in MESSAGE_TYPES:
+        return envelope, f"payload type {payload_type} is not one this version knows"
+    try:
+        message = typed_payload(payload_type, envelope.payload)
+    except ValidationError as exc:
+        return envelope, str(exc)
+    payload = wire_payload(envelope.payload, message)
+    return Envelope(payload_type, payload, envelope.client_msg_id), None
+
+
+def typed_envelope_of(message: OpenApiMessage, client_msg_id: str | None, data: bytes) -> Envelope:
+    """The envelope of a message ``decode_typed`` took, ``data`` being what it decoded from.
+
+    Its payload is also read as sent, a second reading that only messages other than spots
+    and depth pay for: fields a newer server sends beyond this version's model stay there.
+    """
+    payload = loads(data).get("payload")
+    return Envelope(message.PAYLOAD_TYPE, wire_payload(payload or {}, message), client_msg_id)
 
 
 def encode_envelope(

@@ -23,7 +23,6 @@ from .._guards import check_duration, finite_seconds, text_of
 from .._states import Transitions, move
 from .._timers import Deadlines, earliest
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ..jsonlib import ValidationError, convert
 from ..tcp import DEFAULT_MAX_MESSAGE_SIZE, Framing, TcpConnection
 from ..transport import BinaryMessage, Closed, TransportState, text_rule_first
 from ..websocket import (
@@ -38,10 +37,12 @@ from .codec import (
     EnvelopeError,
     as_int,
     as_ints,
-    decode_market_message,
+    decode_typed,
     encode_envelope,
     envelope_from,
     parse_message,
+    typed_envelope,
+    typed_envelope_of,
 )
 from .events import (
     AccountDisconnected,
@@ -60,7 +61,7 @@ from .events import (
     TokenInvalidated,
     UnknownMessage,
 )
-from .messages import payload_of
+from .messages import WirePayload, payload_of
 from .models import OpenApiMessage
 from .ratelimit import Held, RateBudget, ReleaseQueue
 from .registry import CTraderSubscriptionRegistry
@@ -101,6 +102,7 @@ _ERROR_TYPES = frozenset(
 _HEARTBEAT = PayloadType.HEARTBEAT_EVENT
 _SPOT = PayloadType.PROTO_OA_SPOT_EVENT
 _SPOT_TYPE = int(_SPOT)
+_MARKET = frozenset({_SPOT, PayloadType.PROTO_OA_DEPTH_EVENT})
 _APP_AUTH = PayloadType.PROTO_OA_APPLICATION_AUTH_REQ
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
 _HEARTBEAT_MESSAGE = encode_envelope(_HEARTBEAT)
@@ -119,13 +121,12 @@ def _request_of(
     return payload_of(payload_type)
 
 
-def _market_event(envelope: Envelope, kind: type[SpotEvent | DepthEvent]) -> CTraderEvent:
-    """A spot or depth payload as its Struct; raw, with the reason, when it does not fit."""
-    try:
-        return convert(envelope.payload, kind, numeric_strings=True)
-    except ValidationError as exc:
-        payload_type, client_msg_id = envelope.payload_type, envelope.client_msg_id
-        return ServerEvent(payload_type, envelope.payload, client_msg_id, str(exc))
+def _market_event(envelope: Envelope, reason: str | None) -> CTraderEvent:
+    """A spot or depth event as its Struct; raw, with the reason, when its model refused it."""
+    payload = envelope.payload
+    if type(payload) is WirePayload:
+        return payload.message  # type: ignore[return-value]  # a SpotEvent or a DepthEvent
+    return ServerEvent(envelope.payload_type, payload, envelope.client_msg_id, reason)
 
 
 class CTraderState(enum.Enum):
@@ -336,41 +337,69 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         return self._interpret(self._transport.receive_messages(data, now), now)
 
     def _interpret(self, t_events: Sequence[object], now: float) -> Iterator[CTraderEvent]:
-        """The cTrader events of the transport's, made as they are asked for."""
-        decode_market = decode_market_message
+        """The cTrader events of the transport's, made as they are asked for.
+
+        A message is typed in one pass (``decode_typed``); a spot or depth event that is no
+        request's answer is then the event itself. A message that path does not take goes the
+        general way (``_receive_message``), which says why if it cannot be typed.
+        """
+        decode = decode_typed
         for t_event in t_events:
             if type(t_event) is bytes:
-                market_event = decode_market(t_event)
-                if market_event is not None:
-                    yield market_event
+                typed = decode(t_event)
+                if (kind := type(typed)) is SpotEvent or kind is DepthEvent:
+                    yield typed
                     continue
-                out: list[CTraderEvent] = []
-                received = self._receive_message(t_event, out)
-                yield from out
-                if not received:
-                    return
+                data = t_event
             elif type(t_event) is BinaryMessage:  # read as a text message is
-                out = []
-                received = self._receive_message(t_event.data, out)
-                yield from out
-                if not received:
-                    return
-            elif type(t_event) is Closed:
-                out = []
-                self._finish(out, t_event)
-                yield from out
-            elif type(t_event) is ConnectionAccepted:
-                self._move(CTraderInput.ACCEPTED)
-                self._last_sent = now
-                yield Opened()
-            elif type(t_event) is ConnectionRejected:
-                yield t_event
+                typed, data = None, t_event.data
+            else:
+                yield from self._transport_event(t_event, now)
+                continue
+            out: list[CTraderEvent] = []
+            received = self._receive(typed, data, out)
+            yield from out
+            if not received:
+                return
+
+    def _transport_event(self, t_event: object, now: float) -> list[CTraderEvent]:
+        """The events of what the transport says besides messages."""
+        if type(t_event) is Closed:
+            out: list[CTraderEvent] = []
+            self._finish(out, t_event)
+            return out
+        if type(t_event) is ConnectionAccepted:
+            self._move(CTraderInput.ACCEPTED)
+            self._last_sent = now
+            return [Opened()]
+        if type(t_event) is ConnectionRejected:
+            return [t_event]
+        return []
+
+    def _receive(self, typed: Any, data: bytes, events: list[CTraderEvent]) -> bool:
+        """Append the events of a message, as ``decode_typed`` read it (None: it did not);
+        False when it was not JSON, and the connection has failed (see ``_receive_message``)."""
+        if typed is None:
+            return self._receive_message(data, events)
+        if isinstance(typed, OpenApiMessage):
+            message, client_msg_id = typed, None
+        else:
+            message, client_msg_id = typed.payload, typed.client_msg_id
+        try:
+            envelope = typed_envelope_of(message, client_msg_id, data)
+        except (ValueError, RecursionError):
+            # The payload as sent does not read as JSON (an integer of thousands of digits in a
+            # field the model does not have): the general path says so and ends the connection.
+            return self._receive_message(data, events)
+        self._receive_envelope(envelope, events, None)
+        return True
 
     def _receive_message(self, data: bytes, events: list[CTraderEvent]) -> bool:
-        """Append the events of a message the typed path did not take; False when it was not
-        JSON, and the connection has failed (its last event, ``Closed``, is in ``events``).
+        """Append the events of a message the one-pass path did not take; False when it was
+        not JSON, and the connection has failed (its last event, ``Closed``, is in ``events``).
 
-        Valid JSON that is not an envelope arrives as ``UnknownMessage`` with the reason.
+        Valid JSON that is not an envelope arrives as ``UnknownMessage`` with the reason; an
+        envelope whose payload cannot be typed arrives with its payload as sent and the reason.
         """
         try:
             message = parse_message(data)
@@ -382,7 +411,8 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         except EnvelopeError as exc:
             events.append(UnknownMessage(None, message, None, exc.message))
             return True
-        self._receive_envelope(envelope, events)
+        envelope, reason = typed_envelope(envelope)
+        self._receive_envelope(envelope, events, reason)
         return True
 
     def next_deadline(self) -> float | None:
@@ -626,11 +656,16 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         if self._now is not None:
             self._last_sent = self._now
 
-    def _receive_envelope(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
+    def _receive_envelope(
+        self, envelope: Envelope, events: list[CTraderEvent], reason: str | None
+    ) -> None:
+        """Deliver a message: ``reason`` says why its payload is not typed (None when it is).
+
+        The answer to a request is its outcome whether typed or not (its ``message`` then
+        raises the model's refusal); any other message that is not typed arrives raw with
+        ``reason``.
+        """
         payload_type = envelope.payload_type
-        if payload_type == _SPOT and envelope.client_msg_id is None:
-            events.append(_market_event(envelope, SpotEvent))
-            return
         client_msg_id = envelope.client_msg_id
         if client_msg_id is not None:
             pending = self._pending.get(client_msg_id)
@@ -645,7 +680,7 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
                         FollowUp(client_msg_id, payload_type, envelope.payload, request_type)
                     )
                     return
-        self._receive_unsolicited(envelope, events)
+        self._receive_unsolicited(envelope, events, reason)
 
     def _complete(
         self, client_msg_id: str, pending: _Pending, envelope: Envelope, events: list[CTraderEvent]
@@ -694,14 +729,14 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
         if account is not None:
             self._accounts.add(account)
 
-    def _receive_unsolicited(self, envelope: Envelope, events: list[CTraderEvent]) -> None:
+    def _receive_unsolicited(
+        self, envelope: Envelope, events: list[CTraderEvent], reason: str | None
+    ) -> None:
         payload_type, payload = envelope.payload_type, envelope.payload
         if payload_type == _HEARTBEAT:
             events.append(Heartbeat())
-        elif payload_type == _SPOT:
-            events.append(_market_event(envelope, SpotEvent))
-        elif payload_type == PayloadType.PROTO_OA_DEPTH_EVENT:
-            events.append(_market_event(envelope, DepthEvent))
+        elif payload_type in _MARKET:
+            events.append(_market_event(envelope, reason))
         elif payload_type == PayloadType.PROTO_OA_ACCOUNTS_TOKEN_INVALIDATED_EVENT:
             ids = as_ints(payload.get("ctidTraderAccountIds"))
             self._accounts.difference_update(ids)
@@ -716,9 +751,9 @@ class CTraderConnection(ClientConnection[CTraderEvent, Transport]):
                 self._accounts.discard(account)
             events.append(AccountDisconnected(account))
         elif payload_type in MESSAGE_NAMES:
-            events.append(ServerEvent(payload_type, payload, envelope.client_msg_id))
+            events.append(ServerEvent(payload_type, payload, envelope.client_msg_id, reason))
         else:
-            events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id))
+            events.append(UnknownMessage(payload_type, payload, envelope.client_msg_id, reason))
 
     def _move(self, happened: CTraderInput) -> None:
         """The one place the state changes: by ``CTRADER_TRANSITIONS``."""

@@ -1,8 +1,10 @@
 """Every event a ``CTraderConnection`` (client) or ``CTraderServerConnection`` returns.
 
-Spot and depth events, the market data, are the generated Structs themselves (``SpotEvent``,
-``DepthEvent`` of ``models.py``), decoded straight from the message's bytes. Other payloads stay
-the decoded JSON objects, and each event that holds one gives it typed on demand (``message``).
+Every message is decoded straight from its bytes into its generated Struct (``models.py``).
+Spot and depth events, the market data, are those Structs themselves (``SpotEvent``,
+``DepthEvent``). The other events hold the payload by wire name (``payload``, a dict) and the
+typed Struct it decoded to (``message``); a payload the model refused is held as sent, and
+``message`` raises the refusal (``ServerEvent`` also carries it as ``reason``).
 
 Every request gets exactly one outcome event, each carrying ``client_msg_id`` and
 ``request_type``: ``Response``, ``ErrorResponse``, ``RequestTimedOut`` or ``RequestFailed``.
@@ -55,9 +57,9 @@ class TypedPayload:
 
     @property
     def message(self) -> Any:
-        """The payload as its typed Struct (``ExecutionEvent``, ``SymbolByIdRes`` ...), decoded
-        on each access; None for a payload type without a model. Raises ``ValidationError`` (a
-        ``ValueError``) when the payload does not fit its model."""
+        """The payload as its typed Struct (``ExecutionEvent``, ``SymbolByIdRes`` ...), as it was
+        decoded with the message; None for a payload type without a model. Raises
+        ``ValidationError`` (a ``ValueError``) when the payload does not fit its model."""
         return typed_payload(self.payload_type, self.payload)
 
 
@@ -174,7 +176,8 @@ class ServerEvent(Event, TypedPayload, frozen=True):
     """Any other message of a known payload type that is not tied to a request.
 
     Also a spot or depth event in a shape its model cannot hold (a price that is not a number,
-    a missing symbol id): then ``reason`` says what did not fit, and ``payload`` is as sent.
+    a missing symbol id), and any such message: then ``reason`` says what did not fit, and
+    ``payload`` is as sent.
     """
 
     payload_type: int
@@ -196,9 +199,10 @@ class ServerEvent(Event, TypedPayload, frozen=True):
 
 class UnknownMessage(Event, frozen=True):
     """A message passed through whole: its payload type is one this version does not know
-    (``reason`` is None), or it is valid JSON that is not an envelope (a list, a missing
-    ``payloadType``, a payload that is not an object): then ``payload_type`` is None,
-    ``payload`` is the whole message as decoded and ``reason`` says what was wrong."""
+    (``reason`` says so, ``payload`` is as sent), or it is valid JSON that is not an envelope
+    (a list, a missing ``payloadType``, a payload that is not an object): then
+    ``payload_type`` is None, ``payload`` is the whole message as decoded and ``reason`` says
+    what was wrong."""
 
     payload_type: int | None
     payload: Any

@@ -14,7 +14,9 @@ optional ones default to None and are left out of the JSON when None, repeated o
 A message's ``PAYLOAD_TYPE`` is the ``payloadType`` of the envelope that carries it (it is not
 a field of the payload); ``MESSAGE_TYPES`` maps each payload type to its class. Decode with
 ``msgspec.json.decode(payload, type=SpotEvent, strict=False)``: ``strict=False`` accepts the
-64-bit integers cTrader may send as numeric strings.
+64-bit integers cTrader may send as numeric strings. Enum fields decode from numbers only; a
+payload that names enum values (``"orderType": "MARKET"``) reads through ``messages.typed_payload``,
+as the connection reads every message.
 """
 
 import enum

@@ -218,7 +218,7 @@ def test_unsolicited_events(kind: str) -> None:
         DepthEvent(ctid_trader_account_id=ACCOUNT, symbol_id=1, new_quotes=[]),
         ServerEvent(2141, margin["payload"], None),
         ServerEvent(2126, server_exec["payload"], None),
-        UnknownMessage(2189, {"x": 1}, None),
+        UnknownMessage(2189, {"x": 1}, None, "payload type 2189 is not one this version knows"),
     ]
     spot_event, margin_event = events[1], events[3]
     assert isinstance(spot_event, SpotEvent)
@@ -761,14 +761,17 @@ def test_repr_shows_no_secret() -> None:
     assert "validClientSecret" not in repr(conn)
 
 
+VERSION = {"version": "110"}
+
+
 def test_a_message_naming_a_request_still_queued_is_not_its_answer() -> None:
     conn = client("websocket", requests_per_second=1)
     conn.request(2104, now=0.0)
     queued = conn.request(2104, now=0.0)
     (event,) = conn.receive_data(
-        wire("websocket", {"clientMsgId": queued, "payloadType": 2105}), 0.5
+        wire("websocket", {"clientMsgId": queued, "payloadType": 2105, "payload": VERSION}), 0.5
     )
-    assert event == ServerEvent(2105, {}, queued)
+    assert event == ServerEvent(2105, VERSION, queued)
     conn.handle_timer(1.0)
     assert conn.pending_requests == 2, "the queued request is sent and still awaits its answer"
 

@@ -2,7 +2,7 @@
 
 Spot and depth events arrive as their generated Structs; execution events, order errors and
 error responses arrive as ``Response``, ``FollowUp``, ``ServerEvent`` or ``ErrorResponse``
-events that hold the payload as sent and give it typed on demand. Valid JSON that a model
+events that hold the payload as sent and its typed message. Valid JSON that a model
 cannot hold never ends the connection: a spot or depth arrives raw with the reason, the others
 refuse to be typed (``ValidationError``). Invalid JSON ends it after every event before it.
 """
