@@ -76,6 +76,20 @@ def _millis() -> int:
     return int(time.time() * 1000)
 
 
+class _Stamps:
+    """Milliseconds since the epoch, each later than the one before. The server pages deal and
+    order history by time, so an account whose records shared a millisecond could not be paged
+    past them with a small page; a real server's pages are large enough that this never shows,
+    the simulator's (``history_chunk``) may be as small as one record."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def __call__(self) -> int:
+        self._last = max(self._last + 1, _millis())
+        return self._last
+
+
 def _units(raw: int) -> float:
     return raw / SCALE
 
@@ -111,6 +125,7 @@ class TradingAccount:
         self.positions: dict[int, Position] = {}
         self.deals: list[Deal] = []
         self._pending: dict[int, list[int]] = {}  # symbol id -> resting order ids
+        self._stamp = _Stamps()
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -137,7 +152,7 @@ class TradingAccount:
             replace(
                 order,
                 order_status=OrderStatus.ORDER_STATUS_CANCELLED,
-                utc_last_update_timestamp=_millis(),
+                utc_last_update_timestamp=self._stamp(),
             )
         )
         return [self._execution(ExecutionType.ORDER_CANCELLED, order)]
@@ -155,7 +170,7 @@ class TradingAccount:
                 changes[field] = value
         if request.expiration_timestamp is not None:
             changes["expiration_timestamp"] = request.expiration_timestamp
-        order = self._store(replace(order, utc_last_update_timestamp=_millis(), **changes))
+        order = self._store(replace(order, utc_last_update_timestamp=self._stamp(), **changes))
         return [self._execution(ExecutionType.ORDER_REPLACED, order), *self._try_fill(order)]
 
     def close_position(self, request: ClosePositionReq) -> list[ExecutionEvent]:
@@ -188,7 +203,7 @@ class TradingAccount:
             balance_history_id=self._next_id(),
             balance=self.balance,
             delta=abs(delta),
-            change_balance_timestamp=_millis(),
+            change_balance_timestamp=self._stamp(),
             balance_version=self.balance_version,
             money_digits=MONEY_DIGITS,
         )
@@ -251,7 +266,7 @@ class TradingAccount:
         return order
 
     def _order(self, request: NewOrderReq, volume: int) -> Order:
-        now = _millis()
+        now = self._stamp()
         trade_data = TradeData(
             symbol_id=request.symbol_id,
             volume=volume,
@@ -348,7 +363,7 @@ class TradingAccount:
         if raw_price is None:
             return []
         self._unrest(order)
-        price, now, data = _units(raw_price), _millis(), order.trade_data
+        price, now, data = _units(raw_price), self._stamp(), order.trade_data
         target = self._target(order)
         position_id = self._next_id() if target is None else target.position_id
         order = self._store(

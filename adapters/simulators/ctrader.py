@@ -178,6 +178,8 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         self.accounts = list(accounts)
         self.price_walk = price_walk
         self.received: Counter[int] = Counter()
+        #: requests refused for exceeding the requests-per-second budget, by payload type
+        self.over_budget: Counter[int] = Counter()
         self._refusals = Refusals()
         self.netting = netting
         self.books = {
@@ -466,6 +468,7 @@ class _CTraderSession(SimulatedSession):
         historical = envelope.payload_type in HISTORICAL_REQUESTS
         window = self._historical if historical else self._requests
         if not window.admit(now):
+            self.sim.over_budget[envelope.payload_type] += 1
             retry_after = max(1, round(window.free_in(now) + 0.5))
             self._error(
                 envelope,

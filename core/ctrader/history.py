@@ -11,7 +11,9 @@ to the caller (the connection queues historical requests within that budget by i
 Windows share their boundary millisecond, and a continuation starts at the last time received,
 not after it: nothing is lost whether the server reads its bounds as inclusive or not, and the
 records that come back twice are dropped (by time, and by identity among those at the same
-millisecond).
+millisecond). The protocol has no cursor but time: a page whose records all fall on the
+millisecond it started at can only be followed by the next millisecond, so more records in one
+millisecond than a page holds cannot all be reached (a real server's pages hold hundreds).
 """
 
 from __future__ import annotations
