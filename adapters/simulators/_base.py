@@ -117,6 +117,15 @@ class SimulatorBase(Generic[SessionT]):
         if numbers and numbers[-1] in self._sessions:
             self._sessions[numbers[-1]].set_fault(fault)
 
+    def answers_waiting(self, connection: int | None = None) -> int:
+        """How many answers a ``delay`` fault holds back on a live connection (the newest when
+        ``connection`` is None): a fault armed while some wait is sure to find requests in
+        flight."""
+        numbers = sorted(self._sessions) if connection is None else [connection]
+        if numbers and numbers[-1] in self._sessions:
+            return self._sessions[numbers[-1]].answers_waiting
+        return 0
+
     # -- running from synchronous code ------------------------------------------------------------
 
     def start_in_background(self: SimulatorT, timeout: float = 10.0) -> SimulatorT:

@@ -24,6 +24,8 @@ class SimulatedSession:
         self.driver = driver
         self.sent = 0
         self.response_delay = 0.0
+        #: answers held back by a ``delay`` fault and not yet sent
+        self.answers_waiting = 0
         self._fault: Fault | None = None
         self._fault_base = 0
         if fault is not None:
@@ -60,9 +62,14 @@ class SimulatedSession:
             self._fault = None  # its time has come: this very answer is the first one delayed
             self.response_delay = fault.seconds
         if self.response_delay > 0:
-            self.driver.loop.call_later(self.response_delay, self.deliver, send)
+            self.answers_waiting += 1
+            self.driver.loop.call_later(self.response_delay, self._deliver_late, send)
         else:
             self.deliver(send)
+
+    def _deliver_late(self, send: Callable[[], None]) -> None:
+        self.answers_waiting -= 1
+        self.deliver(send)
 
     def _strike(self, fault: Fault, send: Callable[[], None]) -> bool:
         """Do what ``fault`` says; True when the message should still be sent."""

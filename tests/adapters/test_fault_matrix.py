@@ -199,6 +199,25 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 # -- the matrix -----------------------------------------------------------------------------------
 
 
+def strike_while_answers_wait(
+    sim: TradovateSimulator | CTraderSimulator, fault: Fault, timeout: float = 15.0
+) -> None:
+    """Arm ``fault`` at a moment the simulator holds back an answer, so that requests are in
+    flight when it strikes however late the pump's thread runs on a busy machine."""
+    struck = threading.Event()
+
+    def attempt() -> None:
+        if not struck.is_set() and sim.answers_waiting() > 0:
+            sim.inject(fault)
+            struck.set()
+
+    end = time.monotonic() + timeout
+    while not struck.is_set():
+        assert time.monotonic() < end, "no answer was ever held back"
+        sim.call_soon(attempt)
+        struck.wait(0.01)
+
+
 @pytest.mark.parametrize(("adapter", "broker", "fault"), MATRIX)
 def test_fault_with_requests_in_flight(
     adapter: str, broker: str, fault: Fault, clean_process: None, no_errors_logged: None
@@ -214,7 +233,7 @@ def test_fault_with_requests_in_flight(
         sim.call_soon(lambda: sim.inject(Fault(FaultKind.DELAY, seconds=ANSWER_DELAY)))
         with RequestPump(driver, broker) as pump:
             pump.wait_for_an_answer()
-            sim.call_soon(lambda: sim.inject(fault))
+            strike_while_answers_wait(sim, fault)
             events = driver.collect(streamed(200, after_reconnect=True))
         outcomes = pump.check_outcomes()
     disconnected = next(e for e in events if type(e) is Disconnected)
