@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
@@ -75,11 +76,12 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
 
     ``accounts`` are the trading account ids ``access_token`` may use; ``spot_rate`` is spot
     events per second per subscription; ``idle_timeout`` drops a client that sends nothing for
-    that long (about 30 s was observed on the real service). ``refresh_token`` is what
-    ProtoOARefreshTokenReq takes: it gives a new access token and refresh token, and ends the
-    sessions on the old one. ``received`` counts the messages clients sent, by payload type.
-    Where it listens, its faults and a slow server's ``answer_delay`` are the options every
-    simulator takes (``SimulatorBase``).
+    that long (about 30 s was observed on the real service). ``stamp_sends`` puts each spot's
+    send time (wall clock, microseconds since the epoch) in its ``sessionClose``, for measuring
+    latency. ``refresh_token`` is what ProtoOARefreshTokenReq takes: it gives a new access
+    token and refresh token, and ends the sessions on the old one. ``received`` counts the
+    messages clients sent, by payload type. Where it listens, its faults and a slow server's
+    ``answer_delay`` are the options every simulator takes (``SimulatorBase``).
 
     ``oauth_url`` is its OAuth service, over plain HTTP on a port beside the API's:
     ``{oauth_url}/auth`` grants at once (a redirect with a code) and ``{oauth_url}/token``
@@ -106,6 +108,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         history_chunk: int = 1000,
         seed: int = 0,
         price_walk: bool = True,
+        stamp_sends: bool = False,
         token_lifetime: float = 2_628_000.0,
         **server: Unpack[ServerOptions],
     ) -> None:
@@ -131,6 +134,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
             for account in self.accounts
         }
         self.spot_rate = spot_rate
+        self.stamp_sends = stamp_sends
         self.heartbeat_interval = heartbeat_interval
         self.idle_timeout = idle_timeout
         self.requests_per_second = requests_per_second
@@ -553,6 +557,8 @@ class _CTraderSession(SimulatedSession):
                 "ask": bid + 2,
                 "timestamp": seq,
             }
+            if self.sim.stamp_sends:
+                payload["sessionClose"] = time.time_ns() // 1000
             if not self._send(P.PROTO_OA_SPOT_EVENT, payload, None):
                 return
 

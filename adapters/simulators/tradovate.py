@@ -28,6 +28,7 @@ import datetime as dt
 import itertools
 import random
 import secrets
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Unpack
 from urllib.parse import parse_qs
@@ -118,6 +119,11 @@ def _wall_clock() -> str:
     return _iso(dt.datetime.now(dt.UTC))
 
 
+def _send_stamp() -> str:
+    """The wall clock to the microsecond, as a quote's ``timestamp`` (``stamp_sends``)."""
+    return dt.datetime.fromtimestamp(time.time(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _contract_or_raise(symbol: str | int) -> dict[str, Any]:
     contract = _BY_ID.get(symbol) if isinstance(symbol, int) else CONTRACTS.get(symbol)
     if contract is None:
@@ -169,8 +175,10 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     ``account_name`` (the ``accountSpec`` of orders) are the simulated user's.
 
     ``quote_rate`` is quotes per second per subscription; ``price_walk`` False keeps each price
-    where ``set_price`` put it. ``request_limit`` is requests per second per connection before a
-    time penalty (``penalty_seconds``), during which every request is answered 429.
+    where ``set_price`` put it. ``stamp_sends`` puts each quote's send time in its
+    ``timestamp`` to the microsecond (the service gives milliseconds), for measuring latency.
+    ``request_limit`` is requests per second per connection before a time penalty
+    (``penalty_seconds``), during which every request is answered 429.
     ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that long;
     Tradovate does not document its value, so 10 s is a cautious guess. Where it listens, its
     faults and a slow server's ``answer_delay`` are the options every simulator takes
@@ -201,6 +209,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         penalty_seconds: float = 5.0,
         seed: int = 0,
         price_walk: bool = True,
+        stamp_sends: bool = False,
         username: str = "sim-user",
         password: str = "sim-password",
         app_id: str = "brokerwire-sim",
@@ -231,6 +240,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         self.account_id: int = ACCOUNT["id"]
         self.account_name: str = ACCOUNT["name"]
         self.quote_rate = quote_rate
+        self.stamp_sends = stamp_sends
         self.dom_rate = dom_rate
         self.bar_interval = bar_interval
         self.chart_batch = chart_batch
@@ -619,13 +629,14 @@ class _TradovateSession(SimulatedSession):
 
     async def _stream_quotes(self, contract_id: int) -> None:
         market = self.sim.market
+        clock = _send_stamp if self.sim.stamp_sends else _wall_clock
         seq = 0
 
         def quote() -> dict[str, Any]:
             price = market.tick(contract_id)
             tick = _BY_ID[contract_id]["tickSize"]
             return {
-                "timestamp": _wall_clock(),
+                "timestamp": clock(),
                 "contractId": contract_id,
                 "id": seq,
                 "entries": {
