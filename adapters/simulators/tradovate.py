@@ -119,9 +119,17 @@ def _wall_clock() -> str:
     return _iso(dt.datetime.now(dt.UTC))
 
 
+_stamped_second: list[Any] = [None, ""]  # the second last formatted, and its text
+
+
 def _send_stamp() -> str:
-    """The wall clock to the microsecond, as a quote's ``timestamp`` (``stamp_sends``)."""
-    return dt.datetime.fromtimestamp(time.time(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The wall clock to the microsecond, as a quote's ``timestamp`` (``stamp_sends``); the
+    second's text is kept, as thousands of quotes a second share it."""
+    now = time.time()
+    second = int(now)
+    if second != _stamped_second[0]:
+        _stamped_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_stamped_second[1]}.{min(int((now - second) * 1e6), 999_999):06d}Z"
 
 
 def _contract_or_raise(symbol: str | int) -> dict[str, Any]:
