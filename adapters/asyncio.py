@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Coroutine
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from brokerwire.core.errors import LocalProtocolError
 
@@ -60,8 +60,8 @@ class _Protocol(asyncio.Protocol):
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do all a Transport does without deriving from it: no isinstance.
+        self.transport = cast(asyncio.Transport, transport)
         self._client._link_made(self)
 
     def data_received(self, data: bytes) -> None:
