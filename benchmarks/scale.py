@@ -11,6 +11,11 @@ per connection (idle, then streaming), and messages lost or repeated (by the sim
 per-subscription numbers). Then it hands the same connections to a bare ``asyncio.Protocol``
 that only counts bytes, and measures that floor's CPU time per message for ``S`` seconds at the
 same offered load: the cost of merely reading, which the targets compare against.
+
+A simulator costs several times what a client does per message, so the servers get four
+processes by default: on a machine shared with other work, where each process gets its share
+of the cores, fewer would starve the servers before the clients, and a starved server paces its
+streams in bursts that the latency and the clients' watchdogs would blame on the clients.
 """
 
 from __future__ import annotations
@@ -137,7 +142,7 @@ async def _measure(args: argparse.Namespace, servers: Servers) -> dict[str, Any]
     _progress(f"{args.clients} clients connected in {time.perf_counter() - started:.1f} s")
     tally = fleet.tally
     started = time.perf_counter()
-    await fleet.subscribe()
+    failed = await fleet.subscribe()
     _progress(f"subscribed in {time.perf_counter() - started:.1f} s; measuring")
     await asyncio.sleep(args.warmup)
     streaming = (_settled_rss() - base) / args.clients
@@ -176,6 +181,7 @@ async def _measure(args: argparse.Namespace, servers: Servers) -> dict[str, Any]
         "lost": tally.lost,
         "repeated": tally.repeated,
         "disconnects": tally.disconnects,
+        "failed_subscriptions": failed,
         "floor": {
             "messages_per_s": round(floor_messages / floor_wall),
             "reads_per_s": round(reads / floor_wall),
@@ -209,7 +215,7 @@ TARGETS = [
     Target(
         "messages lost or repeated",
         "0",
-        lambda r: r["lost"] == 0 and r["repeated"] == 0 and r["disconnects"] == 0,
+        lambda r: not (r["lost"] or r["repeated"] or r["disconnects"] or r["failed_subscriptions"]),
         lambda r: f"{r['lost'] + r['repeated']}",
     ),
     Target(
@@ -236,7 +242,8 @@ def _report(r: dict[str, Any]) -> list[str]:
         f"  resident per connection   {r['rss_per_idle_connection_kib']:.1f} KiB idle, "
         f"{r['rss_per_streaming_connection_kib']:.1f} KiB streaming",
         f"  lost / repeated           {r['lost']} / {r['repeated']} "
-        f"({r['delivered']:,} events checked, {r['disconnects']} disconnects)",
+        f"({r['delivered']:,} events checked, {r['disconnects']} links down, "
+        f"{r['failed_subscriptions']} subscriptions failed)",
         f"floor (a bare asyncio.Protocol counting bytes, same connections): "
         f"{floor['messages_per_s']:,} messages/s in {floor['reads_per_s']:,} reads/s, "
         f"{floor['cpu_us_per_message']:.2f} µs CPU per message "
@@ -262,7 +269,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=10.0, help="each measured window")
     parser.add_argument("--rate", type=float, default=20.0, help="events/s per link")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    parser.add_argument("--servers", type=int, default=2, help="simulator processes (2+)")
+    parser.add_argument(
+        "--servers", type=int, default=4, help="simulator processes (default 4: see above)"
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -84,6 +85,7 @@ async def _consume(client: Any, tally: Tally) -> None:
             expected = tally.seen(expected, event.timestamp, event.session_close / 1e6)
         elif kind is Disconnected and not tally.closing:
             tally.disconnects += 1
+            print(f"a link went down: {event.reason}", file=sys.stderr)
 
 
 def _make_client(kind: str, server: dict[str, Any]) -> Any:
@@ -137,7 +139,9 @@ class Fleet:
         loop = asyncio.get_running_loop()
         self.consumers = [loop.create_task(_consume(c, self.tally)) for c in self.clients]
 
-    async def subscribe(self, parallel: int = 100) -> None:
+    async def subscribe(self, parallel: int = 100) -> int:
+        """Subscribe every client; returns how many subscriptions failed (a link that went down
+        meanwhile, on a machine too busy for its servers)."""
         gate = asyncio.Semaphore(parallel)
 
         async def one(client: Any, kind: str, server: dict[str, Any], index: int) -> None:
@@ -147,18 +151,22 @@ class Fleet:
                 else:
                     await client.subscribe_spots(server["account"], 1)
 
-        await asyncio.gather(
+        outcomes = await asyncio.gather(
             *(
                 one(client, kind, server, index)
                 for client, (kind, server, index) in zip(self.clients, self.links, strict=True)
-            )
+            ),
+            return_exceptions=True,
         )
+        return sum(isinstance(outcome, Exception) for outcome in outcomes)
 
     def hand_over(self) -> Floor:
         """Give every connection to the floor: a bare protocol counting bytes."""
         floor = Floor()
         for client in self.clients:
             protocol = client._protocol
+            if protocol is None:
+                continue  # a link that went down (the consumer counted its Disconnected)
             if client._timer is not None:
                 client._timer.cancel()
                 client._timer = None

@@ -39,6 +39,7 @@ def test_a_hundred_links_run_to_the_end_with_nothing_lost(tmp_path: Path) -> Non
     assert figures["clients"] == 100
     assert figures["kinds"] == {"tradovate-ws": 34, "ctrader-ws": 33, "ctrader-tcp": 33}
     assert (figures["lost"], figures["repeated"], figures["disconnects"]) == (0, 0, 0)
+    assert figures["failed_subscriptions"] == 0
     assert figures["delivered"] > 0
     assert figures["events_per_s"] > 0
     assert figures["cpu_us_per_event"] > 0
