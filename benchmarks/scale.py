@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .scale_clients import Fleet
-from .scale_servers import raise_fd_limit, serve, uvloop_factory
+from .scale_servers import raise_fd_limit, run_delay, serve, uvloop_factory
 
 __all__ = ["TARGETS", "main"]
 
@@ -95,12 +95,17 @@ class Servers:
                 raise RuntimeError("a simulator process did not start within 60 s")
             self.addresses.append(pipe.recv())
 
-    def sent(self) -> tuple[int, float]:
-        """Messages sent so far by every server, and their CPU seconds."""
+    def sent(self) -> tuple[int, float, float]:
+        """Messages sent so far by every server, their CPU seconds and their seconds spent
+        waiting for a core (the most any one of them waited)."""
         for pipe in self._pipes:
             pipe.send("sent")
         answers = [pipe.recv() for pipe in self._pipes]
-        return sum(int(sent) for sent, _ in answers), sum(float(cpu) for _, cpu in answers)
+        return (
+            sum(int(sent) for sent, _, _ in answers),
+            sum(float(cpu) for _, cpu, _ in answers),
+            max(float(waited) for _, _, waited in answers),
+        )
 
     def stop(self) -> None:
         for pipe in self._pipes:
@@ -119,18 +124,23 @@ class Window(NamedTuple):
     cpu: float  # this process's
     sent: int  # messages the servers sent
     servers_cpu: float  # the server processes' CPU seconds, together
+    waited: float  # seconds this process was ready to run but had no core
+    servers_waited: float  # the same, for the server that waited most
 
 
 async def _window(seconds: float, servers: Servers) -> Window:
     """What ``seconds`` of running cost here and in the servers. The servers are asked from
     a thread: a server slow to answer must not hold this loop still."""
     loop = asyncio.get_running_loop()
-    sent, servers_cpu = await loop.run_in_executor(None, servers.sent)
-    wall, cpu = time.perf_counter(), time.process_time()
+    sent, servers_cpu, servers_waited = await loop.run_in_executor(None, servers.sent)
+    wall, cpu, waited = time.perf_counter(), time.process_time(), run_delay()
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    sent_after, servers_cpu_after = await loop.run_in_executor(None, servers.sent)
-    return Window(wall, cpu, sent_after - sent, servers_cpu_after - servers_cpu)
+    waited = run_delay() - waited
+    after = await loop.run_in_executor(None, servers.sent)
+    return Window(
+        wall, cpu, after[0] - sent, after[1] - servers_cpu, waited, after[2] - servers_waited
+    )
 
 
 async def _measure(args: argparse.Namespace, servers: Servers) -> dict[str, Any]:
@@ -170,6 +180,8 @@ async def _measure(args: argparse.Namespace, servers: Servers) -> dict[str, Any]
         "cpu_us_per_event": round(cpu / max(counted, 1) * 1e6, 2),
         "cpu_share": round(cpu / wall, 3),
         "servers_cpu_share": round(window.servers_cpu / wall, 3),
+        "waited_for_a_core_share": round(window.waited / wall, 3),
+        "servers_waited_for_a_core_share": round(window.servers_waited / wall, 3),
         "latency_ms": {
             "p50": round(_quantile(latencies, 0.50) * 1e3, 2),
             "p99": round(_quantile(latencies, 0.99) * 1e3, 2),
@@ -239,6 +251,8 @@ def _report(r: dict[str, Any]) -> list[str]:
         f"  CPU per delivered event   {r['cpu_us_per_event']:>10.2f} µs "
         f"({r['cpu_share']:.2f} of a core)",
         f"  latency p50/p99/max       {lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.2f} ms",
+        f"  ready but without a core  {r['waited_for_a_core_share']:.2f} of the time here, "
+        f"{r['servers_waited_for_a_core_share']:.2f} in the busiest server (a shared machine)",
         f"  resident per connection   {r['rss_per_idle_connection_kib']:.1f} KiB idle, "
         f"{r['rss_per_streaming_connection_kib']:.1f} KiB streaming",
         f"  lost / repeated           {r['lost']} / {r['repeated']} "

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 
 from brokerwire.adapters.simulators import CTraderSimulator, TradovateSimulator
 
-__all__ = ["raise_fd_limit", "serve", "uvloop_factory"]
+__all__ = ["raise_fd_limit", "run_delay", "serve", "uvloop_factory"]
 
 
 def raise_fd_limit() -> int:
@@ -30,6 +30,16 @@ def raise_fd_limit() -> int:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
             soft = hard
     return soft
+
+
+def run_delay() -> float:
+    """Seconds this process's main thread has waited for a core while ready to run (Linux's
+    scheduler statistics; 0 where there are none): on a shared machine, the time others took."""
+    try:
+        with open("/proc/self/schedstat", encoding="ascii") as schedstat:
+            return int(schedstat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _sent(*simulators: TradovateSimulator | CTraderSimulator) -> int:
@@ -64,7 +74,7 @@ async def _serve(pipe: Connection, rate: float, seed: int) -> None:
             except EOFError:
                 order = "stop"
             if order == "sent":
-                pipe.send((_sent(tradovate, ctrader), time.process_time()))
+                pipe.send((_sent(tradovate, ctrader), time.process_time(), run_delay()))
             else:
                 stop.set()
 
@@ -77,7 +87,8 @@ async def _serve(pipe: Connection, rate: float, seed: int) -> None:
 
 def serve(pipe: Connection, rate: float, seed: int) -> None:
     """A server process's body: listen, send the addresses and credentials, then answer
-    ``"sent"`` (messages sent so far, and the process's CPU seconds) until told ``"stop"``."""
+    ``"sent"`` (messages sent so far, the process's CPU seconds and its seconds spent waiting
+    for a core) until told ``"stop"``."""
     raise_fd_limit()
     with asyncio.Runner(loop_factory=uvloop_factory()) as runner:
         runner.run(_serve(pipe, rate, seed))

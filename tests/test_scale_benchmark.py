@@ -47,6 +47,7 @@ def test_a_hundred_links_run_to_the_end_with_nothing_lost(tmp_path: Path) -> Non
     assert 0 <= figures["latency_ms"]["p50"] <= figures["latency_ms"]["p99"]
     assert figures["latency_ms"]["p99"] <= figures["latency_ms"]["max"]
     assert figures["rss_per_idle_connection_kib"] > 0
+    assert figures["waited_for_a_core_share"] >= 0
     assert figures["rss_per_streaming_connection_kib"] > 0
     floor = figures["floor"]
     assert floor["messages_per_s"] > 0
