@@ -61,8 +61,8 @@ class _Protocol(asyncio.Protocol):
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do all a Transport does without deriving from it: no isinstance.
+        self.transport = cast(asyncio.Transport, transport)
         self._client._link_made(self)
 
     def data_received(self, data: bytes) -> None:
@@ -177,17 +177,21 @@ class _AsyncClient(ClientBase[EngineT]):
     async def _iterate_events(self, timeout: float | None) -> AsyncIterator[Any]:
         self._check_loop()
         buffer = self._buffer
+        queued = buffer.entries
         while True:
-            while not buffer and not buffer.ended:
+            while not queued and not buffer.ended:
                 has_events = self._has_events
                 if has_events is None:
                     raise LocalProtocolError("connect() first")
                 has_events.clear()
+                if timeout is None:  # no wait_for: one coroutine less for every wait
+                    await has_events.wait()
+                    continue
                 try:
                     await asyncio.wait_for(has_events.wait(), timeout)
                 except TimeoutError:
                     raise TimeoutError(f"no event within {timeout:g} s") from None
-            if not buffer:
+            if not queued:
                 return
             event = buffer.pop()
             if self._paused and buffer.drained:

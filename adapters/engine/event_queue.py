@@ -106,6 +106,9 @@ class EventBuffer:
         self.conflate_always = False
         self.ended = False
         self._entries: deque[Any] = deque()
+        #: The queue itself, for a reader that asks whether anything waits (its truth, in C,
+        #: where ``len(buffer)`` is a call into Python for every event). Read it, never change it.
+        self.entries = self._entries
         self._sizes: deque[int] = deque()
         self._slots: dict[Hashable, _Slot] = {}
         self._bytes = 0

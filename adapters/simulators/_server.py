@@ -16,7 +16,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 __all__ = ["BackgroundRunner", "Driver", "Session", "SimulatorServer"]
 
@@ -59,6 +59,7 @@ class Driver(asyncio.Protocol):
         self._server = server
         self._make_session = make_session
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._writable = asyncio.Event()
         self._writable.set()
@@ -72,8 +73,8 @@ class Driver(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do all a Transport does without deriving from it: no isinstance.
+        self.transport = cast(asyncio.Transport, transport)
         self.number = self._server.register(self)
         self.session = self._make_session(self)
         self.flush()
@@ -130,11 +131,17 @@ class Driver(asyncio.Protocol):
         self._arm_timer()
 
     def _arm_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Move the timer to the core's deadline, leaving it be when that has not changed (a
+        stream flushes every message, and a new handle each time would cost more than the
+        message)."""
         assert self.session is not None
         deadline = self.session.conn.next_deadline()
+        if self._timer is not None:
+            if deadline == self._timer_at:
+                return
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
         if deadline is not None:
             self._timer = self.loop.call_at(deadline, self._on_timer)
 

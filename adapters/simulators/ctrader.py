@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, Unpack
@@ -130,8 +131,9 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
     with ``netting`` (``_ctrader_book``). ``refresh_token`` is what
     ProtoOARefreshTokenReq takes: it gives a new access token and refresh token, and ends the
     sessions on the old one. ``received`` counts the messages clients sent, by payload type.
-    Where it listens, its faults and a slow server's ``answer_delay`` are the options every
-    simulator takes (``SimulatorBase``).
+    ``stamp_sends`` puts each spot's send time (wall clock, microseconds since the epoch) in
+    its ``sessionClose``, for measuring latency. Where it listens, its faults and a slow
+    server's ``answer_delay`` are the options every simulator takes (``SimulatorBase``).
 
     ``oauth_url`` is its OAuth service, over plain HTTP on a port beside the API's:
     ``{oauth_url}/auth`` grants at once (a redirect with a code) and ``{oauth_url}/token``
@@ -158,6 +160,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         history_chunk: int = 1000,
         seed: int = 0,
         price_walk: bool = True,
+        stamp_sends: bool = False,
         token_lifetime: float = 2_628_000.0,
         netting: bool = False,
         **server: Unpack[ServerOptions],
@@ -191,6 +194,7 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
         #: ProtoOANewOrderReq messages received, by clientOrderId (else label, else "").
         self.orders_by_key: Counter[str] = Counter()
         self.spot_rate = spot_rate
+        self.stamp_sends = stamp_sends
         self.heartbeat_interval = heartbeat_interval
         self.idle_timeout = idle_timeout
         self.requests_per_second = requests_per_second
@@ -648,6 +652,7 @@ class _CTraderSession(SimulatedSession):
                 bid=bid,
                 ask=bid + SPREAD,
                 timestamp=seq,
+                session_close=time.time_ns() // 1000 if self.sim.stamp_sends else None,
             )
             if not self._send(spot, None):
                 return

@@ -36,6 +36,7 @@ import datetime as dt
 import itertools
 import random
 import secrets
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar, Unpack
 from urllib.parse import parse_qs
@@ -194,6 +195,19 @@ def _wall_clock() -> str:
     return _iso(dt.datetime.now(dt.UTC))
 
 
+_stamped_second: list[Any] = [None, ""]  # the second last formatted, and its text
+
+
+def _send_stamp() -> str:
+    """The wall clock to the microsecond, as a quote's ``timestamp`` (``stamp_sends``); the
+    second's text is kept, as thousands of quotes a second share it."""
+    now = time.time()
+    second = int(now)
+    if second != _stamped_second[0]:
+        _stamped_second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_stamped_second[1]}.{min(int((now - second) * 1e6), 999_999):06d}Z"
+
+
 def _contract_or_raise(symbol: str | int) -> dict[str, Any]:
     contract = _BY_ID.get(symbol) if isinstance(symbol, int) else CONTRACTS.get(symbol)
     if contract is None:
@@ -292,8 +306,10 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
     ``account_name`` (the ``accountSpec`` of orders) are the simulated user's.
 
     ``quote_rate`` is quotes per second per subscription; ``price_walk`` False keeps each price
-    where ``set_price`` put it. ``request_limit`` is requests per second per connection before a
-    time penalty (``penalty_seconds``), during which every request is answered 429.
+    where ``set_price`` put it. ``stamp_sends`` puts each quote's send time in its
+    ``timestamp`` to the microsecond (the service gives milliseconds), for measuring latency.
+    ``request_limit`` is requests per second per connection before a time penalty
+    (``penalty_seconds``), during which every request is answered 429.
     ``idle_timeout`` drops a client that sends nothing (not even ``[]``) for that long;
     Tradovate does not document its value, so 10 s is a cautious guess. Where it listens, its
     faults and a slow server's ``answer_delay`` are the options every simulator takes
@@ -324,6 +340,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         penalty_seconds: float = 5.0,
         seed: int = 0,
         price_walk: bool = True,
+        stamp_sends: bool = False,
         username: str = "sim-user",
         password: str = "sim-password",
         app_id: str = "brokerwire-sim",
@@ -354,6 +371,7 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
         self.account_id: int = ACCOUNT.id or 0
         self.account_name: str = ACCOUNT.name
         self.quote_rate = quote_rate
+        self.stamp_sends = stamp_sends
         self.dom_rate = dom_rate
         self.bar_interval = bar_interval
         self.chart_batch = chart_batch
@@ -787,6 +805,7 @@ class _TradovateSession(SimulatedSession):
 
     async def _stream_quotes(self, contract_id: int) -> None:
         market = self.sim.market
+        clock = _send_stamp if self.sim.stamp_sends else _wall_clock
         seq = 0
 
         def quote() -> Quote:
@@ -798,7 +817,7 @@ class _TradovateSession(SimulatedSession):
                 trade=QuoteEntry(price=price, size=1),
                 total_trade_volume=QuoteEntry(size=market.volume[contract_id]),
             )
-            return Quote(timestamp=_wall_clock(), contract_id=contract_id, id=seq, entries=entries)
+            return Quote(timestamp=clock(), contract_id=contract_id, id=seq, entries=entries)
 
         async for _ in paced(self.sim.quote_rate, self.driver):
             seq += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,6 +116,25 @@ def test_messages_before_application_auth_are_refused(sim: CTraderSimulator) -> 
         conn: CTraderConnection = link.conn  # type: ignore[assignment]
         refused = outcome(link, conn.get_accounts(sim.access_token))
         assert refused.error_code == "CH_CLIENT_NOT_AUTHENTICATED"
+
+
+@pytest.mark.parametrize("sim", [{"spot_rate": 200, "stamp_sends": True}], indirect=True)
+def test_stamped_spots_carry_their_send_time_in_session_close(sim: CTraderSimulator) -> None:
+    with authorized(sim, "tcp-length-prefix") as link:
+        conn: CTraderConnection = link.conn  # type: ignore[assignment]
+        start = len(link.events)
+        before = time.time_ns() // 1000
+        conn.request(
+            P.PROTO_OA_SUBSCRIBE_SPOTS_REQ,
+            {"ctidTraderAccountId": sim.accounts[0], "symbolId": [1]},
+        )
+        link.until(lambda _: len(of_type(link.events[start:], SpotEvent)) >= 20, timeout=30)
+        after = time.time_ns() // 1000
+        spots = of_type(link.events[start:], SpotEvent)
+        stamps = [spot.session_close for spot in spots]
+        assert all(before <= stamp <= after for stamp in stamps)
+        assert stamps == sorted(stamps)
+        assert [spot.timestamp for spot in spots] == list(range(1, len(spots) + 1))
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)

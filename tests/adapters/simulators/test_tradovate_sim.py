@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import ssl
 import threading
@@ -126,6 +127,22 @@ def test_quote_stream_has_no_gap_over_ten_thousand_quotes(sim: TradovateSimulato
         ask(link, "md/unsubscribeQuote", body={"symbol": "ESZ6"})
         link.run_for(0.1)
         assert of_type(link.run_for(0.3), MarketData) == [], "no quotes after unsubscribing"
+
+
+@pytest.mark.parametrize("sim", [{"quote_rate": 200, "stamp_sends": True}], indirect=True)
+def test_stamped_quotes_carry_their_send_time_to_the_microsecond(sim: TradovateSimulator) -> None:
+    with connect(sim) as link:
+        start = len(link.events)
+        before = time.time()
+        ask(link, "md/subscribeQuote", body={"symbol": "ESZ6"})
+        link.until(lambda _: count(link, start, MarketData) >= 20, timeout=30)
+        after = time.time()
+        quotes = [q for e in of_type(link.events[start:], MarketData) for q in e.quotes]
+        stamps = [dt.datetime.fromisoformat(q.timestamp).timestamp() for q in quotes]
+        assert all(before - 1e-3 <= stamp <= after for stamp in stamps)
+        assert stamps == sorted(stamps)
+        assert all(len(q.timestamp.split(".")[1]) == 7 for q in quotes)  # six digits and Z
+        assert [q.id for q in quotes] == list(range(1, len(quotes) + 1))
 
 
 def test_unknown_symbol_is_refused_inside_a_200(sim: TradovateSimulator) -> None:
