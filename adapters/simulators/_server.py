@@ -196,16 +196,20 @@ class Driver(asyncio.Protocol):
         if self.transport is None or self._closed:
             return
         self.transport.write(data)
+        self._end()
+
+    def close(self) -> None:
+        """End the connection after what was written so far, as ``cut`` ends it: a client
+        that is still sending (requests in flight) gets every byte, its last message too."""
+        if self.transport is not None and not self._closed:
+            self._end()
+
+    def _end(self) -> None:
+        assert self.transport is not None
         self._closed = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
         else:
-            self.transport.close()
-
-    def close(self) -> None:
-        """Close the socket after what was written so far."""
-        if self.transport is not None and not self._closed:
-            self._closed = True
             self.transport.close()
 
     def abort(self) -> None:
