@@ -12,6 +12,8 @@ from brokerwire.adapters.engine.tradovate_state import TradovateTracking
 from brokerwire.adapters.events import AccountSynced
 from brokerwire.core.tradovate import EntityChanged, EntityEventType, Response
 from brokerwire.core.tradovate.account import AccountChanged, PositionChanged
+from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
+from brokerwire.core.tradovate.models import SyncSnapshot
 from tests.core.tradovate.test_account import _account, _position
 
 
@@ -41,7 +43,8 @@ class _Engine:
 
 
 def _answer(request_id: int, **parts: Any) -> Response:
-    return Response(request_id, 200, parts, "user/syncrequest")
+    """A sync answer as the connection gives it: typed, as it fits the model."""
+    return Response(request_id, 200, sync_snapshot_of(SYNC_ENDPOINT, parts), SYNC_ENDPOINT)
 
 
 def _tracking() -> tuple[TradovateTracking, _Engine]:
@@ -93,3 +96,22 @@ def test_a_state_with_no_snapshot_awaited_holds_nothing() -> None:
     tracking.observe(EntityChanged("position", EntityEventType.CREATED, _position(5, 1, 9, 2)))
     assert engine.out == []
     assert tracking.awaiting is False
+
+
+def test_an_answer_the_model_refuses_keeps_the_state_as_it_was() -> None:
+    """A sync answer that is not a snapshot (a refusal, or entities the model refuses) is not
+    read as an empty one: the state held stays, no change is emitted, and the link goes on."""
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    engine.waiting[1](_answer(1, accounts=[_account_dict(1)]), 0.0)
+    engine.out.clear()
+    ready: list[int] = []
+    refused = {"accounts": [{"id": "not a number"}]}
+    assert not isinstance(sync_snapshot_of(SYNC_ENDPOINT, refused), SyncSnapshot)
+    for number, data in enumerate([refused, {"errorText": "no"}, None], start=2):
+        tracking.lost()
+        tracking.sync(float(number), lambda number=number: ready.append(number))
+        engine.waiting[number](Response(number, 200, data, SYNC_ENDPOINT), float(number))
+    assert engine.out == []
+    assert ready == [2, 3, 4]
+    assert set(tracking.snapshot().accounts) == {1}
