@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from brokerwire.core.orders import OrderView, SnapshotGate
-from brokerwire.core.tradovate import Response
+from brokerwire.core.tradovate import Penalty, RateLimited, Response
 from brokerwire.core.tradovate.account import TradovateAccountState, TradovateStateSnapshot
 from brokerwire.core.tradovate.messages import SYNC_ENDPOINT
 from brokerwire.core.tradovate.models import SyncSnapshot
@@ -79,12 +79,33 @@ class TradovateTracking:
 
     def sync(self, now: float, then: Callable[[], None]) -> None:
         """Ask for the snapshot of this link's epoch; ``then`` runs once it is answered."""
-        conn = self.engine.conn
-        assert conn is not None
         epoch = self.gate.begin(self.user_id)
-        body = {"users": [self.user_id]}
+        self._ask(epoch, then, None, now)
+
+    def _ask(self, epoch: int, then: Callable[[], None], ticket: str | None, now: float) -> None:
+        """Send the sync of ``epoch`` (with a penalty's ``ticket``), while it is the user's."""
+        conn = self.engine.conn
+        if conn is None or self.gate.current(self.user_id) != epoch:
+            return
+        body: dict[str, Any] = {"users": [self.user_id]}
+        if ticket is not None:
+            body["p-ticket"] = ticket
         request_id = conn.request(SYNC_ENDPOINT, None, body, SNAPSHOT_TIMEOUT, now=now)
         self.engine.wait_internal(request_id, partial(self._synced, epoch, then))
+
+    def _penalized(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> bool:
+        """A time penalty or HTTP 429 asks to wait, not to give up: the sync is asked again
+        once the wait is over (the penalty's ticket with it). True when it was one."""
+        kind = type(event)
+        if kind is not Penalty and kind is not RateLimited:
+            return False
+        told, ticket = (event.retry_after, event.ticket) if kind is Penalty else (None, None)
+        again = partial(self._ask, epoch, then, ticket)
+        what = "Tradovate answered the account sync with " + (
+            "a time penalty" if kind is Penalty else "HTTP 429"
+        )
+        self.engine.retry_later(("sync", epoch), told, now, again, what)
+        return True
 
     @property
     def awaiting(self) -> bool:
@@ -92,8 +113,9 @@ class TradovateTracking:
         return self.gate.current(self.user_id) is not None
 
     def _synced(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> None:
-        if self.gate.take(self.user_id, epoch, "sync", event) is None:
-            return  # the answer of an earlier epoch
+        if self.gate.current(self.user_id) != epoch or self._penalized(epoch, then, event, now):
+            return  # the answer of an earlier epoch, or asked again later
+        self.gate.take(self.user_id, epoch, "sync", event)
         snapshot = snapshot_of(event)
         if snapshot is not None:
             for change in self.state.apply_snapshot(snapshot):

@@ -10,7 +10,7 @@ import msgspec
 
 from brokerwire.adapters.engine.tradovate_state import TradovateTracking
 from brokerwire.adapters.events import AccountSynced
-from brokerwire.core.tradovate import EntityChanged, EntityEventType, Response
+from brokerwire.core.tradovate import EntityChanged, EntityEventType, Penalty, RateLimited, Response
 from brokerwire.core.tradovate.account import AccountChanged, PositionChanged
 from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
 from brokerwire.core.tradovate.models import SyncSnapshot
@@ -20,9 +20,11 @@ from tests.core.tradovate.test_account import _account, _position
 class _Conn:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.bodies: list[Any] = []
 
     def request(self, endpoint: str, query: Any, body: Any, timeout: Any, *, now: Any) -> int:
         self.sent.append(endpoint)
+        self.bodies.append(body)
         return len(self.sent)
 
 
@@ -34,12 +36,16 @@ class _Engine:
         self.ready = True
         self.waiting: dict[int, Any] = {}
         self.out: list[Any] = []
+        self.retries: list[Any] = []
 
     def wait_internal(self, request_id: int, on_outcome: Any) -> None:
         self.waiting[request_id] = on_outcome
 
     def emit(self, event: Any) -> None:
         self.out.append(event)
+
+    def retry_later(self, key: Any, told: Any, now: float, action: Any, what: str) -> None:
+        self.retries.append((told, action))
 
 
 def _answer(request_id: int, **parts: Any) -> Response:
@@ -115,3 +121,25 @@ def test_an_answer_the_model_refuses_keeps_the_state_as_it_was() -> None:
     assert engine.out == []
     assert ready == [2, 3, 4]
     assert set(tracking.snapshot().accounts) == {1}
+
+
+def test_a_sync_answered_with_a_penalty_or_429_is_asked_again_after_the_wait() -> None:
+    """A time penalty asks the client to wait, not to give up: the sync goes again with the
+    penalty's ticket once the wait is over, and the epoch is synced by that answer."""
+    tracking, engine = _tracking()
+    ready: list[int] = []
+    tracking.sync(0.0, lambda: ready.append(1))
+    engine.waiting[1](Penalty(1, "ticket-1", 0.5, False, SYNC_ENDPOINT), 0.0)
+    ((told, again),) = engine.retries
+    assert told == 0.5
+    again(0.5)
+    assert engine.conn.bodies[1] == {"users": [7], "p-ticket": "ticket-1"}
+    engine.waiting[2](RateLimited(2, "too many", SYNC_ENDPOINT), 0.5)
+    assert engine.retries[1][0] is None
+    engine.retries[1][1](1.5)
+    assert engine.conn.bodies[2] == {"users": [7]}
+    assert engine.out == []
+    assert ready == []
+    engine.waiting[3](_answer(3, accounts=[_account_dict(1)]), 1.5)
+    assert [type(e) for e in engine.out] == [AccountChanged, AccountSynced]
+    assert ready == [1]
