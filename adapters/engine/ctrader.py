@@ -58,6 +58,7 @@ from ..secrets import Secret, without_secrets
 from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, Phase, log, unanswered
 from .ctrader_state import CTraderTracking, new_client_order_id
+from .ctrader_state import transient as _transient
 from .login import TokenSource, token_text
 from .retrying import RetryingEngine
 from .tracking import HandleSink, ensure_sendable
@@ -65,23 +66,6 @@ from .tracking import HandleSink, ensure_sendable
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 
 _ACCOUNT_AUTH = PayloadType.PROTO_OA_ACCOUNT_AUTH_REQ
-# Error codes that ask the client to wait, not to give up: rate limits and an unavailable server.
-_TRANSIENT_ERRORS = frozenset(
-    {
-        "BLOCKED_PAYLOAD_TYPE",
-        "REQUEST_FREQUENCY_EXCEEDED",
-        "CH_SERVER_NOT_REACHABLE",
-        "SERVER_IS_UNDER_MAINTENANCE",
-        "CANT_ROUTE_REQUEST",
-    }
-)
-
-
-def _transient(event: Any) -> bool:
-    """Whether an answer to an authorization refused it for now only."""
-    return type(event) is ErrorResponse and (
-        event.retry_after is not None or event.error_code in _TRANSIENT_ERRORS
-    )
 
 
 def _describe(event: Any) -> str:

@@ -4,11 +4,14 @@ With ``track_state``, each account, once authorized (by the caller, after a reco
 after ``ProtoOAAccountDisconnectEvent``), gets a snapshot: ``ProtoOATraderReq`` and
 ``ProtoOAReconcileReq``, and ``ProtoOAOrderListReq`` over the time its followed orders were
 sent when it has some (an order whose answer, or whose last execution, was lost with the link
-is found there). The parts belong to the account's epoch (``SnapshotGate``): an answer of an
-earlier epoch is dropped, so a state never mixes two. Execution, order-error, margin and
-trader events that come before the snapshot is complete are held by the reducer and replayed
-on top of it; those after it are applied as they come. The differences go out as change events,
-then ``AccountSynced``. Handles follow their orders through ``CTraderOrderTracker``.
+is found there). That time runs from the oldest order still followed (a resting order may be
+days old) and may hold more orders than one answer gives: the list is read page by page,
+following ``hasMore``, by the core's ``order_pager``. The parts belong to the account's epoch
+(``SnapshotGate``): an answer of an earlier epoch is dropped, so a state never mixes two.
+Execution, order-error, margin and trader events that come before the snapshot is complete are
+held by the reducer and replayed on top of it; those after it are applied as they come. The
+differences go out as change events, then ``AccountSynced``. Handles follow their orders
+through ``CTraderOrderTracker``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,10 @@ from brokerwire.core.ctrader.account import (
     CTraderAccountState,
     CTraderSnapshot,
 )
+from brokerwire.core.ctrader.history import HistoryPager, order_pager
+from brokerwire.core.ctrader.models import OpenApiMessage, Order
 from brokerwire.core.ctrader.orders import CTraderOrderTracker
+from brokerwire.core.errors import RemoteProtocolError
 from brokerwire.core.orders import OrderView, SnapshotGate
 
 from ..events import AccountSynced, UnknownOrder
@@ -44,21 +50,54 @@ from .tradovate_state import SNAPSHOT_TIMEOUT
 if TYPE_CHECKING:
     from .ctrader import CTraderCall, CTraderEngine
 
-__all__ = ["CTraderTracking", "new_client_order_id"]
+__all__ = ["CTraderTracking", "new_client_order_id", "transient"]
 
 _PARTS = frozenset({"trader", "reconcile"})
 _REQUESTS = {
     "trader": PayloadType.PROTO_OA_TRADER_REQ,
     "reconcile": PayloadType.PROTO_OA_RECONCILE_REQ,
-    "orders": PayloadType.PROTO_OA_ORDER_LIST_REQ,
 }
 #: How far around the send times of unknown orders the order list looks (ms).
 _MARGIN_MS = 60_000
 
 
+# Error codes that ask the client to wait, not to give up: rate limits and an unavailable server.
+_TRANSIENT_ERRORS = frozenset(
+    {
+        "BLOCKED_PAYLOAD_TYPE",
+        "REQUEST_FREQUENCY_EXCEEDED",
+        "CH_SERVER_NOT_REACHABLE",
+        "SERVER_IS_UNDER_MAINTENANCE",
+        "CANT_ROUTE_REQUEST",
+    }
+)
+
+
+def transient(event: Any) -> bool:
+    """Whether an answer refused its request for now only (an authorization, a snapshot's
+    part): it is asked again once the wait is over."""
+    return type(event) is ErrorResponse and (
+        event.retry_after is not None or event.error_code in _TRANSIENT_ERRORS
+    )
+
+
 def new_client_order_id() -> str:
     """A ``clientOrderId`` for an order placed with a handle when the caller gave none."""
     return f"bw-{uuid.uuid4().hex[:24]}"
+
+
+class _OrderList:
+    """One snapshot's order list, read page by page."""
+
+    __slots__ = ("account", "epoch", "orders", "pager", "request")
+
+    def __init__(self, account: int, epoch: int, pager: HistoryPager[Order]) -> None:
+        self.account = account
+        self.epoch = epoch
+        self.pager = pager
+        self.orders: list[Order] = []
+        #: The page asked for last, asked again when it is refused for now.
+        self.request: OpenApiMessage | None = None
 
 
 class CTraderTracking:
@@ -93,31 +132,85 @@ class CTraderTracking:
         followed = account in self.orders.followed_accounts()
         parts = _PARTS | {"orders"} if followed else _PARTS
         epoch = self.gate.begin(account, parts)
-        for part in sorted(parts):
-            payload: dict[str, Any] = {"ctidTraderAccountId": account}
-            if part == "orders":
-                payload.update(self._order_window())
+        for part in sorted(_PARTS):
+            self._ask(account, epoch, part, now)
+        if followed:
+            self._ask_page(self._order_list(account, epoch), now)
+
+    def _order_list(self, account: int, epoch: int) -> _OrderList:
+        now_ms = int(time.time() * 1000)
+        start = min(self._sent_ms.values(), default=now_ms)
+        pager = order_pager(account, max(0, start - _MARGIN_MS), now_ms + _MARGIN_MS)
+        return _OrderList(account, epoch, pager)
+
+    def _ask(self, account: int, epoch: int, part: str, now: float | None) -> None:
+        """Ask for the trader or the reconcile answer, while ``epoch`` is the account's."""
+        conn = self.engine.conn
+        if conn is not None and self.gate.current(account) == epoch:
+            payload = {"ctidTraderAccountId": account}
             request_id = conn.request(_REQUESTS[part], payload, timeout=SNAPSHOT_TIMEOUT, now=now)
             self.engine.wait_internal(request_id, partial(self._part, account, epoch, part))
 
-    def _order_window(self) -> dict[str, int]:
-        now_ms = int(time.time() * 1000)
-        start = min(self._sent_ms.values(), default=now_ms)
-        return {"fromTimestamp": start - _MARGIN_MS, "toTimestamp": now_ms + _MARGIN_MS}
+    def _ask_page(self, reading: _OrderList, now: float | None) -> None:
+        """The next page of the order list, or, once every page is in, the part complete."""
+        reading.request = reading.pager.next_request()
+        if reading.request is None:
+            self._take(reading.account, reading.epoch, "orders", reading.orders)
+        else:
+            self._send_page(reading, now)
 
-    def _part(self, account: int, epoch: int, part: str, event: Any, now: float) -> None:
-        if type(event) is not Response:
-            if self.gate.current(account) == epoch:
-                log.warning("the snapshot of account %s failed: %r", account, event)
-                self.gate.lost(account)
+    def _send_page(self, reading: _OrderList, now: float | None) -> None:
+        conn, request = self.engine.conn, reading.request
+        current = self.gate.current(reading.account) == reading.epoch
+        if conn is not None and request is not None and current:
+            request_id = conn.request(request, timeout=SNAPSHOT_TIMEOUT, now=now)
+            self.engine.wait_internal(request_id, partial(self._page, reading))
+
+    def _page(self, reading: _OrderList, event: Any, now: float) -> None:
+        again = partial(self._send_page, reading)
+        message = self._answer_of(reading.account, reading.epoch, event, again, now)
+        if message is None:
             return
         try:
-            message = event.message
-        except ValueError:
-            log.warning("the snapshot of account %s was not understood", account)
-            self.gate.lost(account)
+            reading.orders.extend(reading.pager.take(message))
+        except RemoteProtocolError:
+            self._failed(reading.account, reading.epoch, event)
             return
-        parts = self.gate.take(account, epoch, part, message)
+        self._ask_page(reading, now)
+
+    def _part(self, account: int, epoch: int, part: str, event: Any, now: float) -> None:
+        again = partial(self._ask, account, epoch, part)
+        message = self._answer_of(account, epoch, event, again, now)
+        if message is not None:
+            self._take(account, epoch, part, message)
+
+    def _answer_of(
+        self, account: int, epoch: int, event: Any, again: Callable[[float], None], now: float
+    ) -> Any:
+        """A snapshot part's answer, typed; None when there is none: asked ``again`` once the
+        server's wait is over when it refused for now (a rate limit), else the snapshot is
+        given up (the account syncs when it is authorized again)."""
+        if type(event) is Response:
+            try:
+                return event.message
+            except ValueError:
+                pass
+        elif transient(event) and self.gate.current(account) == epoch:
+            what = f"the snapshot of account {account} was refused for now"
+            self.engine.retry_later(
+                ("snapshot", account, again), event.retry_after, now, again, what
+            )
+            return None
+        self._failed(account, epoch, event)
+        return None
+
+    def _failed(self, account: int, epoch: int, event: Any) -> None:
+        if self.gate.current(account) == epoch:
+            log.warning("the snapshot of account %s failed: %r", account, event)
+            self.gate.lost(account)
+
+    def _take(self, account: int, epoch: int, part: str, value: Any) -> None:
+        parts = self.gate.take(account, epoch, part, value)
         if parts is not None:
             self._apply(account, epoch, parts)
 
@@ -127,7 +220,7 @@ class CTraderTracking:
         for change in self.states[account].apply_snapshot(snapshot):
             self.engine.emit(change)
         if "orders" in parts:
-            held = [*reconcile.order, *parts["orders"].order]
+            held = [*reconcile.order, *parts["orders"]]
             self._push(self.orders.resolve(account, held))
         self.engine.emit(AccountSynced(account, epoch))
 

@@ -19,9 +19,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from brokerwire.core.orders import OrderView, SnapshotGate
-from brokerwire.core.tradovate import Response
+from brokerwire.core.tradovate import Penalty, RateLimited, Response
 from brokerwire.core.tradovate.account import TradovateAccountState, TradovateStateSnapshot
-from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
+from brokerwire.core.tradovate.messages import SYNC_ENDPOINT
 from brokerwire.core.tradovate.models import SyncSnapshot
 from brokerwire.core.tradovate.orders import TradovateOrderRequest, TradovateOrderTracker
 
@@ -42,29 +42,12 @@ def order_id_of(value: Any) -> int | None:
     return order_id if type(order_id) is int else None
 
 
-#: The parts of a sync answer the state holds: the rest (users, products ...) is not read, so
-#: an entity of those the models refuse cannot cost the snapshot.
-_HELD = (
-    "accounts",
-    "accountRiskStatuses",
-    "cashBalances",
-    "contracts",
-    "positions",
-    "orders",
-    "orderVersions",
-    "executionReports",
-    "fills",
-)
-
-
-def _held_parts(data: Any) -> SyncSnapshot | None:
-    """The sync answer typed, read for the parts the state holds; None when it is not one."""
-    if isinstance(data, SyncSnapshot):
-        return data
-    if type(data) is not dict or "errorText" in data:
-        return None  # not a snapshot, or a refusal: an empty snapshot would wipe the state
-    typed = sync_snapshot_of(SYNC_ENDPOINT, {key: data[key] for key in _HELD if key in data})
-    return typed if isinstance(typed, SyncSnapshot) else None
+def snapshot_of(event: Any) -> SyncSnapshot | None:
+    """The snapshot a sync answer holds: the connection types every answer that fits the
+    model. Anything else (a refusal's ``errorText``, a failure, an answer the model refuses) is
+    None: it is not read as an empty snapshot, which would wipe the state."""
+    data = event.data if type(event) is Response else None
+    return data if isinstance(data, SyncSnapshot) else None
 
 
 #: How long a snapshot may take: longer than an ordinary request, as a slow answer only delays
@@ -96,12 +79,33 @@ class TradovateTracking:
 
     def sync(self, now: float, then: Callable[[], None]) -> None:
         """Ask for the snapshot of this link's epoch; ``then`` runs once it is answered."""
-        conn = self.engine.conn
-        assert conn is not None
         epoch = self.gate.begin(self.user_id)
-        body = {"users": [self.user_id]}
+        self._ask(epoch, then, None, now)
+
+    def _ask(self, epoch: int, then: Callable[[], None], ticket: str | None, now: float) -> None:
+        """Send the sync of ``epoch`` (with a penalty's ``ticket``), while it is the user's."""
+        conn = self.engine.conn
+        if conn is None or self.gate.current(self.user_id) != epoch:
+            return
+        body: dict[str, Any] = {"users": [self.user_id]}
+        if ticket is not None:
+            body["p-ticket"] = ticket
         request_id = conn.request(SYNC_ENDPOINT, None, body, SNAPSHOT_TIMEOUT, now=now)
         self.engine.wait_internal(request_id, partial(self._synced, epoch, then))
+
+    def _penalized(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> bool:
+        """A time penalty or HTTP 429 asks to wait, not to give up: the sync is asked again
+        once the wait is over (the penalty's ticket with it). True when it was one."""
+        kind = type(event)
+        if kind is not Penalty and kind is not RateLimited:
+            return False
+        told, ticket = (event.retry_after, event.ticket) if kind is Penalty else (None, None)
+        again = partial(self._ask, epoch, then, ticket)
+        what = "Tradovate answered the account sync with " + (
+            "a time penalty" if kind is Penalty else "HTTP 429"
+        )
+        self.engine.retry_later(("sync", epoch), told, now, again, what)
+        return True
 
     @property
     def awaiting(self) -> bool:
@@ -109,10 +113,11 @@ class TradovateTracking:
         return self.gate.current(self.user_id) is not None
 
     def _synced(self, epoch: int, then: Callable[[], None], event: Any, now: float) -> None:
-        if self.gate.take(self.user_id, epoch, "sync", event) is None:
-            return  # the answer of an earlier epoch
-        snapshot = _held_parts(event.data) if type(event) is Response else None
-        if isinstance(snapshot, SyncSnapshot):
+        if self.gate.current(self.user_id) != epoch or self._penalized(epoch, then, event, now):
+            return  # the answer of an earlier epoch, or asked again later
+        self.gate.take(self.user_id, epoch, "sync", event)
+        snapshot = snapshot_of(event)
+        if snapshot is not None:
             for change in self.state.apply_snapshot(snapshot):
                 self.engine.emit(change)
             self._push(self.orders.resynced(self.state))

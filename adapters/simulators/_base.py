@@ -109,6 +109,13 @@ class SimulatorBase(Generic[SessionT]):
         await self._http.stop()
         await self._server.stop()
 
+    async def restart(self) -> None:
+        """The server goes down and comes back on the same port: every connection is dropped
+        (what was not read yet is lost) and clients must connect and sign in again, while the
+        accounts, orders, positions and tokens stay as they were, as a broker's do. The HTTP
+        endpoints stay up. Call in the loop; ``restart_in_background`` from another thread."""
+        await self._server.restart()
+
     # -- control, from inside the loop -----------------------------------------------------------
 
     def inject(self, fault: Fault, connection: int | None = None) -> None:
@@ -139,6 +146,13 @@ class SimulatorBase(Generic[SessionT]):
         if self._runner is not None:
             self._runner.stop(timeout)
             self._runner = None
+
+    def restart_in_background(self, timeout: float = 10.0) -> None:
+        """``restart`` a simulator running in the background, from any other thread; returns
+        once it listens again."""
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running in the background")
+        self._runner.run(self.restart(), timeout)
 
     def on_loop(self, function: Callable[[], None]) -> None:
         """Run ``function`` on the simulator's loop: now when called from it (or from the

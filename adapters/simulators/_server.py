@@ -285,6 +285,14 @@ class SimulatorServer:
                 break
             await asyncio.sleep(0)
 
+    async def restart(self) -> None:
+        """Drop every connection and listen again on the same port, as a server that went down
+        and came back: what clients had sent but the server had not read yet is lost."""
+        port = self.port
+        await self.stop()
+        self._requested_port = port
+        await self.start()
+
 
 class BackgroundRunner:
     """Runs an asyncio service in a thread that owns its own event loop.
@@ -351,6 +359,13 @@ class BackgroundRunner:
         if self._loop is None:
             raise RuntimeError("not running")
         self._loop.call_soon_threadsafe(function)
+
+    def run(self, coroutine: Coroutine[Any, Any, None], timeout: float) -> None:
+        """Run ``coroutine`` on the service's loop and wait until it is done (thread-safe)."""
+        if self._loop is None:
+            coroutine.close()
+            raise RuntimeError("not running")
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread is None:

@@ -38,8 +38,9 @@ class SimulatedSession:
 
     def deliver(self, send: Callable[[], None]) -> bool:
         """Queue one message with ``send`` and write it, unless a fault strikes first (or the
-        connection has ended: a stream may still be running when the client goes)."""
-        if self.driver.closed or self.conn.closed:
+        connection can no longer send: a stream may still be running when the client goes, and
+        an account's events reach every session, one that is closing too)."""
+        if self.driver.closed or not self.conn.opened:
             return False
         fault = self._fault
         if fault is not None and self.sent - self._fault_base >= fault.after:

@@ -10,17 +10,21 @@ import msgspec
 
 from brokerwire.adapters.engine.tradovate_state import TradovateTracking
 from brokerwire.adapters.events import AccountSynced
-from brokerwire.core.tradovate import EntityChanged, EntityEventType, Response
+from brokerwire.core.tradovate import EntityChanged, EntityEventType, Penalty, RateLimited, Response
 from brokerwire.core.tradovate.account import AccountChanged, PositionChanged
+from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
+from brokerwire.core.tradovate.models import SyncSnapshot
 from tests.core.tradovate.test_account import _account, _position
 
 
 class _Conn:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.bodies: list[Any] = []
 
     def request(self, endpoint: str, query: Any, body: Any, timeout: Any, *, now: Any) -> int:
         self.sent.append(endpoint)
+        self.bodies.append(body)
         return len(self.sent)
 
 
@@ -32,6 +36,7 @@ class _Engine:
         self.ready = True
         self.waiting: dict[int, Any] = {}
         self.out: list[Any] = []
+        self.retries: list[Any] = []
 
     def wait_internal(self, request_id: int, on_outcome: Any) -> None:
         self.waiting[request_id] = on_outcome
@@ -39,9 +44,13 @@ class _Engine:
     def emit(self, event: Any) -> None:
         self.out.append(event)
 
+    def retry_later(self, key: Any, told: Any, now: float, action: Any, what: str) -> None:
+        self.retries.append((told, action))
+
 
 def _answer(request_id: int, **parts: Any) -> Response:
-    return Response(request_id, 200, parts, "user/syncrequest")
+    """A sync answer as the connection gives it: typed, as it fits the model."""
+    return Response(request_id, 200, sync_snapshot_of(SYNC_ENDPOINT, parts), SYNC_ENDPOINT)
 
 
 def _tracking() -> tuple[TradovateTracking, _Engine]:
@@ -93,3 +102,44 @@ def test_a_state_with_no_snapshot_awaited_holds_nothing() -> None:
     tracking.observe(EntityChanged("position", EntityEventType.CREATED, _position(5, 1, 9, 2)))
     assert engine.out == []
     assert tracking.awaiting is False
+
+
+def test_an_answer_the_model_refuses_keeps_the_state_as_it_was() -> None:
+    """A sync answer that is not a snapshot (a refusal, or entities the model refuses) is not
+    read as an empty one: the state held stays, no change is emitted, and the link goes on."""
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    engine.waiting[1](_answer(1, accounts=[_account_dict(1)]), 0.0)
+    engine.out.clear()
+    ready: list[int] = []
+    refused = {"accounts": [{"id": "not a number"}]}
+    assert not isinstance(sync_snapshot_of(SYNC_ENDPOINT, refused), SyncSnapshot)
+    for number, data in enumerate([refused, {"errorText": "no"}, None], start=2):
+        tracking.lost()
+        tracking.sync(float(number), lambda number=number: ready.append(number))
+        engine.waiting[number](Response(number, 200, data, SYNC_ENDPOINT), float(number))
+    assert engine.out == []
+    assert ready == [2, 3, 4]
+    assert set(tracking.snapshot().accounts) == {1}
+
+
+def test_a_sync_answered_with_a_penalty_or_429_is_asked_again_after_the_wait() -> None:
+    """A time penalty asks the client to wait, not to give up: the sync goes again with the
+    penalty's ticket once the wait is over, and the epoch is synced by that answer."""
+    tracking, engine = _tracking()
+    ready: list[int] = []
+    tracking.sync(0.0, lambda: ready.append(1))
+    engine.waiting[1](Penalty(1, "ticket-1", 0.5, False, SYNC_ENDPOINT), 0.0)
+    ((told, again),) = engine.retries
+    assert told == 0.5
+    again(0.5)
+    assert engine.conn.bodies[1] == {"users": [7], "p-ticket": "ticket-1"}
+    engine.waiting[2](RateLimited(2, "too many", SYNC_ENDPOINT), 0.5)
+    assert engine.retries[1][0] is None
+    engine.retries[1][1](1.5)
+    assert engine.conn.bodies[2] == {"users": [7]}
+    assert engine.out == []
+    assert ready == []
+    engine.waiting[3](_answer(3, accounts=[_account_dict(1)]), 1.5)
+    assert [type(e) for e in engine.out] == [AccountChanged, AccountSynced]
+    assert ready == [1]
