@@ -6,7 +6,8 @@ its subject (``subjects``) on the stream, creating the stream when it is missing
 Message ids. Each event gets ``<publisher id>.<n>``: the publisher's id (chosen once per
 publisher) and the event's number in what it took from the client. The id is fixed when the
 event is taken, so a resend after a lost ack or a reconnect carries the same id, and JetStream,
-which remembers ids for the stream's duplicate window, drops the copy. A gateway that restarts
+which remembers ids for the stream's duplicate window, stores no copy (see below). (A window
+sent again more than that window after it was stored would be stored twice.) A gateway that restarts
 takes new events from a new link, under a new publisher id.
 
 Windows. Up to ``window`` messages (at most 1,000, JetStream's limit) go out as one atomic batch
