@@ -23,8 +23,9 @@ from tests.adapters.bus.natsserver import NatsCluster
 from tests.adapters.bus.proxy import CuttingProxy
 
 EVENTS = 100_000
-#: Stored counts at which the test strikes: kill a node, start it again, cut the publisher.
-KILL_AT, RESTART_AT, CUT_AT = 20_000, 40_000, 65_000
+#: Stored counts at which the test strikes: kill a node, start it again, cut the reader's
+#: connection (deliveries in flight are lost on the way), cut the publisher's.
+KILL_AT, RESTART_AT, READER_CUT_AT, CUT_AT = 20_000, 40_000, 52_000, 65_000
 
 
 async def _until(condition: Callable[[], bool], what: str, limit: float = 120.0) -> None:
@@ -47,8 +48,11 @@ async def _stream_leader(cluster: NatsCluster) -> str:
         await nc.close()
 
 
-async def _strike(cluster: NatsCluster, publisher: Publisher, proxy: CuttingProxy) -> list[str]:
-    """Kill the stream's leader, start it again, then cut the publisher's connection."""
+async def _strike(
+    cluster: NatsCluster, publisher: Publisher, proxy: CuttingProxy, reader: CuttingProxy
+) -> list[str]:
+    """Kill the stream's leader, start it again, then cut the reader's connection and the
+    publisher's."""
     stats = publisher.stats
     done = []
     await _until(lambda: stats.stored >= KILL_AT, "the first events stored")
@@ -59,7 +63,10 @@ async def _strike(cluster: NatsCluster, publisher: Publisher, proxy: CuttingProx
     await _until(lambda: stats.stored >= RESTART_AT, "events stored with a node down")
     await asyncio.to_thread(cluster.restart, node)
     done.append(f"restarted {leader}")
-    await _until(lambda: stats.stored >= CUT_AT, "events stored after the restart")
+    await _until(lambda: stats.stored >= READER_CUT_AT, "events stored after the restart")
+    reader.cut()
+    done.append("cut the reader's connection")
+    await _until(lambda: stats.stored >= CUT_AT, "events stored after the reader's cut")
     proxy.cut()
     done.append("cut the publisher's connection")
     return done
@@ -118,7 +125,9 @@ async def _market_data(expected: Expected) -> AsyncIterator[Any]:
             await asyncio.sleep(0)  # let the reader and the strikes run between events
 
 
-async def _publish(cluster: NatsCluster, expected: Expected) -> tuple[Publisher, list[str]]:
+async def _publish(
+    cluster: NatsCluster, expected: Expected, reader: CuttingProxy
+) -> tuple[Publisher, list[str]]:
     proxy = CuttingProxy([node.port for node in cluster.nodes])
     await proxy.start()
     try:
@@ -133,7 +142,7 @@ async def _publish(cluster: NatsCluster, expected: Expected) -> tuple[Publisher,
         ) as publisher:
             expected.stream_made.set()
             loop = asyncio.get_running_loop()
-            strike = loop.create_task(_strike(cluster, publisher, proxy))
+            strike = loop.create_task(_strike(cluster, publisher, proxy, reader))
             await publisher.run(_market_data(expected))
             done = await strike
         return publisher, done
@@ -141,15 +150,13 @@ async def _publish(cluster: NatsCluster, expected: Expected) -> tuple[Publisher,
         await proxy.stop()
 
 
-async def _read(cluster: NatsCluster, expected: Expected) -> tuple[int, list[Any]]:
+async def _read(proxy: CuttingProxy, expected: Expected) -> tuple[int, list[Any]]:
     """Read the stream through a durable consumer while it is being published, checking each
     delivery against the next event taken for its subject; returns how many matched, and what
     came beyond them."""
     matched = 0
     await expected.stream_made.wait()
-    async with Subscriber(
-        cluster.urls, "brokerwire.tradovate.>", durable="audit", batch=500
-    ) as sub:
+    async with Subscriber([proxy.url], "brokerwire.tradovate.>", durable="audit", batch=500) as sub:
         deliveries = sub.deliveries()
         while matched < EVENTS:
             delivery = await anext(deliveries)
@@ -161,15 +168,20 @@ async def _read(cluster: NatsCluster, expected: Expected) -> tuple[int, list[Any
 
 
 @pytest.mark.timeout(300)
-def test_every_event_once_in_order_through_a_node_crash_and_a_cut_link(
+def test_every_event_once_in_order_through_a_node_crash_and_cut_links(
     nats_cluster: NatsCluster,
 ) -> None:
     expected = Expected()
 
     async def scenario() -> tuple[Publisher, list[str], int, list[Any], int]:
-        reading = asyncio.get_running_loop().create_task(_read(nats_cluster, expected))
-        publisher, done = await _publish(nats_cluster, expected)
-        matched, extra = await reading
+        reader = CuttingProxy([node.port for node in nats_cluster.nodes])
+        await reader.start()
+        try:
+            reading = asyncio.get_running_loop().create_task(_read(reader, expected))
+            publisher, done = await _publish(nats_cluster, expected, reader)
+            matched, extra = await reading
+        finally:
+            await reader.stop()
         nc = await nats.connect(nats_cluster.urls)
         try:
             stored = (await nc.jetstream().stream_info("BROKERWIRE")).state.messages
@@ -178,7 +190,7 @@ def test_every_event_once_in_order_through_a_node_crash_and_a_cut_link(
         return publisher, done, matched, extra, stored
 
     publisher, done, matched, extra, stored = asyncio.run(scenario())
-    assert len(done) == 3, done
+    assert len(done) == 4, done
     assert expected.taken == EVENTS
     assert publisher.stats.stored == EVENTS
     assert publisher.stats.resent >= 1  # the strikes did fail some windows
