@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import nats
 from nats.aio.client import Client as NATS
@@ -70,21 +71,25 @@ async def connect(servers: str | Sequence[str], name: str, connect_timeout: floa
 async def ensure_stream(
     js: JetStreamContext, name: str, replicas: int, duplicate_window: float
 ) -> None:
-    """Create the stream of subjects ``brokerwire.>`` unless it exists. Another gateway may
-    create it at the same moment: the one that loses finds it made. Waits (bounded) while a
-    cluster has no JetStream leader yet."""
+    """Create the stream of subjects ``brokerwire.>`` unless it exists, taking atomic batches
+    (the publisher's windows; JetStream 2.12 or later): a stream made without them is changed
+    to take them. Another gateway may create it at the same moment: the one that loses finds it
+    made. Waits (bounded) while a cluster has no JetStream leader yet."""
     config = StreamConfig(
         name=name,
         subjects=[f"{PREFIX}.>"],
         num_replicas=replicas,
         duplicate_window=duplicate_window,
         storage=StorageType.FILE,
+        allow_atomic=True,
     )
     deadline = time.monotonic() + _READY_TIMEOUT
     refused = False
     while True:
         try:
-            await js.stream_info(name)
+            info = await js.stream_info(name)
+            if not info.config.allow_atomic:
+                await js.update_stream(replace(info.config, allow_atomic=True))
             return
         except NotFoundError:
             try:

@@ -6,16 +6,20 @@ its subject (``subjects``) on the stream, creating the stream when it is missing
 Message ids. Each event gets ``<publisher id>.<n>``: the publisher's id (chosen once per
 publisher) and the event's number in what it took from the client. The id is fixed when the
 event is taken, so a resend after a lost ack or a reconnect carries the same id, and JetStream,
-which remembers ids for the stream's duplicate window, drops the copy. A gateway that restarts
+which remembers ids for the stream's duplicate window, stores no copy (see below). (A window
+sent again more than that window after it was stored would be stored twice.) A gateway that restarts
 takes new events from a new link, under a new publisher id.
 
-Windows. Up to ``window`` messages go out at once, asynchronously, and their acks are awaited
-together (at most ``ack_timeout`` seconds). What was stored, from the oldest on, leaves the
-buffer; from the first message that failed, everything is sent again, the same ids. After a
-failure the publisher probes with one message at a time (waiting longer between tries) until
-JetStream stores again, so that no burst straddles the moment a cluster has its leader back:
-messages of a subject are stored in the order taken. Should a later message of a window be
-stored while an earlier one was not, ``stats.out_of_order`` counts it and a warning says so.
+Windows. Up to ``window`` messages (at most 1,000, JetStream's limit) go out as one atomic batch
+(``Nats-Batch-Id``, ``Nats-Batch-Sequence``, ``Nats-Batch-Commit``): the stream stores all of
+them, in order, or none. Only one window is in flight, and the next goes only once JetStream
+said this one is stored. A window that failed (an error, no answer within ``ack_timeout``, the
+connection down) is sent again, the very same messages under a new batch id, after a pause that
+grows while failures last. So no message can be stored after one taken later: a cluster that
+changes its leader in the middle of a window loses the window whole, never its front alone.
+JetStream refuses a batch holding a message id it already has; since a batch is stored whole or
+not at all and a resend is the same messages, that answer means the earlier send was stored
+and only its ack was lost: the window counts as stored, its messages as duplicates dropped.
 
 Backpressure: see ``buffer``. Give the client ``on_full="pause"`` so that its own queue, too,
 holds what it has instead of conflating market data.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
@@ -34,7 +39,6 @@ from typing import Any, Self
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import PubAck
 
 from brokerwire.core.errors import LocalProtocolError
 
@@ -49,6 +53,10 @@ log = logging.getLogger("brokerwire.bus")
 
 _FIRST_BACKOFF = 0.05
 _MAX_BACKOFF = 1.0
+#: The most messages JetStream takes in one atomic batch (the server's default limit).
+MAX_WINDOW = 1000
+#: JetStream's error for a batch holding a message id the stream has already stored.
+_DUPLICATE_IN_BATCH = 10201
 
 
 @dataclass
@@ -59,7 +67,6 @@ class PublishStats:
     stored: int = 0  #: events JetStream acknowledged (each once)
     duplicates: int = 0  #: resends JetStream had already stored, and dropped
     resent: int = 0  #: windows sent again after a failure
-    out_of_order: int = 0  #: messages stored after one taken later (see the module text)
     unencodable: int = 0  #: events with no JSON form, logged and left out
     buffered: int = 0  #: events waiting or in flight now
 
@@ -76,8 +83,8 @@ class Publisher:
 
     ``broker`` (``tradovate`` or ``ctrader``) and ``account`` (a label of the gateway's account,
     used where an event names none) make the subjects. ``replicas`` and ``duplicate_window``
-    (seconds) apply when the stream is created. The buffer holds at most ``max_buffered``
-    events and ``max_buffered_bytes`` of payload.
+    (seconds) apply when the stream is created. A window holds at most ``window`` events; the
+    buffer at most ``max_buffered`` events and ``max_buffered_bytes`` of payload.
     """
 
     def __init__(
@@ -95,8 +102,8 @@ class Publisher:
         ack_timeout: float = 5.0,
         publisher_id: str | None = None,
     ) -> None:
-        if not 1 <= window <= max_buffered:
-            raise ValueError("window must be between 1 and max_buffered")
+        if not 1 <= window <= min(max_buffered, MAX_WINDOW):
+            raise ValueError(f"window must be between 1 and max_buffered (at most {MAX_WINDOW})")
         if ack_timeout <= 0:
             raise ValueError("ack_timeout must be more than 0")
         self.broker = broker
@@ -113,7 +120,7 @@ class Publisher:
         self._room = asyncio.Event()
         self._more = asyncio.Event()
         self._ended = False
-        self._ahead = 0  # the highest number stored while an earlier one was not (yet) acked
+        self._retry = 0  # the size of the window that failed and goes again (0: none)
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
 
@@ -127,7 +134,7 @@ class Publisher:
     async def connect(self) -> Self:
         """Connect and make sure the stream exists."""
         self._nc = await connect(self._servers, name=self.publisher_id)
-        self._js = self._nc.jetstream(publish_async_max_pending=self._window)
+        self._js = self._nc.jetstream()
         try:
             await ensure_stream(self._js, self.stream, self._replicas, self._duplicate_window)
         except BaseException:
@@ -199,7 +206,6 @@ class Publisher:
 
     async def _send(self) -> None:
         buffer = self._buffer
-        probing = False
         backoff = _FIRST_BACKOFF
         while True:
             if not buffer:
@@ -208,62 +214,60 @@ class Publisher:
                 self._more.clear()
                 await self._more.wait()
                 continue
-            batch = buffer.head(1 if probing else self._window)
-            stored = await self._publish(batch)
-            buffer.release(stored)
-            self.stats.buffered = len(buffer)
-            self._room.set()
-            if stored == len(batch):
-                probing, backoff = False, _FIRST_BACKOFF
+            # A window that failed goes again as it was: its messages were stored all or none.
+            batch = buffer.head(self._retry or self._window)
+            if await self._publish(batch):
+                buffer.release(len(batch))
+                self.stats.buffered = len(buffer)
+                self._room.set()
+                self._retry, backoff = 0, _FIRST_BACKOFF
                 continue
+            self._retry = len(batch)
             self.stats.resent += 1
-            probing = True
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, _MAX_BACKOFF)
 
-    async def _publish(self, batch: list[Outgoing]) -> int:
-        """Send ``batch`` and await its acks: how many, from the first, JetStream stored."""
-        js = self._js
-        assert js is not None
-        futures: list[tuple[Outgoing, asyncio.Future[PubAck]]] = []
+    async def _publish(self, batch: list[Outgoing]) -> bool:
+        """Send ``batch`` as one atomic batch and await JetStream's answer: True once it is
+        stored (now, or by an earlier send whose ack was lost)."""
+        nc = self._nc
+        assert nc is not None
+        batch_id = secrets.token_hex(16)
+        last = len(batch)
         try:
-            for entry in batch:
-                headers = {"Nats-Msg-Id": entry.msg_id}
-                sent = await js.publish_async(entry.subject, entry.payload, headers=headers)
-                futures.append((entry, sent))
+            for number, entry in enumerate(batch, 1):
+                headers = {
+                    "Nats-Batch-Id": batch_id,
+                    "Nats-Batch-Sequence": str(number),
+                    "Nats-Msg-Id": entry.msg_id,
+                }
+                if number < last:
+                    await nc.publish(entry.subject, entry.payload, headers=headers)
+                    continue
+                headers["Nats-Batch-Commit"] = "1"
+                answer = await nc.request(
+                    entry.subject, entry.payload, timeout=self._ack_timeout, headers=headers
+                )
         except (nats.errors.Error, OSError) as exc:
             log.debug("publishing failed: %s", type(exc).__name__)
-        if futures:
-            _, late = await asyncio.wait([f for _, f in futures], timeout=self._ack_timeout)
-            for future in late:
-                future.cancel()
-        return self._count_stored(futures)
+            return False
+        return self._stored(answer.data, last)
 
-    def _count_stored(self, futures: list[tuple[Outgoing, asyncio.Future[PubAck]]]) -> int:
-        """How many of the window, from the first, were stored. A message stored past one that
-        was not acknowledged is noted: if that earlier one then turns out to be new to the
-        stream (not a duplicate of a copy whose ack was lost), the stream holds the two out of
-        order, and ``stats.out_of_order`` counts it."""
-        stats = self.stats
-        stored = 0
-        failed = False
-        for entry, future in futures:
-            error = None if future.cancelled() else future.exception()
-            if future.cancelled() or error is not None:
-                if not failed:
-                    log.debug("no ack: %s", "timed out" if error is None else type(error).__name__)
-                failed = True
-                continue
-            ack = future.result()
-            if failed:
-                if not ack.duplicate:
-                    self._ahead = max(self._ahead, entry.number)
-                continue
-            stored += 1
-            if ack.duplicate:
-                stats.duplicates += 1
-            elif entry.number < self._ahead:
-                stats.out_of_order += 1
-                log.warning("a message was stored after one taken later than it")
-        stats.stored += stored
-        return stored
+    def _stored(self, answer: bytes, count: int) -> bool:
+        """Whether JetStream's answer to a batch of ``count`` says it is stored."""
+        try:
+            reply = json.loads(answer)
+        except ValueError:
+            log.debug("JetStream's answer to a batch is not JSON")
+            return False
+        error = reply.get("error") if isinstance(reply, dict) else None
+        if error is not None:
+            if error.get("err_code") != _DUPLICATE_IN_BATCH:
+                log.debug("a batch was refused: %s", error.get("description"))
+                return False
+            self.stats.duplicates += count
+        elif not isinstance(reply, dict) or reply.get("count") != count:
+            log.debug("JetStream's answer to a batch does not count it")
+            return False
+        self.stats.stored += count
+        return True

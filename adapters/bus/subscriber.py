@@ -8,7 +8,16 @@ each message decoded into the Struct its subject names: the very ``SpotEvent`` o
 Acknowledgement is cumulative (``AckPolicy.ALL``): when the reader asks for the next batch, the
 last message it was given is acknowledged, and with it every earlier one. A message the server
 delivers again (an ack lost while a node was down) is recognised by its stream sequence and
-skipped, so one reader of a durable consumer sees each event once, in the stream's order. What
+skipped, so one reader of a durable consumer sees each event once, in the stream's order.
+
+Deliveries that never arrive. The server numbers what the consumer delivers (the consumer
+sequence, in each message's ack subject). Messages it delivered may still be lost on the way:
+a node that carried them dies, a connection drops. It gives them again only once its ack wait
+is over, and delivers later ones meanwhile, and a cumulative ack of a later one would
+acknowledge them unseen. So the reader checks that each delivery's number follows the last;
+on a gap it acknowledges nothing past it, and makes the consumer again (the same durable name)
+to start at the stream sequence after the last event given. A durable consumer found with
+deliveries still unacknowledged is started again the same way, after the last acknowledged. What
 a reader fetched but did not take is handed back on ``close()``; a reader that stops without it
 has those messages delivered again to the next once the server's ack wait is over.
 """
@@ -45,6 +54,15 @@ _FETCH_WAIT = 1.0
 _READY_TIMEOUT = 30.0
 #: Seconds between two tries while JetStream does not answer (a node down, a leader elected).
 _RETRY_WAIT = 0.25
+#: What a request to JetStream meets while a cluster elects a leader or the connection is down.
+_UNAVAILABLE = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.ConnectionReconnectingError,
+    nats.js.errors.ServiceUnavailableError,
+    OSError,
+)
 #: Seconds the server keeps an ephemeral consumer after its reader went.
 _EPHEMERAL_LINGER = 30.0
 
@@ -108,48 +126,81 @@ class Subscriber:
         self._nc: NATS | None = None
         self._pull: PullRequests | None = None
         self._unacked: Msg | None = None
-        self._last_sequence = 0
+        self._last_sequence = 0  # the stream sequence of the last event given
+        self._last_delivery = 0  # the consumer sequence of the last message taken (0: none)
+        self._consumer_name: str | None = None
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.subject} durable={self.durable}>"
 
     async def connect(self) -> Self:
         self._nc = await connect(self._servers, name=f"brokerwire-{self.durable or 'reader'}")
-        deadline = time.monotonic() + _READY_TIMEOUT
         try:
-            while self._pull is None:
-                try:
-                    consumer = await self._consumer(self._nc.jetstream())
-                except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
-                    if time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(_RETRY_WAIT)
-                    continue
-                self._pull = PullRequests(self._nc, self.stream, consumer, self._batch)
-            await self._pull.start()
+            await self._start(None)
         except BaseException:
             await self.close()
             raise
         return self
 
-    async def _consumer(self, js: JetStreamContext) -> str:
-        """The durable consumer's name (made if missing), or a new ephemeral one's."""
-        if self.durable is not None:
+    async def _start(self, start: int | None) -> None:
+        """Pull from the consumer (from stream sequence ``start``: made again to begin there),
+        retrying (bounded) while a cluster elects its leader."""
+        nc = self._nc
+        assert nc is not None
+        deadline = time.monotonic() + _READY_TIMEOUT
+        while True:
             try:
-                await js.consumer_info(self.stream, self.durable)
-                return self.durable
+                name = await self._consumer(nc.jetstream(), start)
+                break
+            except _UNAVAILABLE:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(_RETRY_WAIT)
+        self._consumer_name = name
+        self._last_delivery = 0
+        self._pull = PullRequests(nc, self.stream, name, self._batch)
+        await self._pull.start()
+
+    async def _consumer(self, js: JetStreamContext, start: int | None) -> str:
+        """The consumer's name: the durable one as it is, or one made (again) to start at
+        stream sequence ``start`` (0: where ``deliver`` says)."""
+        if start is None and self.durable is not None:
+            try:
+                info = await js.consumer_info(self.stream, self.durable)
             except nats.js.errors.NotFoundError:
                 pass
+            else:
+                if not info.num_ack_pending:
+                    return self.durable
+                # Delivered to a reader before, not acknowledged: perhaps never seen.
+                start = info.ack_floor.stream_seq + 1 if info.ack_floor else 0
+                start = start if start > 1 else 0
+        name = self._consumer_name or self.durable
+        if start is not None and name is not None:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_consumer(self.stream, name)
         config = ConsumerConfig(
             durable_name=self.durable,
             filter_subject=self.subject,
             ack_policy=AckPolicy.ALL,
-            deliver_policy=self._deliver,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start else self._deliver,
+            opt_start_seq=start or None,
             max_ack_pending=max(1000, 4 * self._batch),
             inactive_threshold=None if self.durable is not None else _EPHEMERAL_LINGER,
         )
         info = await js.add_consumer(self.stream, config)
         return info.name
+
+    async def _restart(self) -> None:
+        """A delivery never came: start again after the last event given, acknowledging
+        nothing past it."""
+        log.info("a delivery was lost on the way; reading again from the last event given")
+        if self._pull is not None:
+            with contextlib.suppress(nats.errors.Error, OSError):
+                await self._pull.stop()
+        self._pull = None
+        self._unacked = None
+        await self._start(self._last_sequence + 1)
 
     async def close(self) -> None:
         """Acknowledge what was read, hand back what was fetched but not read (the next reader
@@ -182,11 +233,12 @@ class Subscriber:
     async def deliveries(self, idle: float | None = None) -> AsyncIterator[Delivery]:
         """Each event of the stream in order, once; ends after ``idle`` seconds without one
         (None: never)."""
-        pull = self._pull
-        if pull is None:
+        if self._pull is None:
             raise LocalProtocolError("connect() first")
         quiet_since = time.monotonic()
         while True:
+            pull = self._pull
+            assert pull is not None
             if not pull.arrived:
                 waited = time.monotonic() - quiet_since
                 if idle is not None and waited >= idle:
@@ -197,8 +249,14 @@ class Subscriber:
                 await pull.arrival(wait)
                 continue
             quiet_since = time.monotonic()
-            msg = self._unacked = pull.arrived.popleft()
-            sequence = msg.metadata.sequence.stream
+            msg = pull.arrived.popleft()
+            numbers = msg.metadata.sequence
+            if self._last_delivery and numbers.consumer > self._last_delivery + 1:
+                await self._restart()
+                continue
+            self._last_delivery = numbers.consumer
+            self._unacked = msg
+            sequence = numbers.stream
             if sequence <= self._last_sequence:
                 continue  # delivered again after an ack was lost: already given
             self._last_sequence = sequence

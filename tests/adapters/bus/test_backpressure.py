@@ -97,4 +97,3 @@ def test_jetstream_away_pauses_the_link_and_loses_nothing(nats_server: NatsClust
     largest = max(len(encode(event)) for event in taken)
     assert buffer.peak_bytes < MAX_BUFFERED_BYTES + largest
     assert publisher.stats.stored == EVENTS
-    assert publisher.stats.out_of_order == 0

@@ -1,15 +1,18 @@
-"""The publisher's windows against a JetStream stand-in that loses what the test says: a lost
-ack is resent under the same id and dropped as a duplicate, a failure is followed by one
-message at a time, and a message that was never stored while later ones were is counted."""
+"""The publisher's windows against a JetStream stand-in that takes atomic batches and fails what
+the test says: a window is stored whole or not at all and goes again as it was, a lost answer
+makes the resend a batch of known ids (counted as duplicates, stored once), and no message is
+ever stored after one taken later."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
+import nats
 import pytest
-from nats.js.api import PubAck
 
 from brokerwire.adapters.bus import Publisher
 from brokerwire.core.ctrader import SpotEvent
@@ -17,33 +20,48 @@ from brokerwire.core.ctrader import SpotEvent
 pytestmark = pytest.mark.timeout(30)
 
 
-class FakeJetStream:
-    """Stores by message id as JetStream does; ``drop`` are never stored the first time they
-    come, ``lose_ack`` are stored but their first ack never comes."""
+@dataclass
+class Answer:
+    data: bytes
 
-    def __init__(self, drop: set[int] = frozenset(), lose_ack: set[int] = frozenset()) -> None:
-        self.drop = set(drop)
-        self.lose_ack = set(lose_ack)
+
+class FakeBatches:
+    """A connection to a stream that stores atomic batches by message id as JetStream does.
+    The commits numbered in ``refuse`` (counting from 1) are answered with an error (nothing
+    stored), those in ``silent`` are stored but never answered."""
+
+    def __init__(self, refuse: set[int] = frozenset(), silent: set[int] = frozenset()) -> None:
+        self.refuse = set(refuse)
+        self.silent = set(silent)
         self.stored: list[int] = []
-        self.sent: list[int] = []
+        self.commits: list[list[int]] = []  # the numbers of each batch committed, in order
+        self.batch_ids: list[str] = []
+        self._open: dict[str, list[int]] = {}
 
-    async def publish_async(
-        self, subject: str, payload: bytes, headers: dict[str, str]
-    ) -> asyncio.Future[PubAck]:
-        number = int(headers["Nats-Msg-Id"].rsplit(".", 1)[1])
-        self.sent.append(number)
-        answer: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
-        if number in self.drop:
-            self.drop.discard(number)
-            return answer
-        duplicate = number in self.stored
-        if not duplicate:
-            self.stored.append(number)
-        if number in self.lose_ack:
-            self.lose_ack.discard(number)
-            return answer
-        answer.set_result(PubAck(stream="BROKERWIRE", seq=len(self.stored), duplicate=duplicate))
-        return answer
+    async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
+        batch = self._open.setdefault(headers["Nats-Batch-Id"], [])
+        assert int(headers["Nats-Batch-Sequence"]) == len(batch) + 1
+        batch.append(int(headers["Nats-Msg-Id"].rsplit(".", 1)[1]))
+
+    async def request(
+        self, subject: str, payload: bytes, timeout: float, headers: dict[str, str]
+    ) -> Answer:
+        assert headers["Nats-Batch-Commit"] == "1"
+        await self.publish(subject, payload, headers)
+        batch_id = headers["Nats-Batch-Id"]
+        assert batch_id not in self.batch_ids
+        self.batch_ids.append(batch_id)
+        numbers = self._open.pop(batch_id)
+        self.commits.append(numbers)
+        if len(self.commits) in self.refuse:
+            return Answer(b'{"error":{"code":503,"err_code":10008,"description":"no leader"}}')
+        if any(number in self.stored for number in numbers):
+            error = {"code": 400, "err_code": 10201, "description": "duplicate message id"}
+            return Answer(json.dumps({"error": error}).encode())
+        self.stored.extend(numbers)
+        if len(self.commits) in self.silent:
+            raise nats.errors.TimeoutError
+        return Answer(json.dumps({"stream": "BROKERWIRE", "count": len(numbers)}).encode())
 
 
 async def _spots(count: int) -> AsyncIterator[Any]:
@@ -51,11 +69,12 @@ async def _spots(count: int) -> AsyncIterator[Any]:
         yield SpotEvent(ctid_trader_account_id=1, symbol_id=1, bid=number, ask=number)
 
 
-def _run(fake: FakeJetStream, count: int = 12) -> Publisher:
+def _run(fake: FakeBatches, count: int = 12) -> Publisher:
     publisher = Publisher(
         "nats://127.0.0.1:4222", broker="ctrader", account="1", window=5, ack_timeout=0.05
     )
-    publisher._js = fake  # type: ignore[assignment]
+    publisher._js = object()  # type: ignore[assignment]
+    publisher._nc = fake  # type: ignore[assignment]
 
     async def publish() -> None:
         await publisher.run(_spots(count))
@@ -64,24 +83,24 @@ def _run(fake: FakeJetStream, count: int = 12) -> Publisher:
     return publisher
 
 
-def test_a_lost_ack_is_resent_and_dropped_as_a_duplicate() -> None:
-    fake = FakeJetStream(lose_ack={3})
+def test_a_refused_window_goes_again_whole_and_nothing_overtakes_it() -> None:
+    fake = FakeBatches(refuse={2})
     publisher = _run(fake)
     assert fake.stored == list(range(1, 13))
-    # the first window, then #3 alone (probing), then the rest of the window and on
-    assert fake.sent[:6] == [1, 2, 3, 4, 5, 3]
+    assert fake.commits[1] == fake.commits[2]  # the same messages, under a new batch id
     stats = publisher.stats
-    assert (stats.stored, stats.resent, stats.out_of_order) == (12, 1, 0)
-    assert stats.duplicates == 3  # 3, 4 and 5 came again
-    assert stats.buffered == 0
+    assert (stats.stored, stats.resent, stats.duplicates, stats.buffered) == (12, 1, 0, 0)
 
 
-def test_a_message_stored_after_a_later_one_is_counted() -> None:
-    """What the probing makes rare (a cluster storing again in the middle of a window) is not
-    hidden when it happens."""
-    fake = FakeJetStream(drop={3})
+def test_a_lost_answer_makes_the_resend_a_duplicate_stored_once() -> None:
+    fake = FakeBatches(silent={1})
     publisher = _run(fake)
-    assert fake.stored[:5] == [1, 2, 4, 5, 3]
-    assert sorted(fake.stored) == list(range(1, 13))
-    assert publisher.stats.out_of_order == 1
-    assert publisher.stats.stored == 12
+    assert fake.stored == list(range(1, 13))
+    assert fake.commits[0] == fake.commits[1]
+    stats = publisher.stats
+    assert (stats.stored, stats.resent, stats.duplicates, stats.buffered) == (12, 1, 5, 0)
+
+
+def test_a_window_is_at_most_what_one_atomic_batch_takes() -> None:
+    with pytest.raises(ValueError, match="window"):
+        Publisher("nats://127.0.0.1:4222", broker="ctrader", account="1", window=1001)
