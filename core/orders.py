@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Hashable, Mapping
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -20,6 +20,7 @@ __all__ = [
     "FINAL_STATUSES",
     "OrderFill",
     "OrderStatus",
+    "OrderTracker",
     "OrderView",
     "SnapshotGate",
     "average_price",
@@ -96,6 +97,69 @@ def average_price(fills: tuple[OrderFill, ...]) -> float | None:
     if quantity <= 0:
         return None
     return sum(fill.price * fill.quantity for fill in fills) / quantity
+
+
+class Followed(Protocol):
+    """What a tracker keeps per handle: the view, and whatever its broker finds the order by."""
+
+    view: OrderView
+
+
+F = TypeVar("F", bound=Followed)
+
+
+class OrderTracker(Generic[F]):
+    """Handles by key, and the order each follows: what both brokers' trackers share. A broker's
+    tracker adds how answers, events and snapshots change a view, and its own indexes (which
+    ``_forget`` drops when a handle ends)."""
+
+    def __init__(self) -> None:
+        self._followed: dict[int, F] = {}
+
+    def __len__(self) -> int:
+        return len(self._followed)
+
+    def view(self, key: int) -> OrderView | None:
+        followed = self._followed.get(key)
+        return None if followed is None else followed.view
+
+    def refused(self, key: int, error: str) -> list[OrderView]:
+        """The server refused the order: final."""
+        return self._end(key, OrderStatus.REJECTED, error)
+
+    def not_placed(self, key: int, reason: str) -> list[OrderView]:
+        """The request never left (the link went down first): final, nothing to find."""
+        return self._end(key, OrderStatus.NOT_PLACED, reason)
+
+    def pending(self) -> list[int]:
+        """The keys of handles still waiting for an answer (``SENT``)."""
+        return [k for k, f in self._followed.items() if f.view.status is OrderStatus.SENT]
+
+    def lost(self, key: int) -> list[OrderView]:
+        """The answer was lost with the link: unknown until the next snapshot."""
+        followed = self._followed.get(key)
+        if followed is None or followed.view.status is not OrderStatus.SENT:
+            return []
+        followed.view = msgspec.structs.replace(followed.view, status=OrderStatus.UNKNOWN)
+        return [followed.view]
+
+    def _end(self, key: int, status: OrderStatus, error: str) -> list[OrderView]:
+        followed = self._followed.get(key)
+        if followed is None:
+            return []
+        return self._settle(key, msgspec.structs.replace(followed.view, status=status, error=error))
+
+    def _settle(self, key: int, view: OrderView) -> list[OrderView]:
+        """Set a handle's view; a final one is forgotten."""
+        followed = self._followed[key]
+        followed.view = view
+        if view.final:
+            del self._followed[key]
+            self._forget(followed)
+        return [view]
+
+    def _forget(self, followed: F) -> None:
+        """Drop what the broker's tracker indexes a handle that has ended by."""
 
 
 K = TypeVar("K", bound=Hashable)

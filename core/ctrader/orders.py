@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ..orders import OrderFill, OrderStatus, OrderView
+from ..orders import OrderFill, OrderStatus, OrderTracker, OrderView
 from .events import ErrorResponse, FollowUp, Response, ServerEvent
 from .models import ExecutionEvent, ExecutionType, Order
 from .models import OrderStatus as CTraderOrderStatus
@@ -65,20 +65,13 @@ def _with_order(view: OrderView, order: Order) -> OrderView:
     return msgspec.structs.replace(view, status=status, order_id=order.order_id, fills=fills)
 
 
-class CTraderOrderTracker:
-    """Handles by key, and the order each follows."""
+class CTraderOrderTracker(OrderTracker[_Followed]):
+    """Handles by key, found again by clientOrderId (or the server's order id)."""
 
     def __init__(self) -> None:
-        self._followed: dict[int, _Followed] = {}
+        super().__init__()
         self._by_client: dict[str, int] = {}
         self._by_order: dict[int, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._followed)
-
-    def view(self, key: int) -> OrderView | None:
-        followed = self._followed.get(key)
-        return None if followed is None else followed.view
 
     def sent(self, key: int, account_id: int, client_order_id: str) -> OrderView:
         """A handle's order went out with ``client_order_id``."""
@@ -88,33 +81,6 @@ class CTraderOrderTracker:
         self._followed[key] = _Followed(view, account_id, client_order_id)
         self._by_client[client_order_id] = key
         return view
-
-    def refused(self, key: int, error: str) -> list[OrderView]:
-        followed = self._followed.get(key)
-        if followed is None:
-            return []
-        view = msgspec.structs.replace(followed.view, status=OrderStatus.REJECTED, error=error)
-        return self._settle(key, view)
-
-    def not_placed(self, key: int, reason: str) -> list[OrderView]:
-        """The request never left (the link went down first): final, nothing to find."""
-        followed = self._followed.get(key)
-        if followed is None:
-            return []
-        view = msgspec.structs.replace(followed.view, status=OrderStatus.NOT_PLACED, error=reason)
-        return self._settle(key, view)
-
-    def pending(self) -> list[int]:
-        """The keys of handles still waiting for an answer (``SENT``)."""
-        return [k for k, f in self._followed.items() if f.view.status is OrderStatus.SENT]
-
-    def lost(self, key: int) -> list[OrderView]:
-        """The answer was lost with the link: unknown until the account's next snapshot."""
-        followed = self._followed.get(key)
-        if followed is None or followed.view.status is not OrderStatus.SENT:
-            return []
-        followed.view = msgspec.structs.replace(followed.view, status=OrderStatus.UNKNOWN)
-        return [followed.view]
 
     def unknown_accounts(self) -> set[int]:
         """The accounts whose next snapshot has unknown orders to find."""
@@ -188,13 +154,7 @@ class CTraderOrderTracker:
                 return key
         return self._by_order.get(order.order_id)
 
-    def _settle(self, key: int, view: OrderView) -> list[OrderView]:
-        """Set a handle's view; a final one is forgotten."""
-        followed = self._followed[key]
-        followed.view = view
-        if view.final:
-            del self._followed[key]
-            self._by_client.pop(followed.client_order_id, None)
-            if view.order_id is not None:
-                self._by_order.pop(view.order_id, None)
-        return [view]
+    def _forget(self, followed: _Followed) -> None:
+        self._by_client.pop(followed.client_order_id, None)
+        if followed.view.order_id is not None:
+            self._by_order.pop(followed.view.order_id, None)

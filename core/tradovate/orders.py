@@ -18,7 +18,7 @@ from typing import Final
 
 import msgspec
 
-from ..orders import OrderFill, OrderStatus, OrderView
+from ..orders import OrderFill, OrderStatus, OrderTracker, OrderView
 from .account import FillChanged, OrderChanged, TradovateAccountState, TradovateChange
 from .models import Order, OrderVersion, OrdStatus
 
@@ -94,21 +94,15 @@ def _error_of(state: TradovateAccountState, order_id: int) -> str | None:
     return found[-1] if found else None
 
 
-class TradovateOrderTracker:
-    """Handles by key, and the order each follows."""
+class TradovateOrderTracker(OrderTracker[_Followed]):
+    """Handles by key, found again by the order's contents (Tradovate orders carry no client
+    id)."""
 
     def __init__(self) -> None:
-        self._followed: dict[int, _Followed] = {}
+        super().__init__()
         self._by_order: dict[int, int] = {}
         #: Every order id a handle has followed, final ones too: none is claimed twice.
         self._claimed: set[int] = set()
-
-    def __len__(self) -> int:
-        return len(self._followed)
-
-    def view(self, key: int) -> OrderView | None:
-        followed = self._followed.get(key)
-        return None if followed is None else followed.view
 
     def sent(
         self, key: int, request: TradovateOrderRequest, state: TradovateAccountState
@@ -130,34 +124,6 @@ class TradovateOrderTracker:
             followed.view, status=OrderStatus.WORKING, order_id=order_id
         )
         return self._refresh({order_id}, state) or [followed.view]
-
-    def refused(self, key: int, error: str) -> list[OrderView]:
-        followed = self._followed.get(key)
-        if followed is None:
-            return []
-        return self._settle(
-            key, msgspec.structs.replace(followed.view, status=OrderStatus.REJECTED, error=error)
-        )
-
-    def not_placed(self, key: int, reason: str) -> list[OrderView]:
-        """The request never left (the link went down first): final, nothing to find."""
-        followed = self._followed.get(key)
-        if followed is None:
-            return []
-        view = msgspec.structs.replace(followed.view, status=OrderStatus.NOT_PLACED, error=reason)
-        return self._settle(key, view)
-
-    def pending(self) -> list[int]:
-        """The keys of handles still waiting for an answer (``SENT``)."""
-        return [k for k, f in self._followed.items() if f.view.status is OrderStatus.SENT]
-
-    def lost(self, key: int) -> list[OrderView]:
-        """The answer was lost with the link: unknown until the next snapshot."""
-        followed = self._followed.get(key)
-        if followed is None or followed.view.status is not OrderStatus.SENT:
-            return []
-        followed.view = msgspec.structs.replace(followed.view, status=OrderStatus.UNKNOWN)
-        return [followed.view]
 
     def changed(
         self, state: TradovateAccountState, changes: Iterable[TradovateChange]
@@ -219,15 +185,9 @@ class TradovateOrderTracker:
             status = _STATUSES.get(order.ord_status, OrderStatus.WORKING)
         return msgspec.structs.replace(view, status=status, fills=tuple(fills))
 
-    def _settle(self, key: int, view: OrderView) -> list[OrderView]:
-        """Set a handle's view; a final one is forgotten."""
-        followed = self._followed[key]
-        followed.view = view
-        if view.final:
-            del self._followed[key]
-            if view.order_id is not None:
-                self._by_order.pop(view.order_id, None)
-        return [view]
+    def _forget(self, followed: _Followed) -> None:
+        if followed.view.order_id is not None:
+            self._by_order.pop(followed.view.order_id, None)
 
 
 def _matches(
