@@ -18,12 +18,12 @@ from dataclasses import replace
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import StorageType, StreamConfig, StreamInfo
 from nats.js.errors import BadRequestError, NotFoundError
 
 from .subjects import PREFIX
 
-__all__ = ["DEFAULT_STREAM", "connect", "ensure_stream"]
+__all__ = ["DEFAULT_STREAM", "NoAtomicBatches", "connect", "ensure_stream"]
 
 log = logging.getLogger("brokerwire.bus")
 
@@ -31,6 +31,18 @@ log = logging.getLogger("brokerwire.bus")
 DEFAULT_STREAM = "BROKERWIRE"
 #: Seconds to wait for JetStream to answer while a cluster elects its leader.
 _READY_TIMEOUT = 30.0
+
+
+class NoAtomicBatches(Exception):
+    """The stream does not take atomic batches, which the publisher's windows are: a server
+    before NATS 2.12 drops the setting it does not know."""
+
+
+def _check_atomic(info: StreamInfo) -> None:
+    if not info.config.allow_atomic:
+        raise NoAtomicBatches(
+            f"stream {info.config.name} does not take atomic batches (NATS server 2.12 or later)"
+        )
 
 
 async def _disconnected() -> None:
@@ -89,11 +101,12 @@ async def ensure_stream(
         try:
             info = await js.stream_info(name)
             if not info.config.allow_atomic:
-                await js.update_stream(replace(info.config, allow_atomic=True))
+                info = await js.update_stream(replace(info.config, allow_atomic=True))
+            _check_atomic(info)
             return
         except NotFoundError:
             try:
-                await js.add_stream(config)
+                _check_atomic(await js.add_stream(config))
                 return
             except BadRequestError:
                 if refused:  # not made meanwhile: the server refuses this stream
