@@ -199,7 +199,19 @@ def test_recorded_snapshot_then_orders_fills_a_close_and_a_deposit() -> None:
     assert [type(change) for change in added] == [BalanceChanged, PositionChanged]
     assert state.balance == Decimal("10000.00")
 
-    steps = [state.apply(execution(text)) for text in EXECUTIONS]
+    check_each_step([state.apply(execution(text)) for text in EXECUTIONS])
+    assert state.balance == Decimal("10511.80")
+
+    view = state.snapshot()
+    assert view is not None
+    assert view.positions == ()
+    assert [(order.order_id, order.limit_price) for order in view.open_orders] == [(9001, 1.105)]
+    assert view.balance == Decimal("10511.80")
+    assert view.trader.balance_version == 12
+
+
+def check_each_step(steps: list[list[Any]]) -> None:
+    """The changes of the recorded executions: accepted, replaced, filled, closed, deposited."""
     accepted, replaced, filled, closed, deposited = steps
     # The accepted limit order is held; its empty position (status CREATED) is not.
     assert [type(change) for change in accepted] == [OrderChanged]
@@ -222,14 +234,6 @@ def test_recorded_snapshot_then_orders_fills_a_close_and_a_deposit() -> None:
     assert isinstance(money, BalanceChanged)
     assert (money.balance_before, money.balance_after) == (Decimal("10000.00"), Decimal("10011.80"))
     assert [type(change) for change in deposited] == [BalanceChanged]
-    assert state.balance == Decimal("10511.80")
-
-    view = state.snapshot()
-    assert view is not None
-    assert view.positions == ()
-    assert [(order.order_id, order.limit_price) for order in view.open_orders] == [(9001, 1.105)]
-    assert view.balance == Decimal("10511.80")
-    assert view.trader.balance_version == 12
 
 
 def test_a_partial_fill_keeps_the_order_and_a_cancel_removes_it() -> None:

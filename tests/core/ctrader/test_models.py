@@ -157,6 +157,24 @@ def _split_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+def _check_label(info: msgspec.structs.FieldInfo, hint: Any, label: str, wire: str) -> Any:
+    """Check a field against its table's label; returns the type of one value of it."""
+    annotation, optional = _split_optional(hint)
+    if label == "repeated":
+        assert typing.get_origin(annotation) is list, wire
+        assert not optional
+        assert info.default_factory is list
+        (annotation,) = typing.get_args(annotation)
+    elif label == "optional":
+        assert optional, wire
+        assert info.default is None
+    else:
+        assert label == "required"
+        assert not optional, wire
+        assert info.required, wire
+    return annotation
+
+
 @pytest.mark.parametrize("table", MESSAGE_TABLES, ids=lambda t: t.proto_name)
 def test_every_field_has_the_wire_name_label_and_type_of_its_table(table: Table) -> None:
     cls = model_class(table)
@@ -168,19 +186,7 @@ def test_every_field_has_the_wire_name_label_and_type_of_its_table(table: Table)
         info = fields[wire]
         words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", wire.replace("PnL", "Pnl"))
         assert info.name == "_".join(words).lower()
-        annotation, optional = _split_optional(hints[info.name])
-        if label == "repeated":
-            assert typing.get_origin(annotation) is list, wire
-            assert not optional
-            assert info.default_factory is list
-            (annotation,) = typing.get_args(annotation)
-        elif label == "optional":
-            assert optional, wire
-            assert info.default is None
-        else:
-            assert label == "required"
-            assert not optional, wire
-            assert info.required, wire
+        annotation = _check_label(info, hints[info.name], label, wire)
         if table.proto_name == "ProtoMessage" and wire == "payload":
             assert annotation == dict[str, Any]  # the JSON form carries an object, not bytes
         elif proto_type in SCALARS:

@@ -154,6 +154,12 @@ def test_recorded_snapshot_then_a_market_order_that_fills() -> None:
         OrderChanged,
         BalanceChanged,
     ]
+    check_fill_changes(changes)
+    check_after_the_fill(state)
+
+
+def check_fill_changes(changes: list[Any]) -> None:
+    """The changes a market order that fills makes, each with the values the events held."""
     assert changes[0] == OrderChanged(25, 210518, None, props(PROPS[0]).entity)
     assert isinstance(changes[1], OrderVersionChanged)
     assert changes[1].account_id == 25
@@ -177,6 +183,8 @@ def test_recorded_snapshot_then_a_market_order_that_fills() -> None:
         Decimal("49995.35"),
     )
 
+
+def check_after_the_fill(state: TradovateAccountState) -> None:
     view = state.snapshot().accounts[25]
     assert [order.id for order in view.open_orders] == [210500]
     assert [(p.contract_id, p.net_pos) for p in view.positions] == [(560901, -2)]

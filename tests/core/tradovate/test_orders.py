@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brokerwire.core.orders import OrderStatus
+from brokerwire.core.orders import OrderStatus, OrderView
 from brokerwire.core.tradovate.account import TradovateAccountState
 from brokerwire.core.tradovate.models import (
     Action,
@@ -108,6 +108,16 @@ def test_lost_answers_are_found_in_the_next_snapshot_or_not_placed(
     state.apply_snapshot(SyncSnapshot(orders=orders, order_versions=versions))
     views = {view.key: view for view in tracker.resynced(state)}
     assert set(views) == set(range(1, len(sent) + 1))
+    check_each_found_once(sent, views, earlier)
+
+
+def check_each_found_once(
+    sent: list[tuple[tuple[str, int, float | None], bool]],
+    views: dict[int, OrderView],
+    earlier: int,
+) -> None:
+    """Each order placed went to one handle of the same request; the other handles were not
+    placed; no order held before the sending was claimed."""
     found = [view.order_id for view in views.values() if view.order_id is not None]
     assert len(found) == len(set(found))  # no order claimed twice
     assert all(order_id > 100 + earlier - 1 for order_id in found)  # none held before
