@@ -119,10 +119,6 @@ class OrderTracker(Generic[F]):
     def __len__(self) -> int:
         return len(self._followed)
 
-    def view(self, key: int) -> OrderView | None:
-        followed = self._followed.get(key)
-        return None if followed is None else followed.view
-
     def refused(self, key: int, error: str) -> list[OrderView]:
         """The server refused the order: final."""
         return self._end(key, OrderStatus.REJECTED, error)

@@ -255,18 +255,18 @@ class CTraderTracking:
     def new_key(self) -> int:
         return next(self._keys)
 
-    def place(self, key: int, call: CTraderCall, sink: HandleSink, now: float) -> OrderView:
+    def place(self, key: int, call: CTraderCall, sink: HandleSink, now: float) -> None:
         """Send a new-order ``call`` (with its ``clientOrderId``) for the handle ``sink``."""
         payload = call.payload or {}
         engine = self.engine
+        self.orders.check_new(payload["clientOrderId"])
         request_id = engine.send(call, now)  # first: a request the core refuses has no handle
-        view = self.orders.sent(key, payload["ctidTraderAccountId"], payload["clientOrderId"])
+        self.orders.sent(key, payload["ctidTraderAccountId"], payload["clientOrderId"])
         self._sinks[key] = sink
         self._sent_ms[key] = int(time.time() * 1000)
         account = payload["ctidTraderAccountId"]
         engine.wait_internal(request_id, partial(self._answered, key, account))
         engine.remember_order(request_id, UnknownOrder(request_id, call.name, call.sent_body))
-        return view
 
     def _answered(self, key: int, account: int, event: Any, now: float) -> None:
         kind = type(event)

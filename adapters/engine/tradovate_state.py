@@ -154,15 +154,15 @@ class TradovateTracking:
     def new_key(self) -> int:
         return next(self._keys)
 
-    def place(self, key: int, call: TradovateCall, sink: HandleSink, now: float) -> OrderView:
+    def place(self, key: int, call: TradovateCall, sink: HandleSink, now: float) -> None:
         """Send a placing ``call`` whose outcome goes to the handle ``sink``."""
         engine = self.engine
+        request = TradovateOrderRequest.of(call.body)
         request_id = engine.send(call, now)  # first: a request the core refuses has no handle
-        view = self.orders.sent(key, TradovateOrderRequest.of(call.body), self.state)
+        self.orders.sent(key, request, self.state)
         self._sinks[key] = sink
         engine.wait_internal(request_id, partial(self._answered, key, call))
         engine.remember_order(request_id, UnknownOrder(request_id, call.name, call.sent_body))
-        return view
 
     def _answered(self, key: int, call: TradovateCall, event: Any, now: float) -> None:
         try:
@@ -183,7 +183,7 @@ class TradovateTracking:
 
     def _push(self, views: list[OrderView]) -> None:
         for view in views:
-            sink = self._sinks.pop(view.key) if view.final else self._sinks.get(view.key)
+            sink = self._sinks.pop(view.key, None) if view.final else self._sinks.get(view.key)
             if sink is not None:
                 sink._update(view)
 

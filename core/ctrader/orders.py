@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
+from ..errors import LocalProtocolError
 from ..orders import OrderFill, OrderStatus, OrderTracker, OrderView
 from .events import ErrorResponse, FollowUp, Response, ServerEvent
 from .models import ExecutionEvent, ExecutionType, Order
@@ -72,11 +73,21 @@ class CTraderOrderTracker(OrderTracker[_Followed]):
         super().__init__()
         self._by_client: dict[str, int] = {}
         self._by_order: dict[int, int] = {}
+        #: Every clientOrderId a handle has used, ended ones too: the snapshot that finds a lost
+        #: order by its id must not find an older order that had the same one.
+        self._used: set[str] = set()
+
+    def check_new(self, client_order_id: str) -> None:
+        """Refuse, before anything is sent, an id a handle of this client has used already."""
+        if client_order_id in self._used:
+            raise LocalProtocolError(
+                f"clientOrderId {client_order_id!r} was already used by an order with a handle"
+            )
 
     def sent(self, key: int, account_id: int, client_order_id: str) -> OrderView:
-        """A handle's order went out with ``client_order_id``."""
-        if client_order_id in self._by_client:
-            raise ValueError(f"clientOrderId {client_order_id!r} is already followed")
+        """A handle's order went out with ``client_order_id`` (which ``check_new`` passed)."""
+        self.check_new(client_order_id)
+        self._used.add(client_order_id)
         view = OrderView(key, OrderStatus.SENT)
         self._followed[key] = _Followed(view, account_id, client_order_id)
         self._by_client[client_order_id] = key
@@ -96,14 +107,19 @@ class CTraderOrderTracker(OrderTracker[_Followed]):
         }
 
     def apply(self, event: object) -> list[OrderView]:
-        """The views an execution event moves (of any account; others change nothing)."""
+        """The views an execution event moves: of a followed order, on the account it was placed
+        on (the same clientOrderId on another account is another order)."""
         execution = execution_of(event)
         if execution is None or execution.order is None:
             return []
         order = execution.order
         key = self._key_of(order)
         followed = None if key is None else self._followed.get(key)
-        if key is None or followed is None:
+        if (
+            key is None
+            or followed is None
+            or followed.account_id != execution.ctid_trader_account_id
+        ):
             return []
         self._by_order[order.order_id] = key
         view = followed.view

@@ -18,6 +18,8 @@ from typing import Final
 
 import msgspec
 
+from ..errors import LocalProtocolError
+from ..jsonlib import ValidationError, convert
 from ..orders import OrderFill, OrderStatus, OrderTracker, OrderView
 from .account import FillChanged, OrderChanged, TradovateAccountState, TradovateChange
 from .models import Order, OrderVersion, OrdStatus
@@ -33,7 +35,7 @@ _STATUSES: Final = {
 }
 
 
-class TradovateOrderRequest(msgspec.Struct, frozen=True, gc=False):
+class TradovateOrderRequest(msgspec.Struct, frozen=True, gc=False, rename="camel"):
     """What a placed order asked for: what finds it in the order list when its answer is lost."""
 
     action: str
@@ -47,18 +49,13 @@ class TradovateOrderRequest(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def of(cls, body: object) -> TradovateOrderRequest:
-        """From an ``order/placeorder`` body (wire names)."""
-        fields = body if isinstance(body, dict) else {}
-        return cls(
-            action=str(fields.get("action")),
-            order_qty=int(fields.get("orderQty") or 0),
-            order_type=str(fields.get("orderType", "Market")),
-            symbol=fields.get("symbol"),
-            account_id=fields.get("accountId"),
-            account_spec=fields.get("accountSpec"),
-            price=fields.get("price"),
-            stop_price=fields.get("stopPrice"),
-        )
+        """From an ``order/placeorder`` body (wire names); ``LocalProtocolError`` for a body
+        that could not be matched to an order (a quantity that is no whole number), before it
+        is sent."""
+        try:
+            return convert(body, cls)
+        except ValidationError as exc:
+            raise LocalProtocolError(f"an order with a handle cannot be sent: {exc}") from None
 
 
 class _Followed:

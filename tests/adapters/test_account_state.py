@@ -255,6 +255,7 @@ def place(
     *,
     limit: Any = None,
     handles: dict[str, Any] | None = None,
+    timeout: float | None = None,
 ) -> Any:
     """A tracked order with a client order id of its own (filed in ``handles`` under it):
     market, or a limit at ``limit`` (a price, or "far" to rest)."""
@@ -274,9 +275,11 @@ def place(
             price=None if price is None else round(price, 2),
             is_automated=True,
         )
-        handle = on_client(driver, lambda client: client.place_order_tracked(request))
+        handle = on_client(
+            driver, lambda client: client.place_order_tracked(request, timeout=timeout)
+        )
     else:
-        options: dict[str, Any] = {"client_order_id": client_id}
+        options: dict[str, Any] = {"client_order_id": client_id, "timeout": timeout}
         if limit is not None:
             options.update(order_type="LIMIT", limit_price=0.5 if buy else 2.5)
         side = "BUY" if buy else "SELL"
@@ -596,13 +599,13 @@ def test_an_order_whose_answer_times_out_is_resolved_on_the_same_link(
     link that stayed up resolves it; nothing is sent again and the link is not dropped."""
     handles: dict[str, Any] = {}
     with (
-        connect(adapter, broker, sim, request_timeout=0.2) as driver,
+        connect(adapter, broker, sim) as driver,
         Collector(driver) as collector,
     ):
         until(synced(collector))
         before = sim_order_ids(broker, sim)
         arm(sim, Fault(FaultKind.DELAY, seconds=0.5))
-        handle = place(driver, broker, sim, True, 1, handles=handles)
+        handle = place(driver, broker, sim, True, 1, handles=handles, timeout=0.2)
         view = final(driver, handle)
         assert view.status is OrderStatus.FILLED
         assert [i for i in sim_order_ids(broker, sim) if i not in before] == [view.order_id]
@@ -610,6 +613,38 @@ def test_an_order_whose_answer_times_out_is_resolved_on_the_same_link(
         until(lambda: state_is_the_servers(driver, broker, sim))
         assert handles_are_the_servers(broker, sim, handles)
         assert_each_order_received_once(sim, handles)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_order_a_handle_could_not_follow_is_refused_before_it_is_sent(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    """cTrader: a clientOrderId a handle has used; Tradovate: a quantity that is no whole
+    number. Either raises at once and nothing reaches the simulator."""
+    handles: dict[str, Any] = {}
+    with connect(adapter, broker, sim) as driver, Collector(driver) as collector:
+        until(synced(collector))
+        first = place(driver, broker, sim, True, 1, handles=handles)
+        assert final(driver, first).status is OrderStatus.FILLED
+        if broker == "ctrader":
+            (client_id,) = handles
+            account = sim.accounts[0]
+
+            def again(client: Any) -> Any:
+                return client.new_order_tracked(
+                    account, EURUSD, "BUY", 100_000, client_order_id=client_id
+                )
+        else:
+            fields = {"account_spec": sim.account_name, "account_id": sim.account_id}
+
+            def again(client: Any) -> Any:
+                return client.place_order_tracked(**fields, action="Buy", symbol=ES, order_qty=1.5)
+
+        with pytest.raises(LocalProtocolError):
+            on_client(driver, again)
+        place(driver, broker, sim, True, 1, handles=handles)  # flushes anything queued
+        until(lambda: sum(sim.orders_received().values()) >= 2)
+    assert sim.orders_received() == dict.fromkeys(handles, 1)
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

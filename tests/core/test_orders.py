@@ -1,14 +1,26 @@
-"""The broker-neutral order parts: the snapshot epochs, and the cTrader tracker's rules."""
+"""The broker-neutral order parts: the snapshot epochs, and the trackers' rules."""
 
 from __future__ import annotations
 
+import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brokerwire.core.ctrader.models import Order, OrderType, TradeData, TradeSide
+from brokerwire.core.ctrader import ServerEvent
+from brokerwire.core.ctrader.models import (
+    ExecutionEvent,
+    ExecutionType,
+    Order,
+    OrderType,
+    TradeData,
+    TradeSide,
+)
 from brokerwire.core.ctrader.models import OrderStatus as Status
 from brokerwire.core.ctrader.orders import CTraderOrderTracker
+from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.orders import OrderStatus, SnapshotGate
+from brokerwire.core.tradovate.orders import TradovateOrderRequest
 
 PARTS = frozenset({"trader", "reconcile"})
 
@@ -74,3 +86,52 @@ def test_a_refused_or_unsent_order_is_final() -> None:
     assert tracker.refused(1, "NOT_ENOUGH_MONEY")[0].status is OrderStatus.REJECTED
     assert tracker.not_placed(2, "not sent")[0].status is OrderStatus.NOT_PLACED
     assert tracker.pending() == []
+
+
+def _execution_on(account: int, order: Order) -> ServerEvent:
+    event = ExecutionEvent(
+        ctid_trader_account_id=account, execution_type=ExecutionType.ORDER_FILLED, order=order
+    )
+    return ServerEvent(ExecutionEvent.PAYLOAD_TYPE, msgspec.to_builtins(event), None)
+
+
+def test_an_execution_moves_only_the_handle_of_its_own_account() -> None:
+    tracker = CTraderOrderTracker()
+    tracker.sent(1, 7, "a")
+    filled = _order(10, Status.ORDER_STATUS_FILLED, "a")
+    assert tracker.apply(_execution_on(8, filled)) == []  # the same id on another account
+    assert [(v.key, v.status) for v in tracker.apply(_execution_on(7, filled))] == [
+        (1, OrderStatus.FILLED)
+    ]
+
+
+def test_a_client_order_id_is_refused_once_a_handle_has_used_it() -> None:
+    tracker = CTraderOrderTracker()
+    tracker.sent(1, 7, "a")
+    tracker.refused(1, "NOT_ENOUGH_MONEY")  # final: the handle is forgotten, its id is not
+    with pytest.raises(LocalProtocolError, match="'a' was already used"):
+        tracker.check_new("a")
+    with pytest.raises(LocalProtocolError):
+        tracker.sent(2, 7, "a")
+    tracker.check_new("b")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "Buy", "orderQty": "abc", "symbol": "ESZ6"},
+        {"action": "Buy", "orderQty": 1.5, "symbol": "ESZ6"},
+        {"orderQty": 1, "symbol": "ESZ6"},
+        ["not", "a", "body"],
+    ],
+)
+def test_a_tradovate_order_that_could_not_be_found_again_is_refused(body: object) -> None:
+    with pytest.raises(LocalProtocolError, match="cannot be sent"):
+        TradovateOrderRequest.of(body)
+
+
+def test_a_tradovate_order_body_reads_by_its_wire_names() -> None:
+    body = {"accountId": 3, "action": "Sell", "orderQty": 2, "orderType": "Limit", "price": 4500}
+    assert TradovateOrderRequest.of(body) == TradovateOrderRequest(
+        action="Sell", order_qty=2, order_type="Limit", account_id=3, price=4500.0
+    )
