@@ -111,5 +111,5 @@ def decode(broker: str, kind: str, data: bytes) -> Any:
     known = KINDS.get(broker, {}).get(kind)
     try:
         return _raw.decode(data) if known is None else _decoder(known)(data)
-    except (KeyError, TypeError) as exc:
+    except (msgspec.DecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"a {kind} payload that does not fit: {exc}") from None

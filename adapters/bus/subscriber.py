@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 
+import msgspec
 import nats
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -79,14 +80,39 @@ class Delivery:
     event: Any  #: the typed Struct (decoded JSON for a kind this version does not know)
     msg_id: str | None  #: the publisher's message id
     sequence: int  #: the message's sequence in the stream
+    #: Why ``event`` is not the kind's Struct but the payload as it came (its JSON, or its
+    #: bytes when it is not JSON); None for an event decoded as its kind.
+    reason: str | None = None
+
+
+_raw_json = msgspec.json.Decoder()
+
+
+def _undecoded(data: bytes) -> Any:
+    """The payload as JSON when it is JSON, else its bytes."""
+    try:
+        return _raw_json.decode(data)
+    except (ValueError, RecursionError):
+        return bytes(data)
 
 
 def _delivery(msg: Msg) -> Delivery:
+    """The message as a Delivery. One that does not decode (not a brokerwire subject, not the
+    kind's JSON) comes as it is, with the reason: it is still in the stream's order, and a
+    durable reader must go past it rather than stop before it for ever or lose what follows."""
     parts = msg.subject.split(".", 4)
-    if len(parts) < 4:
-        raise ValueError(f"not a brokerwire subject: {msg.subject!r}")
-    broker, account, kind = parts[1], parts[2], parts[3]
+    broker, account, kind = [*parts, "", "", ""][1:4]
     symbol = parts[4] if len(parts) > 4 else None
+    reason: str | None = None
+    if len(parts) < 4:
+        event = _undecoded(msg.data)
+        reason = f"not a brokerwire subject: {msg.subject!r}"
+    else:
+        try:
+            event = decode(broker, kind, msg.data)
+        except (ValueError, RecursionError) as exc:
+            event = _undecoded(msg.data)
+            reason = str(exc) or type(exc).__name__
     headers = msg.headers or {}
     return Delivery(
         subject=msg.subject,
@@ -94,9 +120,10 @@ def _delivery(msg: Msg) -> Delivery:
         account=account,
         kind=kind,
         symbol=symbol,
-        event=decode(broker, kind, msg.data),
+        event=event,
         msg_id=headers.get("Nats-Msg-Id"),
         sequence=msg.metadata.sequence.stream,
+        reason=reason,
     )
 
 
@@ -254,13 +281,15 @@ class Subscriber:
             if self._last_delivery and numbers.consumer > self._last_delivery + 1:
                 await self._restart()
                 continue
+            sequence = numbers.stream
+            # Made before the message counts as given: should it fail, it is not acknowledged.
+            delivery = None if sequence <= self._last_sequence else _delivery(msg)
             self._last_delivery = numbers.consumer
             self._unacked = msg
-            sequence = numbers.stream
-            if sequence <= self._last_sequence:
+            if delivery is None:
                 continue  # delivered again after an ack was lost: already given
             self._last_sequence = sequence
-            yield _delivery(msg)
+            yield delivery
 
     async def _ask(self, pull: PullRequests, wait: float) -> bool:
         """Acknowledge what was given and ask for the next batch; False (after a pause) while

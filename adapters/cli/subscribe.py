@@ -107,10 +107,13 @@ async def _print(subscriber: Any, args: argparse.Namespace) -> int:
 
 def _line(delivery: Any) -> str:
     """The event's JSON line with the subject it came on after its type; a kind this version
-    does not know shows its JSON under ``data``."""
-    if isinstance(delivery.event, Struct):
+    does not know shows its JSON under ``data``, and a payload that did not decode shows under
+    ``data`` as it came (bytes that are not JSON as hexadecimal text), with ``reason``."""
+    if delivery.reason is None and isinstance(delivery.event, Struct):
         return json_line(delivery.event, subject=delivery.subject)
     record = {"type": delivery.kind, "subject": delivery.subject, "data": delivery.event}
+    if delivery.reason is not None:
+        record["reason"] = delivery.reason
     return json_text(redact(record))
 
 

@@ -68,15 +68,18 @@ def test_jetstream_away_pauses_the_link_and_loses_nothing(nats_server: NatsClust
                 await asyncio.to_thread(node.kill)
                 buffer = publisher.buffer
                 await _until(lambda: buffer.full, "the publisher's buffer full")
-                await _until(lambda: client._paused, "the client's reading paused")
-                seen["taken while away"] = len(taken)
+                await _until(lambda: client._reading_paused, "the client's reading paused")
+                seen["taken while away"] = (len(taken), publisher.stats.taken)
                 seen["stored while away"] = publisher.stats.stored
-                for _ in range(25):  # the loop runs on while JetStream is away ...
-                    await asyncio.sleep(0.02)
-                # ... and takes nothing more from the client, which holds what it read.
-                seen["taken later"] = len(taken)
-                seen["client queue"] = len(client._buffer)
-                seen["still paused"] = client._paused
+                # The publisher goes on trying to send while JetStream is away: three failed
+                # windows later it has still taken nothing more from the client, whose queue
+                # stays full and whose link stays paused.
+                resent = publisher.stats.resent
+                await _until(lambda: publisher.stats.resent >= resent + 3, "windows sent again")
+                seen["taken later"] = (len(taken), publisher.stats.taken)
+                seen["buffer still full"] = buffer.full
+                seen["client queue"] = (len(client._buffer), client._buffer.full)
+                seen["still paused"] = client._paused and client._reading_paused
                 await asyncio.to_thread(nats_server.restart, node)
                 await publishing
         async with Subscriber(nats_server.urls, "brokerwire.>", durable="after") as subscriber:
@@ -87,8 +90,11 @@ def test_jetstream_away_pauses_the_link_and_loses_nothing(nats_server: NatsClust
 
     publisher, got = asyncio.run(scenario())
     assert seen["taken later"] == seen["taken while away"]
+    assert seen["buffer still full"]
     assert seen["still paused"]
-    assert 0 < seen["client queue"] <= 2 * CLIENT_QUEUE  # one read's events may pass the bound
+    queued, queue_full = seen["client queue"]
+    assert queue_full
+    assert 0 < queued <= 2 * CLIENT_QUEUE  # one read's events may pass the bound
     assert seen["stored while away"] < EVENTS
     assert got == taken
     assert len(taken) == EVENTS
