@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from brokerwire.core.account import Change
 from brokerwire.core.ctrader import DepthEvent, SpotEvent
 from brokerwire.core.tradovate import Chart, MarketData
 
@@ -34,8 +35,11 @@ def token(value: object) -> str:
 
 
 def event_account(event: Any) -> int | None:
-    """The trading account an event names, where it names one (cTrader spots and depth)."""
+    """The trading account an event names, where it names one (cTrader spots and depth, and the
+    account-state changes of both brokers)."""
     account = getattr(event, "ctid_trader_account_id", None)
+    if account is None and isinstance(event, Change):
+        account = getattr(event, "account_id", None)
     return account if isinstance(account, int) else None
 
 

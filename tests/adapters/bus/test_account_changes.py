@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from brokerwire.adapters.bus import Publisher, Subscriber, decode, encode
+from brokerwire.adapters.bus import Publisher, Subscriber, decode, encode, subject
 from brokerwire.adapters.bus.kinds import KINDS, kind_of
 from brokerwire.adapters.events import AccountSynced
 from brokerwire.core.account import Change
@@ -104,3 +104,13 @@ def test_changes_come_back_through_the_server_as_the_same_structs(
     assert [d.event for d in got_ctrader] == ctrader
     assert all(d.reason is None for d in got_tradovate + got_ctrader)
     assert got_ctrader[0].subject == f"brokerwire.ctrader.4001.{kind_of(ctrader[0])}"
+
+
+def test_a_change_goes_to_the_subject_of_its_own_account() -> None:
+    for broker, changes in (("tradovate", tradovate_changes()), ("ctrader", ctrader_changes())):
+        for change in changes:
+            if not isinstance(change, Change):
+                continue
+            account = getattr(change, "account_id", None)
+            expected = "gateway" if account is None else str(account)
+            assert subject(broker, "gateway", change).split(".")[2] == expected, change
