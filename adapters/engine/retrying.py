@@ -46,6 +46,16 @@ class RetryingEngine(ClientEngine[ConnT, CallT]):
             self._hold_off = wait
             self.close_core(now)
 
+    def retry_on_link(
+        self, key: Hashable, wait: float, now: float, action: Action, what: str
+    ) -> None:
+        """``what`` failed on a link that stays up (an account snapshot not taken): run
+        ``action`` on this link after ``wait`` seconds, whatever the phase. Not a refusal of
+        the link: it neither closes it nor lengthens the waits of other retries. One pending
+        retry per ``key``; a new link drops it."""
+        log.warning("%s; trying again in %.3g s", what, wait)
+        self._retries[key] = (now + wait, action)
+
     # -- the engine's contract, with the retries in it ---------------------------------------------
 
     def begin(self, now: float) -> list[Any]:
