@@ -5,7 +5,8 @@ or a time penalty has not refused the credentials: it asked the client to wait. 
 as told (``told_wait`` keeps the wait within bounds whatever the server sent) and sends the same
 request again: on the same connection when the wait is short, its heartbeats keeping it alive;
 otherwise it closes the connection and the reconnect waits at least as long. Only a real refusal
-ends in ``AuthenticationError``.
+ends in ``AuthenticationError``. ``retry_on_link`` runs an action again on the same link after a
+wait the caller chose (an account snapshot that failed), without counting it as a refusal.
 """
 
 from __future__ import annotations
