@@ -10,8 +10,11 @@ following ``hasMore``, by the core's ``order_pager``. The parts belong to the ac
 (``SnapshotGate``): an answer of an earlier epoch is dropped, so a state never mixes two.
 Execution, order-error, margin and trader events that come before the snapshot is complete are
 held by the reducer and replayed on top of it; those after it are applied as they come. The
-differences go out as change events, then ``AccountSynced``. Handles follow their orders
-through ``CTraderOrderTracker``.
+differences go out as change events, then ``AccountSynced``. A snapshot that fails (a part
+refused, not answered in time, or one the model refuses) is taken again on the same link after
+a growing wait (``untold_wait``: 1 s doubling up to a minute), a new epoch each time, while the
+account stays authorized: else its state would stay stale, and its handles unresolved, until it
+was authorized again. Handles follow their orders through ``CTraderOrderTracker``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from brokerwire.core.errors import RemoteProtocolError
 from brokerwire.core.orders import OrderView, SnapshotGate
 
 from ..events import AccountSynced, UnknownOrder
-from .client_engine import log
+from ..reconnect import untold_wait
 from .tracking import HandleSink
 from .tradovate_state import SNAPSHOT_TIMEOUT
 
@@ -111,6 +114,7 @@ class CTraderTracking:
         self._sinks: dict[int, HandleSink] = {}
         self._sent_ms: dict[int, int] = {}
         self._keys = itertools.count(1)
+        self._failures: dict[int, int] = {}  # snapshots in a row that failed, by account
 
     def snapshot(self) -> Mapping[int, CTraderAccountSnapshot]:
         """Every synced account's state now, by account id."""
@@ -174,7 +178,7 @@ class CTraderTracking:
         try:
             reading.orders.extend(reading.pager.take(message))
         except RemoteProtocolError:
-            self._failed(reading.account, reading.epoch, event)
+            self._failed(reading.account, reading.epoch, event, now)
             return
         self._ask_page(reading, now)
 
@@ -189,7 +193,7 @@ class CTraderTracking:
     ) -> Any:
         """A snapshot part's answer, typed; None when there is none: asked ``again`` once the
         server's wait is over when it refused for now (a rate limit), else the snapshot is
-        given up (the account syncs when it is authorized again)."""
+        given up and taken again later (``_failed``)."""
         if type(event) is Response:
             try:
                 return event.message
@@ -201,13 +205,30 @@ class CTraderTracking:
                 ("snapshot", account, again), event.retry_after, now, again, what
             )
             return None
-        self._failed(account, epoch, event)
+        self._failed(account, epoch, event, now)
         return None
 
-    def _failed(self, account: int, epoch: int, event: Any) -> None:
-        if self.gate.current(account) == epoch:
-            log.warning("the snapshot of account %s failed: %r", account, event)
-            self.gate.lost(account)
+    def _failed(self, account: int, epoch: int, event: Any, now: float) -> None:
+        """The epoch ends without a snapshot: the events held for it are dropped (the next
+        snapshot holds what they told) and a new one is taken after a wait."""
+        if self.gate.current(account) != epoch:
+            return
+        self.gate.lost(account)
+        self.states[account].begin_resync()
+        failures = self._failures.get(account, 0)
+        self._failures[account] = failures + 1
+        what = f"the snapshot of account {account} failed ({event!r})"
+        again = partial(self._snapshot_again, account)
+        self.engine.retry_on_link(("resnapshot", account), untold_wait(failures), now, again, what)
+
+    def _snapshot_again(self, account: int, now: float) -> None:
+        """The retry of a failed snapshot, while the account is authorized on this link and no
+        other snapshot began meanwhile."""
+        conn, state = self.engine.conn, self.states.get(account)
+        if conn is None or state is None or account not in conn.authorized_accounts:
+            return
+        if not state.synced and self.gate.current(account) is None:
+            self.take_snapshot(account, now)
 
     def _take(self, account: int, epoch: int, part: str, value: Any) -> None:
         parts = self.gate.take(account, epoch, part, value)
@@ -217,6 +238,7 @@ class CTraderTracking:
     def _apply(self, account: int, epoch: int, parts: Mapping[str, Any]) -> None:
         reconcile = parts["reconcile"]
         snapshot = CTraderSnapshot.of(parts["trader"], reconcile)
+        self._failures.pop(account, None)
         for change in self.states[account].apply_snapshot(snapshot):
             self.engine.emit(change)
         if "orders" in parts:
@@ -230,6 +252,7 @@ class CTraderTracking:
         for account, state in self.states.items():
             state.begin_resync()
             self.gate.lost(account)
+        self._failures.clear()
         for key in self.orders.pending():
             self._push(self.orders.lost(key))
 
@@ -243,7 +266,7 @@ class CTraderTracking:
     def observe(self, event: Any) -> None:
         """An event, or an answer to one of the caller's requests (an execution event). An
         account with no snapshot awaited (the last one failed) is not fed: nothing to hold
-        its events for until it is authorized again."""
+        its events for until the snapshot is taken again."""
         for account, state in self.states.items():
             if state.synced or self.gate.current(account) is not None:
                 for change in state.apply(event):

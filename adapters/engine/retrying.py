@@ -5,7 +5,8 @@ or a time penalty has not refused the credentials: it asked the client to wait. 
 as told (``told_wait`` keeps the wait within bounds whatever the server sent) and sends the same
 request again: on the same connection when the wait is short, its heartbeats keeping it alive;
 otherwise it closes the connection and the reconnect waits at least as long. Only a real refusal
-ends in ``AuthenticationError``.
+ends in ``AuthenticationError``. ``retry_on_link`` runs an action again on the same link after a
+wait the caller chose (an account snapshot that failed), without counting it as a refusal.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ class RetryingEngine(ClientEngine[ConnT, CallT]):
             log.warning("%s; reconnecting in %.3g s", what, wait)
             self._hold_off = wait
             self.close_core(now)
+
+    def retry_on_link(
+        self, key: Hashable, wait: float, now: float, action: Action, what: str
+    ) -> None:
+        """``what`` failed on a link that stays up (an account snapshot not taken): run
+        ``action`` on this link after ``wait`` seconds, whatever the phase. Not a refusal of
+        the link: it neither closes it nor lengthens the waits of other retries. One pending
+        retry per ``key``; a new link drops it."""
+        log.warning("%s; trying again in %.3g s", what, wait)
+        self._retries[key] = (now + wait, action)
 
     # -- the engine's contract, with the retries in it ---------------------------------------------
 

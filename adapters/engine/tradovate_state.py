@@ -8,7 +8,10 @@ by the reducer and replayed on top of it; those after it are applied as they com
 of an earlier link (a sync asked before the link dropped again) is dropped by its epoch number.
 Handles follow their orders through ``TradovateOrderTracker``; a handle whose answer was lost
 is resolved by the next snapshot, taken at once (a new epoch on the same link) when the answer
-timed out while the link stayed up.
+timed out while the link stayed up. A sync that ends without a snapshot (a refusal, no answer
+in time, an answer the model refuses) is asked again on the same link after a growing wait
+(``untold_wait``: 1 s doubling up to a minute), each time a new epoch, until one is taken: else
+the state would stay stale, and its handles unresolved, until the link dropped.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from brokerwire.core.tradovate.orders import TradovateOrderRequest, TradovateOrd
 
 from ..errors import RequestError, RequestRefused, RequestTimeout, Throttled
 from ..events import AccountSynced, UnknownOrder
-from .client_engine import log
+from ..reconnect import untold_wait
 from .tracking import HandleSink
 
 if TYPE_CHECKING:
@@ -71,6 +74,7 @@ class TradovateTracking:
         self.gate: SnapshotGate[int] = SnapshotGate(frozenset({"sync"}))
         self._sinks: dict[int, HandleSink] = {}
         self._keys = itertools.count(1)
+        self._failures = 0  # syncs in a row that ended without a snapshot, on this link
 
     def snapshot(self) -> TradovateStateSnapshot:
         return self.state.snapshot()
@@ -120,11 +124,26 @@ class TradovateTracking:
         if snapshot is not None:
             for change in self.state.apply_snapshot(snapshot):
                 self.engine.emit(change)
+            self._failures = 0
             self._push(self.orders.resynced(self.state))
             self.engine.emit(AccountSynced(None, epoch))
         else:
-            log.warning("the account snapshot could not be taken: %r", event)
+            self._sync_failed(event, now)
         then()
+
+    def _sync_failed(self, event: Any, now: float) -> None:
+        """No snapshot: events held for it are dropped (the next snapshot holds what they
+        told, and replaying them on it could undo later changes) and it is asked again."""
+        self.state.begin_resync()
+        wait = untold_wait(self._failures)
+        self._failures += 1
+        what = f"the account snapshot could not be taken ({event!r})"
+        self.engine.retry_on_link("resync", wait, now, self._sync_again, what)
+
+    def _sync_again(self, now: float) -> None:
+        """The retry of a failed sync: a new epoch, unless another sync began meanwhile."""
+        if self.engine.conn is not None and not (self.state.synced or self.awaiting):
+            self.sync(now, _nothing)
 
     def resync_now(self, now: float) -> None:
         """A new epoch on the same link (an order's answer timed out): a fresh snapshot."""
@@ -137,12 +156,13 @@ class TradovateTracking:
         """The link went down: a new epoch starts; answers still awaited are unknown."""
         self.state.begin_resync()
         self.gate.lost(self.user_id)
+        self._failures = 0
         for key in self.orders.pending():
             self._push(self.orders.lost(key))
 
     def observe(self, event: Any) -> None:
         if not (self.state.synced or self.awaiting):
-            return  # no snapshot to hold it for (the last one failed): the next link syncs
+            return  # no snapshot to hold it for (the last one failed): its retry syncs
         changes = self.state.apply(event)
         if changes:
             for change in changes:

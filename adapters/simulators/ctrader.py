@@ -328,6 +328,15 @@ class CTraderSimulator(SimulatorBase["_CTraderSession"]):
 
         self.on_loop(lambda: self._refusals.arm(int(payload_type), retry_after, times))
 
+    def refuse(self, payload_type: int, times: int = 1, error_code: str = "INTERNAL_ERROR") -> None:
+        """The next ``times`` requests of ``payload_type`` are refused with ``error_code``, an
+        error that does not ask the client to wait. Safe from any thread."""
+        self.on_loop(lambda: self._refusals.arm(("refuse", int(payload_type)), error_code, times))
+
+    def refused(self, payload_type: int) -> tuple[bool, Any]:
+        """Whether a request of ``payload_type`` is to be refused now, and its error code."""
+        return self._refusals.take(("refuse", payload_type))
+
     def throttled(self, payload_type: int) -> tuple[bool, Any]:
         """Whether a request of ``payload_type`` is to be refused now, and its retryAfter."""
         return self._refusals.take(payload_type)
@@ -491,6 +500,10 @@ class _CTraderSession(SimulatedSession):
         if payload_type == P.HEARTBEAT_EVENT:
             return
         if self._over_budget(envelope):
+            return
+        refused, error_code = self.sim.refused(payload_type)
+        if refused:
+            self._error(envelope, error_code, "Refused by the test")
             return
         refused, retry_after = self.sim.throttled(payload_type)
         if refused:

@@ -15,7 +15,7 @@ One simulated account (``account_id``, ``account_name``) of one user (``user_id`
 by every connection: market orders fill at once, limit and stop orders rest until the price
 crosses them, and each change is a ``props`` event on every socket that sent
 ``user/syncrequest``. ``throttle_authorize`` makes the next authorizations meet a time penalty
-or a 429, to test a client's patience.
+or a 429, to test a client's patience; ``refuse_syncs`` refuses the next syncs.
 
 Each quote's ``id`` is a per-subscription counter starting at 1, so a client can prove that
 nothing was lost or repeated.
@@ -471,6 +471,17 @@ class TradovateSimulator(SimulatorBase["_TradovateSession"]):
 
         self.on_loop(lambda: self._refusals.arm("authorize", penalty, times))
 
+    def refuse_syncs(
+        self, times: int = 1, status: int = 500, error_text: str = "Try later"
+    ) -> None:
+        """The next ``times`` ``user/syncrequest`` requests are answered with HTTP ``status``
+        and ``error_text`` instead of the snapshot. Safe from any thread."""
+        self.on_loop(lambda: self._refusals.arm("sync", (status, error_text), times))
+
+    def sync_refused(self) -> tuple[bool, Any]:
+        """Whether the sync request now received is to be refused, and how."""
+        return self._refusals.take("sync")
+
     def authorize_throttled(self) -> tuple[bool, Any]:
         """Whether the authorize request now received is to be refused, and its penalty."""
         return self._refusals.take("authorize")
@@ -668,6 +679,10 @@ class _TradovateSession(SimulatedSession):
         self._answer(doc.request_id, 200, [self.sim.book.account])
 
     def sync_request(self, doc: RequestDocument, body: dict[str, Any]) -> None:
+        refused, how = self.sim.sync_refused()
+        if refused:
+            self._answer(doc.request_id, *how)
+            return
         self.synced = True
         answer = msgspec.to_builtins(self.sim.sync_snapshot())
         for name in _SYNC_ARRAYS:

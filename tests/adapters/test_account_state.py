@@ -25,6 +25,7 @@ from brokerwire.adapters.errors import RequestError
 from brokerwire.adapters.events import AccountSynced, Disconnected
 from brokerwire.adapters.order_handles import OrderHandle
 from brokerwire.adapters.simulators import CTraderSimulator, Fault, FaultKind, TradovateSimulator
+from brokerwire.core.ctrader import PayloadType
 from brokerwire.core.ctrader.models import OrderStatus as CTraderStatus
 from brokerwire.core.errors import LocalProtocolError
 from brokerwire.core.orders import OrderStatus
@@ -613,6 +614,57 @@ def test_an_order_whose_answer_times_out_is_resolved_on_the_same_link(
         until(lambda: state_is_the_servers(driver, broker, sim))
         assert handles_are_the_servers(broker, sim, handles)
         assert_each_order_received_once(sim, handles)
+
+
+def refuse_next_snapshot(broker: str, sim: Any) -> None:
+    """The next snapshot fails with an error that does not ask the client to wait: Tradovate's
+    sync answered with HTTP 500, cTrader's reconcile part with INTERNAL_ERROR."""
+    if broker == "tradovate":
+        sim.refuse_syncs()
+    else:
+        sim.refuse(PayloadType.PROTO_OA_RECONCILE_REQ)
+
+
+def cross_resting_buys(broker: str, sim: Any) -> None:
+    """Move the price below every resting buy that ``place`` made with ``limit="far"``."""
+    if broker == "tradovate":
+        sim.set_price(ES, round(sim.price(ES) * 0.25, 2))
+    else:
+        sim.set_price(EURUSD, 0.25)
+
+
+def snapshot_refusal_taken(broker: str, sim: Any) -> bool:
+    if broker == "tradovate":
+        return not sim.read_on_loop(lambda: sim.sync_refused()[0])
+    return not sim.read_on_loop(lambda: sim.refused(PayloadType.PROTO_OA_RECONCILE_REQ)[0])
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_failed_resync_is_asked_again_on_the_link_that_stays_up(
+    adapter: str, broker: str, sim: Any
+) -> None:
+    """The snapshot taken after an order's answer timed out is refused: it is asked again on
+    the same link, and once it is in the state is the server's again, the unknown handle
+    resolves, and so does a working one whose fill came while no snapshot was held."""
+    handles: dict[str, Any] = {}
+    with (
+        connect(adapter, broker, sim, request_timeout=0.2) as driver,
+        Collector(driver) as collector,
+    ):
+        until(synced(collector))
+        resting = place(driver, broker, sim, True, 1, limit="far", handles=handles)
+        until(lambda: resting.status is OrderStatus.WORKING)
+        refuse_next_snapshot(broker, sim)
+        arm(sim, Fault(FaultKind.DELAY, seconds=0.5))
+        timed_out = place(driver, broker, sim, True, 1, handles=handles)
+        cross_resting_buys(broker, sim)
+        assert final(driver, timed_out).status is OrderStatus.FILLED
+        assert final(driver, resting).status is OrderStatus.FILLED
+        assert snapshot_refusal_taken(broker, sim)
+        until(lambda: state_is_the_servers(driver, broker, sim))
+        assert handles_are_the_servers(broker, sim, handles)
+        assert_each_order_received_once(sim, handles)
+        assert collector.of(Disconnected) == []
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

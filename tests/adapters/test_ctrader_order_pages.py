@@ -1,6 +1,7 @@
 """The order list a cTrader snapshot reads for lost orders, inside the engine, without a socket:
-every page is read (``hasMore``), and a part refused for now (a rate limit) is asked again
-once the server's wait is over, instead of leaving the account without a snapshot."""
+every page is read (``hasMore``), a part refused for now (a rate limit) is asked again once the
+server's wait is over, and a snapshot that failed is taken again after a growing wait, instead
+of leaving the account without a snapshot."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import msgspec
 
 from brokerwire.adapters.engine.ctrader_state import CTraderTracking
 from brokerwire.adapters.events import AccountSynced
-from brokerwire.core.ctrader import ErrorResponse, PayloadType, Response
+from brokerwire.core.ctrader import ErrorResponse, PayloadType, RequestTimedOut, Response
 from brokerwire.core.ctrader.models import (
     OpenApiMessage,
     Order,
@@ -33,6 +34,7 @@ P = PayloadType
 class _Conn:
     def __init__(self) -> None:
         self.sent: list[Any] = []
+        self.authorized_accounts = frozenset({ACCOUNT})
 
     def request(self, kind: Any, payload: Any = None, **options: Any) -> str:
         self.sent.append(kind if isinstance(kind, OpenApiMessage) else (kind, payload))
@@ -47,6 +49,7 @@ class _Engine:
         self.ready = True
         self.waiting: dict[str, Any] = {}
         self.retries: list[Any] = []
+        self.on_link: dict[Any, tuple[float, Any]] = {}
         self.out: list[Any] = []
 
     def wait_internal(self, request_id: str, on_outcome: Any) -> None:
@@ -57,6 +60,9 @@ class _Engine:
 
     def retry_later(self, key: Any, told: Any, now: float, action: Any, what: str) -> None:
         self.retries.append((told, action))
+
+    def retry_on_link(self, key: Any, wait: float, now: float, action: Any, what: str) -> None:
+        self.on_link[key] = (wait, action)
 
     def send(self, call: Any, now: float) -> str:
         return self.conn.request(call.payload_type, call.payload)
@@ -179,3 +185,71 @@ def test_a_lost_order_on_a_later_page_is_found_after_a_throttled_page_is_asked_a
     assert [view.status for view in sink.views] == [HandleStatus.UNKNOWN, HandleStatus.FILLED]
     assert sink.views[-1].order_id == 8
     assert [e.epoch for e in engine.out if type(e) is AccountSynced] == [1, 2]
+
+
+def _refused(request_id: str, request_type: int) -> ErrorResponse:
+    """An error that does not ask the client to wait."""
+    return ErrorResponse(
+        request_id, P.PROTO_OA_ERROR_RES, "INTERNAL_ERROR", "", None, request_type, {}
+    )
+
+
+def _request_of(engine: _Engine, payload_type: int) -> str:
+    """The id of the last request of ``payload_type`` sent."""
+    (last, _), *_ = [
+        (f"r{n}", sent)
+        for n, sent in reversed(list(enumerate(engine.conn.sent, start=1)))
+        if isinstance(sent, tuple) and sent[0] == payload_type
+    ]
+    return last
+
+
+def _timed_out_order(engine: _Engine, tracking: CTraderTracking, sink: _Sink) -> None:
+    """A synced account, and an order whose answer timed out on the link that stays up."""
+    tracking.take_snapshot(ACCOUNT, 0.0)
+    assert _snapshot_answers(engine, 0) == []
+    tracking.place(1, cast(Any, _Call("mine")), sink, 0.0)
+    request_id = f"r{len(engine.conn.sent)}"
+    timed_out = RequestTimedOut(request_id, P.PROTO_OA_NEW_ORDER_REQ, 5.0, True)
+    engine.waiting.pop(request_id)(timed_out, 5.0)
+    assert [view.status for view in sink.views] == [HandleStatus.UNKNOWN]
+
+
+def test_a_failed_snapshot_is_taken_again_and_resolves_the_unknown_order() -> None:
+    engine = _Engine()
+    tracking = CTraderTracking(cast(Any, engine))
+    sink = _Sink()
+    _timed_out_order(engine, tracking, sink)
+    start = len(engine.conn.sent) - 3  # the reconcile, trader and order list of epoch 2
+    reconcile_id = _request_of(engine, P.PROTO_OA_RECONCILE_REQ)
+    engine.waiting.pop(reconcile_id)(_refused(reconcile_id, P.PROTO_OA_RECONCILE_REQ), 5.0)
+    wait, again = engine.on_link.pop(("resnapshot", ACCOUNT))
+    assert wait == 1.0
+    assert engine.retries == []
+    again(6.0)
+    ((page_id, page),) = _snapshot_answers(engine, start + 3)
+    assert isinstance(page, OrderListReq)
+    mine = _order(8, "mine", page.from_timestamp + 1)
+    engine.answer(
+        page_id,
+        OrderListRes(ctid_trader_account_id=ACCOUNT, order=[mine], has_more=False),
+        P.PROTO_OA_ORDER_LIST_REQ,
+    )
+    assert [view.status for view in sink.views] == [HandleStatus.UNKNOWN, HandleStatus.FILLED]
+    assert sink.views[-1].order_id == 8
+    assert [e.epoch for e in engine.out if type(e) is AccountSynced] == [1, 3]
+    assert engine.on_link == {}
+
+
+def test_a_failed_snapshot_is_not_taken_again_for_an_account_no_longer_authorized() -> None:
+    engine = _Engine()
+    tracking = CTraderTracking(cast(Any, engine))
+    _timed_out_order(engine, tracking, _Sink())
+    sent = len(engine.conn.sent)
+    trader_id = _request_of(engine, P.PROTO_OA_TRADER_REQ)
+    engine.waiting.pop(trader_id)(_refused(trader_id, P.PROTO_OA_TRADER_REQ), 5.0)
+    _, again = engine.on_link.pop(("resnapshot", ACCOUNT))
+    tracking.account_lost(ACCOUNT)
+    engine.conn.authorized_accounts = frozenset()
+    again(6.0)
+    assert len(engine.conn.sent) == sent  # its authorization, when it comes, takes one

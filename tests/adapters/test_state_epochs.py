@@ -10,7 +10,15 @@ import msgspec
 
 from brokerwire.adapters.engine.tradovate_state import TradovateTracking
 from brokerwire.adapters.events import AccountSynced
-from brokerwire.core.tradovate import EntityChanged, EntityEventType, Penalty, RateLimited, Response
+from brokerwire.core.tradovate import (
+    EntityChanged,
+    EntityEventType,
+    ErrorResponse,
+    Penalty,
+    RateLimited,
+    RequestTimedOut,
+    Response,
+)
 from brokerwire.core.tradovate.account import AccountChanged, PositionChanged
 from brokerwire.core.tradovate.messages import SYNC_ENDPOINT, sync_snapshot_of
 from brokerwire.core.tradovate.models import SyncSnapshot
@@ -37,6 +45,7 @@ class _Engine:
         self.waiting: dict[int, Any] = {}
         self.out: list[Any] = []
         self.retries: list[Any] = []
+        self.on_link: dict[Any, tuple[float, Any]] = {}
 
     def wait_internal(self, request_id: int, on_outcome: Any) -> None:
         self.waiting[request_id] = on_outcome
@@ -46,6 +55,9 @@ class _Engine:
 
     def retry_later(self, key: Any, told: Any, now: float, action: Any, what: str) -> None:
         self.retries.append((told, action))
+
+    def retry_on_link(self, key: Any, wait: float, now: float, action: Any, what: str) -> None:
+        self.on_link[key] = (wait, action)
 
 
 def _answer(request_id: int, **parts: Any) -> Response:
@@ -143,3 +155,54 @@ def test_a_sync_answered_with_a_penalty_or_429_is_asked_again_after_the_wait() -
     engine.waiting[3](_answer(3, accounts=[_account_dict(1)]), 1.5)
     assert [type(e) for e in engine.out] == [AccountChanged, AccountSynced]
     assert ready == [1]
+
+
+def _position_dict(position_id: int, net: int) -> dict[str, Any]:
+    built: dict[str, Any] = msgspec.to_builtins(_position(position_id, 1, 9, net))
+    return built
+
+
+def test_a_resync_that_fails_is_asked_again_after_a_growing_wait_until_one_is_taken() -> None:
+    """A re-sync on a live link refused, then not answered in time, is asked again each time
+    (a new epoch, 1 s then 2 s later) instead of leaving the state unsynced until the link
+    drops; the snapshot finally taken is the truth, and events held for a failed epoch are not
+    replayed on it."""
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    engine.waiting[1](_answer(1, accounts=[_account_dict(1)]), 0.0)
+    engine.out.clear()
+    tracking.resync_now(1.0)  # an order's answer timed out
+    stale = EntityChanged("position", EntityEventType.CREATED, _position(5, 1, 9, 2))
+    tracking.observe(stale)  # held for epoch 2, which fails
+    engine.waiting[2](ErrorResponse(2, 500, "Try later", SYNC_ENDPOINT), 1.0)
+    assert (tracking.state.synced, tracking.awaiting) == (False, False)
+    wait, again = engine.on_link.pop("resync")
+    assert wait == 1.0
+    again(2.0)
+    assert engine.conn.sent == [SYNC_ENDPOINT] * 3
+    engine.waiting[3](RequestTimedOut(3, SYNC_ENDPOINT, 60.0), 62.0)
+    wait, again = engine.on_link.pop("resync")
+    assert wait == 2.0
+    again(64.0)
+    engine.waiting[3](_answer(3, accounts=[_account_dict(2)]), 64.0)  # too late: dropped
+    assert engine.out == []
+    engine.waiting[4](
+        _answer(4, accounts=[_account_dict(1)], positions=[_position_dict(6, 1)]), 64.0
+    )
+    assert [type(e) for e in engine.out] == [PositionChanged, AccountSynced]
+    assert engine.out[-1].epoch == 4
+    assert tracking.state.synced
+    assert engine.on_link == {}
+    assert set(tracking.snapshot().accounts) == {1}
+    assert [p.id for p in tracking.state.positions.values()] == [6]
+
+
+def test_a_retry_is_not_sent_when_another_sync_began_meanwhile() -> None:
+    tracking, engine = _tracking()
+    tracking.sync(0.0, lambda: None)
+    engine.waiting[1](Response(1, 200, {"errorText": "no"}, SYNC_ENDPOINT), 0.0)
+    _, again = engine.on_link.pop("resync")
+    tracking.lost()
+    tracking.sync(0.5, lambda: None)  # the next link's sync
+    again(1.0)
+    assert engine.conn.sent == [SYNC_ENDPOINT] * 2
