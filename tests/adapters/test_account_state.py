@@ -437,6 +437,10 @@ class RandomRun:
         steps = 0
         while self.placed < orders or self._pending is not None:
             assert steps < orders * 4, "the run makes no progress"
+            if self._pending is not None and self.placed >= orders:
+                # Every order is placed: only the recovery is left to wait for, however long
+                # the resync takes (a snapshot refused for now is asked again a second later).
+                until(self._recovered)
             if self._pending is not None and self._recovered():
                 self.check()
                 self._pending = None
