@@ -44,7 +44,7 @@ from brokerwire.core.ctrader.account import CTraderAccountSnapshot
 from brokerwire.core.ctrader.messages import payload_of, typed_payload
 from brokerwire.core.ctrader.models import OpenApiMessage
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.orders import OrderStatus, OrderView
+from brokerwire.core.orders import OrderView
 from brokerwire.core.tcp import Framing
 
 from ..endpoint import Endpoint, parse_url
@@ -61,7 +61,7 @@ from .ctrader_state import CTraderTracking, new_client_order_id
 from .ctrader_state import transient as _transient
 from .login import TokenSource, token_text
 from .retrying import RetryingEngine
-from .tracking import HandleSink, ensure_sendable
+from .tracking import HandleSink, track_order
 
 __all__ = ["CTraderCall", "CTraderCalls", "CTraderEngine"]
 
@@ -291,13 +291,7 @@ class CTraderEngine(RetryingEngine[CTraderConnection, CTraderCall]):
         self, call: CTraderCall, make_handle: Callable[[OrderView], HandleSink], now: float
     ) -> HandleSink:
         """Send a new-order ``call`` and return the handle ``make_handle`` makes for it."""
-        tracking = self.tracking
-        ensure_sendable(self.phase, tracking, call)
-        assert tracking is not None
-        key = tracking.new_key()
-        handle = make_handle(OrderView(key, OrderStatus.SENT))
-        tracking.place(key, call, handle, now)
-        return handle
+        return track_order(self.phase, self.tracking, call, make_handle, now)
 
     def state_snapshot(self) -> Mapping[int, CTraderAccountSnapshot]:
         if self.tracking is None:

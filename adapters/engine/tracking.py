@@ -3,15 +3,16 @@ order may go out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.orders import OrderView
+from brokerwire.core.orders import OrderStatus, OrderView
 
 from ..errors import ConnectionLost
 from .client_engine import Phase
 
-__all__ = ["HandleSink", "ensure_sendable"]
+__all__ = ["HandleSink", "OrderPlacing", "ensure_sendable", "track_order"]
 
 
 class HandleSink(Protocol):
@@ -34,3 +35,27 @@ def ensure_sendable(phase: Phase, tracking: Any, call: Any) -> None:
             request_id=None,
             outcome_unknown=False,
         )
+
+
+class OrderPlacing(Protocol):
+    """What each broker's tracking does for a new order with a handle."""
+
+    def new_key(self) -> int: ...
+    def place(self, key: int, call: Any, sink: HandleSink, now: float) -> None: ...
+
+
+def track_order(
+    phase: Phase,
+    tracking: OrderPlacing | None,
+    call: Any,
+    make_handle: Callable[[OrderView], HandleSink],
+    now: float,
+) -> HandleSink:
+    """Send a placing ``call`` through ``tracking`` and return the handle ``make_handle`` makes
+    for it; refused at once when it cannot go out now (``ensure_sendable``)."""
+    ensure_sendable(phase, tracking, call)
+    assert tracking is not None
+    key = tracking.new_key()
+    handle = make_handle(OrderView(key, OrderStatus.SENT))
+    tracking.place(key, call, handle, now)
+    return handle

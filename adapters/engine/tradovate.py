@@ -16,7 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar, cast
 import msgspec
 
 from brokerwire.core.errors import LocalProtocolError
-from brokerwire.core.orders import OrderStatus, OrderView
+from brokerwire.core.orders import OrderView
 from brokerwire.core.tradovate import (
     Chart,
     EntityChanged,
@@ -67,7 +67,7 @@ from .client_base import ClientBase, ClientOptions
 from .client_engine import EventCallback, OnFull, OnReceived, log, unanswered
 from .login import TokenSource, token_text
 from .retrying import RetryingEngine
-from .tracking import HandleSink, ensure_sendable
+from .tracking import HandleSink, track_order
 from .tradovate_state import TradovateTracking
 
 __all__ = ["TradovateCall", "TradovateCalls", "TradovateEngine"]
@@ -256,13 +256,7 @@ class TradovateEngine(RetryingEngine[TradovateConnection, TradovateCall]):
         self, call: TradovateCall, make_handle: Callable[[OrderView], HandleSink], now: float
     ) -> HandleSink:
         """Send a placing ``call`` and return the handle ``make_handle`` makes for it."""
-        tracking = self.tracking
-        ensure_sendable(self.phase, tracking, call)
-        assert tracking is not None
-        key = tracking.new_key()
-        handle = make_handle(OrderView(key, OrderStatus.SENT))
-        tracking.place(key, call, handle, now)
-        return handle
+        return track_order(self.phase, self.tracking, call, make_handle, now)
 
     def state_snapshot(self) -> TradovateStateSnapshot:
         if self.tracking is None:
